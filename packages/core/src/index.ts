@@ -1,0 +1,11 @@
+/**
+ * @multimail/core — portable DKIM (RFC 6376, RFC 8301, RFC 8463) and agent identity
+ * (X-MM-Identity-Sig, SPEC §2) verification and signing. No Node-only imports: Node adapters
+ * live in the `@multimail/core/node` subpath.
+ */
+export * from './canon/index.js';
+export * from './mime/index.js';
+export * from './dkim/index.js';
+export * from './identity/index.js';
+export * from './report.js';
+export * from './verify-message.js';

@@ -1,0 +1,102 @@
+/**
+ * Splits a raw RFC 5322 message into header fields and body, as DKIM needs them: every field
+ * keeps its exact bytes (folding included) so simple canonicalization sees what was signed.
+ */
+import { MessageFormatError } from './errors.js';
+import { toBytes, toCrlf } from './line-endings.js';
+import { MAX_HEADER_FIELDS, MAX_HEADER_SECTION_BYTES, MAX_MESSAGE_BYTES } from './limits.js';
+
+export interface HeaderField {
+  /** Field name as written, without surrounding whitespace. */
+  name: string;
+  /** Lowercased name, for lookups. */
+  lname: string;
+  /** Exact bytes of the field: name, colon, value and folding, without the final CRLF. */
+  raw: Uint8Array;
+  /** Value after the colon, decoded as UTF-8 (lenient), folding still in place. */
+  value: string;
+}
+
+export interface ParsedMessage {
+  /** Header fields in message order, top first. */
+  headers: HeaderField[];
+  /** Body bytes (after the empty line), CRLF line endings. Empty when there is no body. */
+  body: Uint8Array;
+  /** Whether an empty line separated header and body (false for a truncated/header-only input). */
+  hasSeparator: boolean;
+  /** The normalized (CRLF) message bytes the fields and body point into. */
+  bytes: Uint8Array;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+const COLON = 0x3a;
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** Parses a message; throws MessageFormatError with a stable reason for input it cannot take. */
+export function parseMessage(input: Uint8Array | ArrayBuffer | string): ParsedMessage {
+  const raw = toBytes(input);
+  if (raw.length > MAX_MESSAGE_BYTES) {
+    throw new MessageFormatError('message_too_large', `message is ${raw.length} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
+  }
+  if (raw.length === 0) throw new MessageFormatError('empty_message', 'the message is empty');
+  const bytes = toCrlf(raw);
+  const headers: HeaderField[] = [];
+  let pos = 0;
+  let hasSeparator = false;
+  // A message starting with an empty line has no header section at all.
+  if (bytes[0] === CR && bytes[1] === LF) {
+    return { headers, body: bytes.subarray(2), hasSeparator: true, bytes };
+  }
+  while (pos < bytes.length) {
+    if (pos > MAX_HEADER_SECTION_BYTES) {
+      throw new MessageFormatError('header_too_large', `header section exceeds ${MAX_HEADER_SECTION_BYTES} bytes`);
+    }
+    if (bytes[pos] === CR && bytes[pos + 1] === LF) {
+      hasSeparator = true;
+      pos += 2;
+      break;
+    }
+    // A field runs until a CRLF not followed by WSP (RFC 5322 §2.2.3 folding).
+    let end = pos;
+    for (;;) {
+      const nl = bytes.indexOf(LF, end);
+      if (nl === -1) {
+        end = bytes.length;
+        break;
+      }
+      const next = bytes[nl + 1];
+      if (next === SP || next === HTAB) {
+        end = nl + 1;
+        continue;
+      }
+      end = nl - 1; // position of the CR
+      break;
+    }
+    if (end - pos > MAX_HEADER_SECTION_BYTES) {
+      throw new MessageFormatError('header_too_large', `a header field exceeds ${MAX_HEADER_SECTION_BYTES} bytes`);
+    }
+    const fieldBytes = bytes.subarray(pos, end);
+    const colon = fieldBytes.indexOf(COLON);
+    if (colon <= 0) {
+      throw new MessageFormatError('malformed_header', `header line ${headers.length + 1} has no field name and colon`);
+    }
+    const name = decoder.decode(fieldBytes.subarray(0, colon)).trim();
+    if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) {
+      throw new MessageFormatError('malformed_header', `header line ${headers.length + 1} has an invalid field name`);
+    }
+    headers.push({ name, lname: name.toLowerCase(), raw: fieldBytes, value: decoder.decode(fieldBytes.subarray(colon + 1)) });
+    if (headers.length > MAX_HEADER_FIELDS) {
+      throw new MessageFormatError('too_many_headers', `more than ${MAX_HEADER_FIELDS} header fields`);
+    }
+    pos = end + 2;
+  }
+  return { headers, body: hasSeparator ? bytes.subarray(Math.min(pos, bytes.length)) : new Uint8Array(0), hasSeparator, bytes };
+}
+
+/** Unfolds a header value (RFC 5322 §2.2.3): CRLF followed by WSP becomes the WSP. */
+export function unfold(value: string): string {
+  return value.replace(/\r\n(?=[ \t])/g, '');
+}
