@@ -1,0 +1,58 @@
+/**
+ * The signed payload of X-MM-Identity-Sig (SPEC §2.2): a flat object of string values serialized
+ * exactly as Python's `json.dumps(payload, sort_keys=True)` does with its defaults, so that a
+ * dozen lines of Python can rebuild the bytes a signature covers.
+ */
+
+const encoder = new TextEncoder();
+
+/** Python's short escapes (json.encoder.ESCAPE_DCT); everything else outside ' '..'~' is \uXXXX. */
+const SHORT_ESCAPES: Record<number, string> = {
+  0x22: '\\"',
+  0x5c: '\\\\',
+  0x08: '\\b',
+  0x0c: '\\f',
+  0x0a: '\\n',
+  0x0d: '\\r',
+  0x09: '\\t',
+};
+const FIRST_PRINTABLE = 0x20;
+const LAST_PRINTABLE = 0x7e;
+
+/**
+ * One JSON string as Python's `ensure_ascii=True` writes it. JS strings are UTF-16 already, so a
+ * character beyond the BMP comes out as its surrogate pair (`\ud83d\ude00`), as Python does.
+ */
+export function pythonJsonString(s: string): string {
+  let out = '"';
+  let plainFrom = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const short = SHORT_ESCAPES[c];
+    if (short === undefined && c >= FIRST_PRINTABLE && c <= LAST_PRINTABLE) continue;
+    out += s.slice(plainFrom, i) + (short ?? '\\u' + c.toString(16).padStart(4, '0'));
+    plainFrom = i + 1;
+  }
+  return out + s.slice(plainFrom) + '"';
+}
+
+/** Python sorts str keys by code point; JS's default sort compares UTF-16 units, which differs beyond the BMP. */
+function byCodePoint(a: string, b: string): number {
+  const ca = Array.from(a, (ch) => ch.codePointAt(0)!);
+  const cb = Array.from(b, (ch) => ch.codePointAt(0)!);
+  for (let i = 0; i < Math.min(ca.length, cb.length); i++) {
+    if (ca[i] !== cb[i]) return ca[i]! - cb[i]!;
+  }
+  return ca.length - cb.length;
+}
+
+/** `json.dumps(payload, sort_keys=True)` for an object of string values. */
+export function serializePayload(payload: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(payload).sort(byCodePoint);
+  return '{' + keys.map((k) => `${pythonJsonString(k)}: ${pythonJsonString(payload[k]!)}`).join(', ') + '}';
+}
+
+/** The bytes that are signed: the serialization above, as UTF-8 (pure ASCII by construction). */
+export function payloadBytes(payload: Readonly<Record<string, string>>): Uint8Array {
+  return encoder.encode(serializePayload(payload));
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { MessageFormatError, parseMessage, toCrlf } from '../../packages/core/src/mime/index.js';
+
+const dec = new TextDecoder();
+
+describe('parseMessage', () => {
+  it('keeps each field byte-exact, folding included', () => {
+    const m = parseMessage('From: a@example.org\r\nSubject: one\r\n two\r\n\r\nbody\r\n');
+    expect(m.headers.map((h) => h.lname)).toEqual(['from', 'subject']);
+    expect(dec.decode(m.headers[1]!.raw)).toBe('Subject: one\r\n two');
+    expect(dec.decode(m.body)).toBe('body\r\n');
+    expect(m.hasSeparator).toBe(true);
+  });
+
+  it('converts bare LF to CRLF before splitting', () => {
+    const m = parseMessage('From: a@example.org\nSubject: x\n\nline1\nline2\n');
+    expect(dec.decode(m.headers[1]!.raw)).toBe('Subject: x');
+    expect(dec.decode(m.body)).toBe('line1\r\nline2\r\n');
+  });
+
+  it('reports a header-only message as having no separator', () => {
+    const m = parseMessage('From: a@example.org\r\nSubject: x');
+    expect(m.hasSeparator).toBe(false);
+    expect(m.headers).toHaveLength(2);
+    expect(m.body.length).toBe(0);
+  });
+
+  it('refuses a line without a field name with a stable reason', () => {
+    expect(() => parseMessage('this is not a header\r\n\r\nbody')).toThrowError(MessageFormatError);
+    try {
+      parseMessage('no colon here\r\n\r\n');
+    } catch (e) {
+      expect((e as MessageFormatError).reason).toBe('malformed_header');
+    }
+  });
+
+  it('refuses an empty message', () => {
+    expect(() => parseMessage('')).toThrow(/empty/);
+  });
+
+  it('caps the number of header fields', () => {
+    const many = 'X-A: 1\r\n'.repeat(100_000) + '\r\nbody';
+    let reason = '';
+    try {
+      parseMessage(many);
+    } catch (e) {
+      reason = (e as MessageFormatError).reason;
+    }
+    expect(reason).toBe('too_many_headers');
+  });
+});
+
+describe('toCrlf', () => {
+  it('returns the same buffer when there is no bare LF', () => {
+    const b = new TextEncoder().encode('a\r\nb\r\n');
+    expect(toCrlf(b)).toBe(b);
+  });
+  it('converts only bare LFs', () => {
+    expect(dec.decode(toCrlf(new TextEncoder().encode('a\nb\r\nc\n')))).toBe('a\r\nb\r\nc\r\n');
+  });
+});
