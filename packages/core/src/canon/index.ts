@@ -1,53 +1,72 @@
 /**
  * Canonicalization and SHA-256 entry points (RFC 6376 §3.4, FIPS 180-4).
  *
- * TEMPORARY backing: the TypeScript reference plus @noble/hashes, until the WebAssembly module
- * takes over behind this same interface. Call `ready()` once before the synchronous functions.
+ * Backed by one WebAssembly module (assembly/, loaded by ../wasm/loader.ts): streaming SHA-256,
+ * body canonicalization fused with hashing, header canonicalization. Call `ready()` once before the
+ * synchronous functions. In Node, `@multimail/core/node` registers node:crypto through
+ * `setHashBackend`: WASM then only canonicalizes and the native SHA-256 hashes (faster there).
+ * `reference.ts` is the readable TypeScript reference the tests compare against.
  */
-import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { bodyCanonicalizers, canonicalizeHeaderReference } from './reference.js';
+import { loadWasm } from '../wasm/loader.js';
+import { canonicalizeHeaderReference } from './reference.js';
 import type { BodyHasher, Canon, Sha256Hasher } from './types.js';
+import {
+  type HashFactory,
+  wasmCanonicalizeHeader,
+  wasmCreateBodyHasher,
+  wasmCreateSha256,
+  wasmSha256,
+} from './wasm-hash.js';
 
 export type { BodyHasher, BodyHashResult, Canon, Sha256Hasher } from './types.js';
+export type { HashFactory } from './wasm-hash.js';
+
+let native: HashFactory | undefined;
 
 /** Loads the WebAssembly module once (asynchronously); later calls return the same promise. */
-export async function ready(): Promise<void> {}
+export async function ready(): Promise<void> {
+  await loadWasm();
+}
+
+/**
+ * Replaces the WASM SHA-256 with a native one (e.g. node:crypto), or restores WASM with `null`.
+ * The factory's hashers must consume each `update` chunk synchronously (it is a view on WASM memory).
+ */
+export function setHashBackend(factory: HashFactory | null): void {
+  native = factory ?? undefined;
+}
+
+/** Which SHA-256 is in use: `"wasm"` or `"native"` (set through setHashBackend). */
+export function hashBackend(): 'wasm' | 'native' {
+  return native ? 'native' : 'wasm';
+}
 
 export function sha256(data: Uint8Array): Uint8Array {
-  return nobleSha256(data);
+  if (native) {
+    const h = native();
+    h.update(data);
+    return h.digest();
+  }
+  return wasmSha256(data);
 }
 
 export function createSha256(): Sha256Hasher {
-  const h = nobleSha256.create();
-  return { update: (c) => void h.update(c), digest: () => h.digest() };
+  return native ? native() : wasmCreateSha256();
 }
 
 /** Canonicalizes a body with `canon` and hashes it; `limit` is the DKIM l= value, if any. */
 export function createBodyHasher(canon: Canon, limit?: number): BodyHasher {
-  const h = nobleSha256.create();
-  let hashed = 0;
-  let total = 0;
-  const c = bodyCanonicalizers[canon]((bytes) => {
-    total += bytes.length;
-    if (limit === undefined) {
-      h.update(bytes);
-      hashed += bytes.length;
-    } else if (hashed < limit) {
-      const take = Math.min(bytes.length, limit - hashed);
-      h.update(take === bytes.length ? bytes : bytes.subarray(0, take));
-      hashed += take;
-    }
-  });
-  return {
-    update: (chunk) => c.write(chunk),
-    final: () => {
-      c.end();
-      return { digest: h.digest(), hashedBytes: hashed, canonicalBytes: total };
-    },
-  };
+  if (canon !== 'simple' && canon !== 'relaxed') {
+    throw new TypeError(`@multimail/core: unknown body canonicalization ${JSON.stringify(canon)}`);
+  }
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
+    throw new RangeError(`@multimail/core: body length limit must be a non-negative integer, got ${limit}`);
+  }
+  return wasmCreateBodyHasher(canon, limit, native);
 }
 
 /** One raw header field (no final CRLF) → canonical bytes ending in CRLF. */
 export function canonicalizeHeader(field: Uint8Array, canon: Canon): Uint8Array {
-  return canonicalizeHeaderReference(field, canon);
+  // Fields larger than the module's input buffer (64 KiB) are rare enough for the reference.
+  return wasmCanonicalizeHeader(field, canon) ?? canonicalizeHeaderReference(field, canon);
 }

@@ -18,12 +18,17 @@ const SHORT_ESCAPES: Record<number, string> = {
 };
 const FIRST_PRINTABLE = 0x20;
 const LAST_PRINTABLE = 0x7e;
+/** Printable ASCII other than `"` and `\`: the common case, written as is. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** A surrogate or anything after it: only then do UTF-16 and code point order differ. */
+const BEYOND_SURROGATES = /[\ud800-\uffff]/;
 
 /**
  * One JSON string as Python's `ensure_ascii=True` writes it. JS strings are UTF-16 already, so a
  * character beyond the BMP comes out as its surrogate pair (`\ud83d\ude00`), as Python does.
  */
 export function pythonJsonString(s: string): string {
+  if (PLAIN.test(s)) return `"${s}"`;
   let out = '"';
   let plainFrom = 0;
   for (let i = 0; i < s.length; i++) {
@@ -48,7 +53,8 @@ function byCodePoint(a: string, b: string): number {
 
 /** `json.dumps(payload, sort_keys=True)` for an object of string values. */
 export function serializePayload(payload: Readonly<Record<string, string>>): string {
-  const keys = Object.keys(payload).sort(byCodePoint);
+  const keys = Object.keys(payload);
+  keys.sort(keys.some((k) => BEYOND_SURROGATES.test(k)) ? byCodePoint : undefined);
   return '{' + keys.map((k) => `${pythonJsonString(k)}: ${pythonJsonString(payload[k]!)}`).join(', ') + '}';
 }
 

@@ -1,0 +1,174 @@
+/**
+ * CLI throughput and memory (issue 4): messages/s of `multimail verify` over a 2,000-message mixed
+ * corpus (one mbox, and the same messages as a folder of .eml), with --jobs 1 and --jobs 2, against
+ * mailauth (dkimVerify per message, in-process) and dkimpy (a Python loop over dkim.verify with a
+ * dnsfunc) on the same messages and keys, in one run; then the CLI's peak RSS over a large mbox.
+ *
+ *   node bench/cli.bench.mjs            (after npm run build; BIG_MB=1024 for the 1 GB mbox)
+ *
+ * The corpus is generated once (dkimpy signing is slow) and cached in the temp folder.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile, open, rm, statfs } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeCorpus } from '../test/cli/fixtures/make-corpus.mjs';
+
+const COUNT = 2000;
+const BIN = fileURLToPath(new URL('../packages/cli/bin/multimail.js', import.meta.url));
+const CACHE = join(tmpdir(), 'multimail-cli-bench-v1');
+const BIG_MB = Number(process.env.BIG_MB ?? 100);
+const REPS = 2;
+
+async function corpus() {
+  const marker = join(CACHE, 'complete.json');
+  if (existsSync(marker)) return JSON.parse(await readFile(marker, 'utf8'));
+  await rm(CACHE, { recursive: true, force: true });
+  await mkdir(CACHE, { recursive: true });
+  process.stderr.write(`generating the ${COUNT}-message corpus in ${CACHE} (once)…\n`);
+  const c = await makeCorpus(CACHE, { count: COUNT });
+  const info = { mbox: c.mbox, folder: c.folder, bundle: c.keys.bundlePath, idpub: c.keys.identityPubPath, records: c.keys.records };
+  await writeFile(marker, JSON.stringify(info));
+  return info;
+}
+
+/** Runs the CLI; resolves to wall seconds and peak RSS (KB, from /usr/bin/time when present). */
+function runCli(args) {
+  const timeBin = existsSync('/usr/bin/time');
+  const cmd = timeBin ? '/usr/bin/time' : process.execPath;
+  const argv = timeBin ? ['-f', '%M', process.execPath, BIN, ...args] : [BIN, ...args];
+  return new Promise((resolve, reject) => {
+    const t = process.hrtime.bigint();
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const secs = Number(process.hrtime.bigint() - t) / 1e9;
+      if (code !== 0 && code !== 1) return reject(new Error(`multimail exited ${code}: ${err}`));
+      const rss = timeBin ? Number(err.trim().split('\n').pop()) : NaN;
+      resolve({ secs, rssKb: rss });
+    });
+  });
+}
+
+async function best(args) {
+  let b = null;
+  for (let i = 0; i < REPS; i++) {
+    const r = await runCli(args);
+    if (!b || r.secs < b.secs) b = r;
+  }
+  return b;
+}
+
+async function emlFiles(dir) {
+  const out = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) out.push(...(await emlFiles(join(dir, e.name))));
+    else if (e.name.endsWith('.eml')) out.push(join(dir, e.name));
+  }
+  return out.sort();
+}
+
+/** mailauth: dkimVerify per message, keys from the same bundle, files read as for ours. */
+async function mailauthRate(files, records) {
+  const { dkimVerify } = await import('mailauth/lib/dkim/verify.js');
+  const resolver = async (name) => {
+    const r = records[name];
+    if (!r) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+    return [[r]];
+  };
+  const t = process.hrtime.bigint();
+  let pass = 0;
+  for (const f of files) {
+    const res = await dkimVerify(await readFile(f), { resolver, curTime: new Date() });
+    if (res.results?.some((x) => x.status?.result === 'pass')) pass++;
+  }
+  return { secs: Number(process.hrtime.bigint() - t) / 1e9, pass };
+}
+
+/** dkimpy: every signature of every message through dkim.DKIM(msg).verify(idx, dnsfunc). */
+function dkimpyRate(files, records) {
+  const script = `
+import dkim, json, sys, time
+recs = {k.encode(): v.encode() for k, v in json.loads(sys.argv[1]).items()}
+def dnsfunc(name, timeout=5):
+    return recs.get(name.rstrip(b'.'))
+files = sys.stdin.read().split('\\n')
+t = time.perf_counter(); passed = 0
+for f in files:
+    msg = open(f, 'rb').read()
+    ok = False
+    try:
+        d = dkim.DKIM(msg)
+        n = sum(1 for h in d.headers if h[0].lower() == b'dkim-signature')
+    except Exception:
+        n = 0
+    for i in range(n):
+        try:
+            ok = d.verify(idx=i, dnsfunc=dnsfunc) or ok
+        except Exception:
+            pass
+    passed += ok
+print(json.dumps({"secs": time.perf_counter() - t, "pass": passed}))
+`;
+  const r = spawnSync('/usr/bin/python3', ['-c', script, JSON.stringify(records)], { input: files.join('\n'), encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`dkimpy loop failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** A large mbox made of copies of the corpus mbox (every copy is a valid mbox). */
+async function bigMbox(src, mb) {
+  const path = join(CACHE, `big-${mb}mb.mbox`);
+  if (existsSync(path)) return path;
+  const chunk = await readFile(src);
+  const fh = await open(`${path}.part`, 'w');
+  for (let written = 0; written < mb * 1024 * 1024; written += chunk.length) await fh.write(chunk);
+  await fh.close();
+  await (await import('node:fs/promises')).rename(`${path}.part`, path);
+  return path;
+}
+
+const c = await corpus();
+const files = await emlFiles(c.folder);
+const keyArgs = ['--keys', c.bundle, '--identity-keys', c.idpub, '--ndjson', '--quiet'];
+const empty = join(CACHE, 'empty');
+await mkdir(empty, { recursive: true });
+
+const rows = [];
+const startup = {};
+for (const jobs of [1, 2]) startup[jobs] = (await best(['verify', '--jobs', String(jobs), '--quiet', empty])).secs;
+for (const [layout, path] of [['mbox', c.mbox], ['folder', c.folder]]) {
+  for (const jobs of [1, 2]) {
+    const r = await best(['verify', ...keyArgs, '--jobs', String(jobs), path]);
+    rows.push({ name: `multimail --jobs ${jobs} (${layout})`, secs: r.secs, steady: r.secs - startup[jobs], rss: r.rssKb });
+  }
+}
+const ma = await mailauthRate(files, c.records);
+rows.push({ name: 'mailauth dkimVerify (folder)', secs: ma.secs, steady: ma.secs });
+const py = dkimpyRate(files, c.records);
+rows.push({ name: 'dkimpy dkim.verify (folder)', secs: py.secs, steady: py.secs });
+
+const rate = (s) => COUNT / s;
+const maRate = rate(ma.secs);
+console.log(`\nCLI throughput, ${COUNT} messages (${availableParallelism()} cores; startup: jobs 1 ${startup[1].toFixed(2)} s, jobs 2 ${startup[2].toFixed(2)} s)`);
+console.log('| run | wall s | msg/s (wall) | msg/s (minus startup) | vs mailauth (wall) | peak RSS MB |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) {
+  console.log(`| ${r.name} | ${r.secs.toFixed(2)} | ${rate(r.secs).toFixed(0)} | ${rate(r.steady).toFixed(0)} | ${(rate(r.secs) / maRate).toFixed(2)}x | ${r.rss ? (r.rss / 1024).toFixed(0) : ''} |`);
+}
+const j1 = rows.find((r) => r.name === 'multimail --jobs 1 (mbox)');
+const j2 = rows.find((r) => r.name === 'multimail --jobs 2 (mbox)');
+const check = (ok) => (ok ? 'met' : 'NOT met');
+console.log(`\njobs 1 vs mailauth: ${(rate(j1.secs) / maRate).toFixed(2)}x wall (target >= 3x: ${check(rate(j1.secs) / maRate >= 3)})`);
+console.log(`jobs 2 vs jobs 1: ${(j1.secs / j2.secs).toFixed(2)}x wall, ${(j1.steady / j2.steady).toFixed(2)}x minus startup (target >= 1.7x: ${check(j1.steady / j2.steady >= 1.7)})`);
+console.log(`dkimpy: ${rate(py.secs).toFixed(0)} msg/s, ${py.pass} pass; mailauth: ${ma.pass} pass`);
+
+const fsInfo = await statfs(tmpdir());
+const freeMb = (fsInfo.bavail * fsInfo.bsize) / 2 ** 20;
+const mb = freeMb > BIG_MB * 3 ? BIG_MB : Math.min(100, Math.floor(freeMb / 3));
+const big = await bigMbox(c.mbox, mb);
+const r = await runCli(['verify', '--keys', c.bundle, '--ndjson', '--quiet', '--jobs', '2', big]);
+console.log(`\npeak RSS over a ${mb} MB mbox (--jobs 2, --ndjson): ${(r.rssKb / 1024).toFixed(0)} MB in ${r.secs.toFixed(1)} s (target < 200 MB: ${check(r.rssKb / 1024 < 200)})`);

@@ -1,0 +1,74 @@
+/**
+ * Option parsing on top of `node:util` parseArgs: value checks that turn a bad command line into a
+ * UsageError (exit 2) before any file is read.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { UsageError } from './exit-codes.js';
+
+/** Upper bound for --jobs: more threads than this only add memory, never speed. */
+export const MAX_JOBS = 64;
+/** What --require accepts (core's policy names, SPEC §6). */
+export const REQUIRE_VALUES = ['identity', 'dkim', 'aligned'] as const;
+export type Requirement = (typeof REQUIRE_VALUES)[number];
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
+
+/** parseArgs with strict checking; its errors become UsageErrors with its own clear message. */
+export function parse<O extends Options>(args: string[], options: O): Parsed<O> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** `--jobs N`: a positive integer; defaults to the number of cores. */
+export function parseJobs(value: string | undefined): number {
+  if (value === undefined) return Math.max(1, Math.min(MAX_JOBS, availableParallelism()));
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_JOBS) {
+    throw new UsageError(`--jobs must be an integer from 1 to ${MAX_JOBS}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** `--shard K/N` with 0 <= K < N. */
+export function parseShard(value: string | undefined): { k: number; n: number } | null {
+  if (value === undefined) return null;
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) {
+    throw new UsageError(`--shard must be K/N with 0 <= K < N (e.g. 0/4), got "${value}"`);
+  }
+  return { k: Number(m[1]), n: Number(m[2]) };
+}
+
+/** `--at TIME`: unix seconds or an ISO 8601 date; returns unix seconds. */
+export function parseAt(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.floor(Number(value));
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new UsageError(`--at must be unix seconds or an ISO 8601 date (2026-11-28T12:00:00Z), got "${value}"`);
+  }
+  return Math.floor(ms / 1000);
+}
+
+/** `--require X` (repeatable). */
+export function parseRequire(values: string[] | undefined): Requirement[] | undefined {
+  if (!values || values.length === 0) return undefined;
+  for (const v of values) {
+    if (!(REQUIRE_VALUES as readonly string[]).includes(v)) {
+      throw new UsageError(`--require takes ${REQUIRE_VALUES.join(', ')}; got "${v}"`);
+    }
+  }
+  return [...new Set(values)] as Requirement[];
+}
+
+/** Exactly one of the mutually exclusive output flags. */
+export function pickFormat(flags: { json?: boolean; ndjson?: boolean; csv?: boolean }): 'human' | 'json' | 'ndjson' | 'csv' {
+  const chosen = (['json', 'ndjson', 'csv'] as const).filter((f) => flags[f]);
+  if (chosen.length > 1) throw new UsageError(`choose one output format, not ${chosen.map((f) => `--${f}`).join(' and ')}`);
+  return chosen[0] ?? 'human';
+}

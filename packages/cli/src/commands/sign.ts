@@ -1,0 +1,134 @@
+/**
+ * `multimail sign`: for senders outside the MultiMail server (any MTA, any agent framework).
+ * Reads one message on stdin and writes it to stdout with an X-MM-Identity-Sig field (SPEC §2)
+ * and, with --dkim-key, a DKIM-Signature covering it (SPEC §2.2: identity first, then DKIM over
+ * it). Bad values are refused with exit 2 before anything is written.
+ */
+import { signIdentity, signDkim, limits, OVERSIGHT_MODES } from '@multimail/core';
+import { parse } from '../args.js';
+import { EXIT_OK, IoError, UsageError } from '../exit-codes.js';
+import { readText } from '../keys-io.js';
+import type { Io } from '../io.js';
+
+const PROFILES = ['v1', 'seed'] as const;
+const DKIM_ALGORITHMS = ['rsa-sha256', 'ed25519-sha256'] as const;
+
+export const SIGN_HELP = `Usage: multimail sign [options] < message.eml > signed.eml
+
+Adds X-MM-Identity-Sig (SPEC §2) to the message on stdin and writes it to stdout.
+  --identity-key FILE     identity private key, PKCS#8 PEM (from "multimail keys generate")
+  --tenant T --agent A    tenant and agent ids ([A-Za-z0-9._:@/+-], 1-128 characters)
+  --oversight MODE        ${OVERSIGHT_MODES.join(' | ')}
+  --approval CODE         approval code, when the send went through a gated flow
+  --profile v1|seed       v1 (default) binds headers, time and key; seed signs the body only
+Optional DKIM (RFC 6376), over the identity field too:
+  --dkim-key FILE --domain D --selector S [--dkim-algorithm rsa-sha256|ed25519-sha256]
+Exit: 0 signed, 2 bad options or values, 3 unreadable key or input.`;
+
+const OPTIONS = {
+  'identity-key': { type: 'string' },
+  tenant: { type: 'string' },
+  agent: { type: 'string' },
+  oversight: { type: 'string' },
+  approval: { type: 'string' },
+  profile: { type: 'string' },
+  'dkim-key': { type: 'string' },
+  domain: { type: 'string' },
+  selector: { type: 'string' },
+  'dkim-algorithm': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function signCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, OPTIONS);
+  if (values.help) {
+    io.out(`${SIGN_HELP}\n`);
+    return EXIT_OK;
+  }
+  if (positionals.length) throw new UsageError('sign reads the message from stdin and takes no paths');
+  for (const name of ['identity-key', 'tenant', 'agent', 'oversight'] as const) {
+    if (!values[name]) throw new UsageError(`sign needs --${name}`);
+  }
+  oneOf('--oversight', values.oversight!, OVERSIGHT_MODES);
+  const profile = oneOf('--profile', values.profile ?? 'v1', PROFILES);
+  const algorithm = oneOf('--dkim-algorithm', values['dkim-algorithm'] ?? 'rsa-sha256', DKIM_ALGORITHMS);
+  const dkim = values['dkim-key'] !== undefined;
+  if (dkim && (!values.domain || !values.selector)) throw new UsageError('--dkim-key needs --domain and --selector');
+  if (!dkim && (values.domain || values.selector || values['dkim-algorithm'])) {
+    throw new UsageError('--domain, --selector and --dkim-algorithm need --dkim-key');
+  }
+  if (profile === 'seed' && values.approval) throw new UsageError('the seed profile carries no approval; use --profile v1');
+
+  const identityKey = await readText(values['identity-key']!, 'identity key');
+  const dkimKey = dkim ? await readText(values['dkim-key']!, 'DKIM key') : null;
+  const message = await readStdin(io);
+  if (message.length === 0) throw new UsageError('no message on stdin');
+
+  const identity = await attempt('identity signing', () =>
+    signIdentity(message, {
+      privateKey: identityKey,
+      tenant: values.tenant!,
+      agent: values.agent!,
+      oversight: values.oversight! as (typeof OVERSIGHT_MODES)[number],
+      ...(values.approval ? { approval: values.approval } : {}),
+      profile,
+    }),
+  );
+  const lf = usesBareLf(message);
+  let head = identity.field;
+  if (dkimKey) {
+    const withIdentity = concat(enc(lf ? toLf(identity.field) : identity.field), message);
+    const dkimField = await attempt('DKIM signing', () =>
+      signDkim(withIdentity, { domain: values.domain!, selector: values.selector!, privateKey: dkimKey, algorithm }),
+    );
+    head = dkimField + identity.field;
+  }
+  io.out(concat(enc(lf ? toLf(head) : head), message));
+  return EXIT_OK;
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got "${value}"`);
+  return value as T;
+}
+
+/** Core refuses bad values and keys by throwing with a clear message: that is a usage error. */
+async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new UsageError(`${what} refused: ${(err as Error).message}`);
+  }
+}
+
+async function readStdin(io: Io): Promise<Uint8Array> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of io.stdin) {
+      total += (chunk as Buffer).length;
+      if (total > limits.MAX_MESSAGE_BYTES) throw new UsageError(`the message is over ${limits.MAX_MESSAGE_BYTES} bytes`);
+      parts.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new IoError(`cannot read stdin: ${(err as Error).message}`);
+  }
+  return new Uint8Array(Buffer.concat(parts, total));
+}
+
+/** Mail stored with bare LF gets its new fields in LF too, so the file stays consistent. */
+function usesBareLf(msg: Uint8Array): boolean {
+  const nl = msg.indexOf(0x0a);
+  return nl !== -1 && (nl === 0 || msg[nl - 1] !== 0x0d);
+}
+
+const toLf = (s: string) => s.replace(/\r\n/g, '\n');
+const enc = (s: string) => new TextEncoder().encode(s);
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

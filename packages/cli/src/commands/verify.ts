@@ -1,0 +1,124 @@
+/**
+ * `multimail verify [PATHS...]`: every message under the paths through core's verifyMessage,
+ * reports out in the chosen format, exit code from the verdicts (see exit-codes.ts).
+ */
+import { parse, parseAt, parseJobs, parseRequire, parseShard, pickFormat, type Requirement } from '../args.js';
+import { EXIT_FAILED, EXIT_IO, EXIT_OK, UsageError } from '../exit-codes.js';
+import { loadBundles, loadIdentityKeyTexts } from '../keys-io.js';
+import { readInputs, inputBytes } from '../sources/inputs.js';
+import { createVerifier, type VerifyConfig, type VerifyOutcomeFn } from '../verify/engine.js';
+import { inProcess } from '../verify/safe-verify.js';
+import { WorkerPool } from '../verify/worker-pool.js';
+import { runPipeline, IN_FLIGHT_PER_JOB } from '../verify/pipeline.js';
+import { createSink } from '../output/sink.js';
+import { colorEnabled, painter } from '../output/color.js';
+import { Progress } from '../output/progress.js';
+import type { Io } from '../io.js';
+
+export const VERIFY_HELP = `Usage: multimail verify [options] PATHS...
+
+Verifies DKIM and X-MM-Identity-Sig of every message in .eml files, folders (recursive), Maildir
+folders (cur/ and new/) and mbox files (recognised by their "From " first line); "-" reads one
+message from stdin. Offline by default: DKIM keys come from --keys bundles.
+
+Keys and clock:
+  --keys FILE             DKIM key bundle (SPEC §3.1, from "multimail keys capture"); repeatable
+  --identity-keys FILE    identity public keys: PEM, JWK or JWKS; repeatable
+  --dns                   also resolve DKIM keys through DNS (bundles are asked first)
+  --at TIME               verify as of TIME (unix seconds or ISO 8601), e.g. the archive's date
+Policy:
+  --require WHAT          identity | dkim | aligned; repeatable. Default: an aligned DKIM signature
+                          passes and, when an identity signature is present, it passes too
+Output (stdout; progress and logs on stderr):
+  (default)               human summary    --json   one JSON array
+  --ndjson                one report per line, as messages finish    --csv   one row per message
+  --ordered               keep output in input order    --quiet   no progress, no skip notes
+  --no-color              (NO_COLOR is honoured too)
+Scale:
+  --jobs N                worker threads (default: the number of cores)
+  --shard K/N             verify only messages i with i mod N = K (same PATHS, same order in
+                          every shard); combine the NDJSON with "multimail report merge"
+Exit: 0 all passed, 1 some failed, 2 usage error, 3 I/O error (a path could not be read).`;
+
+const OPTIONS = {
+  keys: { type: 'string', multiple: true },
+  'identity-keys': { type: 'string', multiple: true },
+  dns: { type: 'boolean' },
+  'dns-server': { type: 'string', multiple: true },
+  at: { type: 'string' },
+  require: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  ndjson: { type: 'boolean' },
+  csv: { type: 'boolean' },
+  ordered: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  'no-color': { type: 'boolean' },
+  jobs: { type: 'string', short: 'j' },
+  shard: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function verifyCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, OPTIONS);
+  if (values.help) {
+    io.out(`${VERIFY_HELP}\n`);
+    return EXIT_OK;
+  }
+  if (positionals.length === 0) throw new UsageError('verify needs at least one path (a file, a folder, an mbox, or - for stdin)');
+  if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('"-" (stdin) can be given only once');
+  const format = pickFormat(values);
+  const jobs = parseJobs(values.jobs);
+  const shard = parseShard(values.shard);
+  const require = parseRequire(values.require);
+  const config: VerifyConfig = {
+    bundles: await loadBundles(values.keys ?? []),
+    identityKeyTexts: await loadIdentityKeyTexts(values['identity-keys'] ?? []),
+    dns: Boolean(values.dns),
+    dnsServers: values['dns-server'],
+    now: parseAt(values.at),
+    require,
+  };
+  if (values['dns-server'] && !values.dns) throw new UsageError('--dns-server needs --dns');
+
+  const paint = painter(colorEnabled(io.stdout, values['no-color']));
+  const sink = createSink(format, io.out, { paint, policy: describePolicy(require) });
+  const progress = !values.quiet && io.stderr.isTTY ? new Progress(io.stderr, await inputBytes(positionals), painter(colorEnabled(io.stderr, values['no-color']))) : null;
+  const onSkip = values.quiet ? undefined : (path: string, why: string) => io.err(`skipped ${path}: ${why}\n`);
+
+  const pool = jobs > 1 ? await WorkerPool.start(jobs, config) : null;
+  const verify: VerifyOutcomeFn = pool ? pool.verify : inProcess(await createVerifier(config));
+  let failed = 0;
+  let ioFailed = 0;
+  let count = 0;
+  try {
+    await runPipeline(readInputs(positionals, { stdin: io.stdin, onSkip }), verify, {
+      maxInFlight: jobs * IN_FLIGHT_PER_JOB,
+      ordered: Boolean(values.ordered),
+      shard,
+      onRead: (item) => progress?.read(item.consumed),
+      onReport: (outcome, item) => {
+        count++;
+        if (outcome.verdict !== 'pass') failed++;
+        if (item.ioFailure) {
+          ioFailed++;
+          progress?.end();
+          io.err(`multimail: ${item.error?.detail}\n`);
+        }
+        sink.add(outcome);
+        progress?.message();
+      },
+    });
+  } finally {
+    await pool?.close();
+    progress?.end();
+  }
+  sink.finish();
+  if (count === 0 && !values.quiet) io.err('multimail: no messages found under the given paths\n');
+  if (ioFailed) return EXIT_IO;
+  return failed ? EXIT_FAILED : EXIT_OK;
+}
+
+function describePolicy(require: Requirement[] | undefined): string {
+  if (!require) return 'default (an aligned DKIM signature passes; an identity signature, when present, passes)';
+  return `--require ${require.join(', ')}`;
+}

@@ -1,0 +1,48 @@
+/**
+ * Output formats for reports (SPEC §6) on stdout: NDJSON (one report per line, written as each
+ * message finishes), JSON (one array, streamed element by element), CSV (one row per message,
+ * RFC 4180 quoting) and the human summary. Every sink writes as it goes; none keeps all reports.
+ */
+import type { Outcome } from '../verify/outcome.js';
+import { csvHeader, csvRow } from './csv.js';
+import { HumanSummary } from './human.js';
+import type { Paint } from './color.js';
+
+export type Format = 'human' | 'json' | 'ndjson' | 'csv';
+
+export interface Sink {
+  add(outcome: Outcome): void;
+  finish(): void;
+}
+
+export type Write = (text: string) => void;
+
+export function createSink(format: Format, write: Write, opts: { paint: Paint; policy: string }): Sink {
+  switch (format) {
+    case 'ndjson':
+      return { add: (o) => write(`${o.json()}\n`), finish: () => {} };
+    case 'json':
+      return jsonArraySink(write);
+    case 'csv': {
+      write(csvHeader());
+      return { add: (o) => write(csvRow(o.report())), finish: () => {} };
+    }
+    case 'human': {
+      const summary = new HumanSummary(opts.paint, opts.policy);
+      return { add: (o) => summary.add(o.report()), finish: () => write(summary.render()) };
+    }
+  }
+}
+
+function jsonArraySink(write: Write): Sink {
+  let first = true;
+  return {
+    add(o) {
+      write(`${first ? '[\n' : ',\n'}${o.json()}`);
+      first = false;
+    },
+    finish() {
+      write(first ? '[]\n' : '\n]\n');
+    },
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * Turns command-line paths into a stream of messages: `.eml` files, folders of them (walked
+ * recursively, sorted by name so every run and every shard sees the same order), Maildir folders
+ * (`cur/` and `new/`, never `tmp/`, Maildir++ `.Sub` folders included), mbox files (recognised by
+ * a first line starting with "From ", whatever their name) and `-` for one message on stdin.
+ *
+ * Unreadable paths become per-message error items flagged `ioFailure` (exit code 3), so one bad
+ * file never stops the batch.
+ */
+import { open, readdir, stat } from 'node:fs/promises';
+import { join, extname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { limits } from '@multimail/core';
+import { readMbox, looksLikeMbox } from './mbox-reader.js';
+import type { MessageItem, MessageSource } from './types.js';
+
+/** Bytes read to recognise a file's kind (mbox or message). */
+const SNIFF_BYTES = 512;
+/** Names taken from folders without looking further. */
+const MESSAGE_EXTENSIONS = new Set(['.eml', '.mbox', '.mbx']);
+/** A first line like "Received: …" marks an extensionless file (MH, Maildir) as a message. */
+const HEADER_LINE = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
+
+export interface InputOptions {
+  stdin?: Readable;
+  maxBytes?: number;
+  /** Called for files skipped while walking folders (not messages). */
+  onSkip?: (path: string, why: string) => void;
+}
+
+/** Yields every message under the given paths, in a deterministic order. */
+export async function* readInputs(paths: string[], opts: InputOptions = {}): AsyncGenerator<MessageItem> {
+  const maxBytes = opts.maxBytes ?? limits.MAX_MESSAGE_BYTES;
+  for (const path of paths) {
+    if (path === '-') {
+      yield await readStdin(opts.stdin ?? process.stdin, maxBytes);
+      continue;
+    }
+    let st;
+    try {
+      st = await stat(path);
+    } catch (err) {
+      yield ioItem({ path, index: 0 }, err);
+      continue;
+    }
+    if (st.isDirectory()) yield* readFolder(path, { next: 0 }, maxBytes, opts);
+    else yield* readFile(path, 0, maxBytes, true, opts);
+  }
+}
+
+/** Total size of the regular files given (folders are walked lazily, so they count as 0). */
+export async function inputBytes(paths: string[]): Promise<number> {
+  let total = 0;
+  for (const p of paths) {
+    if (p === '-') continue;
+    const st = await stat(p).catch(() => null);
+    if (st?.isFile()) total += st.size;
+  }
+  return total;
+}
+
+async function* readFolder(dir: string, counter: { next: number }, maxBytes: number, opts: InputOptions): AsyncGenerator<MessageItem> {
+  let entries;
+  try {
+    entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch (err) {
+    yield ioItem({ path: dir, index: counter.next++ }, err);
+    return;
+  }
+  const isMaildir = entries.some((e) => e.isDirectory() && (e.name === 'cur' || e.name === 'new'));
+  if (isMaildir) {
+    // Messages in tmp/ are still being delivered: never read them.
+    for (const sub of ['cur', 'new']) {
+      if (!entries.some((e) => e.isDirectory() && e.name === sub)) continue;
+      yield* readMaildirPart(join(dir, sub), counter, maxBytes);
+    }
+    for (const e of entries) if (e.isDirectory() && e.name.startsWith('.')) yield* readFolder(join(dir, e.name), counter, maxBytes, opts);
+    return;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    // Symlinked folders are not followed: a link loop would never end.
+    if (e.isDirectory()) yield* readFolder(p, counter, maxBytes, opts);
+    else if (e.isFile() || e.isSymbolicLink()) yield* readFile(p, counter, maxBytes, false, opts);
+  }
+}
+
+async function* readMaildirPart(dir: string, counter: { next: number }, maxBytes: number): AsyncGenerator<MessageItem> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+  } catch (err) {
+    yield ioItem({ path: dir, index: counter.next++ }, err);
+    return;
+  }
+  for (const n of names) yield* readFile(join(dir, n), counter, maxBytes, true, {});
+}
+
+/**
+ * One file: an mbox (all its messages) or a single message. `explicit` files are always taken;
+ * files met while walking a folder only when they look like mail.
+ */
+async function* readFile(
+  path: string,
+  counter: number | { next: number },
+  maxBytes: number,
+  explicit: boolean,
+  opts: InputOptions,
+): AsyncGenerator<MessageItem> {
+  const index = () => (typeof counter === 'number' ? counter : counter.next++);
+  let head: Uint8Array;
+  let size: number;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      size = (await fh.stat()).size;
+      const buf = new Uint8Array(Math.min(SNIFF_BYTES, size));
+      await fh.read(buf, 0, buf.length, 0);
+      head = buf;
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    yield ioItem({ path, index: index() }, err);
+    return;
+  }
+  if (looksLikeMbox(head)) {
+    try {
+      yield* readMbox(path, maxBytes);
+    } catch (err) {
+      yield ioItem({ path, index: 0 }, err);
+    }
+    return;
+  }
+  if (!explicit && !MESSAGE_EXTENSIONS.has(extname(path).toLowerCase()) && !looksLikeMessage(head)) {
+    opts.onSkip?.(path, 'not a message (no .eml name, no header line)');
+    return;
+  }
+  yield await readMessageFile(path, index(), size, maxBytes);
+}
+
+function looksLikeMessage(head: Uint8Array): boolean {
+  return HEADER_LINE.test(Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, 200)).toString('latin1'));
+}
+
+async function readMessageFile(path: string, index: number, size: number, maxBytes: number): Promise<MessageItem> {
+  const source: MessageSource = { path, index };
+  if (size > maxBytes) return tooLarge(source, size, maxBytes);
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const bytes = new Uint8Array(size);
+      let got = 0;
+      while (got < size) {
+        const { bytesRead } = await fh.read(bytes, got, size - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return { source, consumed: size, bytes: got === size ? bytes : bytes.slice(0, got) };
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    return ioItem(source, err);
+  }
+}
+
+async function readStdin(stream: Readable, maxBytes: number): Promise<MessageItem> {
+  const source: MessageSource = { path: '-', index: 0 };
+  const parts: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of stream) {
+      total += (chunk as Buffer).length;
+      // Keep counting past the limit so the report says how big it was, but stop keeping bytes.
+      if (total <= maxBytes) parts.push(chunk as Buffer);
+    }
+  } catch (err) {
+    return ioItem(source, err);
+  }
+  if (total > maxBytes) return tooLarge(source, total, maxBytes);
+  return { source, consumed: total, bytes: new Uint8Array(Buffer.concat(parts, total)) };
+}
+
+function tooLarge(source: MessageSource, size: number, maxBytes: number): MessageItem {
+  return { source, consumed: size, error: { reason: 'message_too_large', detail: `message is ${size} bytes; the limit is ${maxBytes}` } };
+}
+
+function ioItem(source: MessageSource, err: unknown): MessageItem {
+  const e = err as NodeJS.ErrnoException;
+  return { source, consumed: 0, ioFailure: true, error: { reason: 'io_error', detail: `${source.path}: ${e.code ?? ''} ${e.message}`.trim() } };
+}

@@ -1,0 +1,39 @@
+/** What the archive readers yield: one message (or one per-message error) with its SPEC §6 source. */
+
+export interface MessageSource {
+  /** The file as given on the command line (or found under a given folder); "-" for stdin. */
+  path: string;
+  /** Position within the file (mbox) or within the folder listing (.eml, Maildir). */
+  index: number;
+  /** Byte offset of the message's "From " line, for mbox files only. */
+  offset?: number;
+}
+
+export interface MessageError {
+  /** Stable lowercase code: message_too_large, io_error, … */
+  reason: string;
+  detail: string;
+}
+
+export interface MessageItem {
+  source: MessageSource;
+  /** The message, in its own exactly-sized ArrayBuffer so it can be transferred to a worker. */
+  bytes?: Uint8Array;
+  /** Set instead of `bytes` when the message could not be read. */
+  error?: MessageError;
+  /** The error is an I/O failure (exit code 3), not a property of the message. */
+  ioFailure?: boolean;
+  /** Input bytes consumed by this item, for the progress bar. */
+  consumed: number;
+}
+
+/** Copies parts into one fresh Uint8Array that owns its whole ArrayBuffer (transferable). */
+export function concatOwned(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,127 @@
+/**
+ * Hashers backed by the WebAssembly module (RFC 6376 §3.4 canonicalization, FIPS 180-4 SHA-256).
+ *
+ * Each hasher owns one slot of the shared instance (see wasm/loader.ts). Chunks are copied into the
+ * module's input buffer at most `inCap` bytes at a time. A hasher that is dropped without `final`
+ * gives its slot back through a FinalizationRegistry.
+ */
+import { wasm, type Wasm } from '../wasm/loader.js';
+import type { BodyHasher, BodyHashResult, Canon, Sha256Hasher } from './types.js';
+
+export const DIGEST_BYTES = 32;
+
+/** A native SHA-256 factory (node:crypto in Node) used instead of the WASM SHA-256 when set. */
+export type HashFactory = () => Sha256Hasher;
+
+const slotsOfDroppedHashers =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<{ w: Wasm; slot: number }>(({ w, slot }) => w.freeSlot(slot))
+    : undefined;
+
+/** A slot that goes back to the pool exactly once: at `release()` or when its owner is collected. */
+function leaseSlot(w: Wasm, owner: object): { slot: number; release(): void } {
+  const slot = w.allocSlot();
+  const token = {};
+  slotsOfDroppedHashers?.register(owner, { w, slot }, token);
+  let live = true;
+  return {
+    slot,
+    release() {
+      if (!live) throw new Error('@multimail/core: this hasher is finished; create a new one');
+      live = false;
+      slotsOfDroppedHashers?.unregister(token);
+      w.freeSlot(slot);
+    },
+  };
+}
+
+/** Feeds `chunk` through IN in pieces the module can take; `step(len)` consumes IN[0, len). */
+function pieces(w: Wasm, chunk: Uint8Array, step: (len: number) => void): void {
+  for (let off = 0; off < chunk.length; off += w.inCap) {
+    const piece = chunk.subarray(off, Math.min(chunk.length, off + w.inCap));
+    w.input().set(piece);
+    step(piece.length);
+  }
+}
+
+function digestFromOut(w: Wasm): Uint8Array {
+  return w.output().slice(0, DIGEST_BYTES);
+}
+
+/** One-shot SHA-256 on the scratch slot (synchronous, so nothing can interleave). */
+export function wasmSha256(data: Uint8Array): Uint8Array {
+  const w = wasm();
+  const x = w.exports;
+  x.shaInit(w.scratch);
+  pieces(w, data, (len) => x.shaUpdate(w.scratch, len));
+  x.shaFinal(w.scratch);
+  return digestFromOut(w);
+}
+
+export function wasmCreateSha256(): Sha256Hasher {
+  const w = wasm();
+  const x = w.exports;
+  const hasher: Sha256Hasher = {
+    update: (chunk) => {
+      if (!live) lease.release(); // throws the "finished" error
+      pieces(w, chunk, (len) => x.shaUpdate(lease.slot, len));
+    },
+    digest: () => {
+      if (!live) lease.release();
+      x.shaFinal(lease.slot);
+      const digest = digestFromOut(w);
+      live = false;
+      lease.release();
+      return digest;
+    },
+  };
+  let live = true;
+  const lease = leaseSlot(w, hasher);
+  x.shaInit(lease.slot);
+  return hasher;
+}
+
+/**
+ * Body canonicalization fused with hashing. With `native` unset everything happens in WASM; with it,
+ * WASM only canonicalizes into OUT and the native hasher consumes OUT (synchronously) after each call.
+ */
+export function wasmCreateBodyHasher(canon: Canon, limit: number | undefined, native?: HashFactory): BodyHasher {
+  const w = wasm();
+  const x = w.exports;
+  const sink = native?.();
+  const drain = sink ? () => sink.update(w.output().subarray(0, x.bodyOutLen())) : () => {};
+  let live = true;
+  const hasher: BodyHasher = {
+    update: (chunk) => {
+      if (!live) lease.release();
+      pieces(w, chunk, (len) => {
+        for (let from = 0; from < len; drain()) from = x.bodyUpdate(lease.slot, from, len);
+      });
+    },
+    final: (): BodyHashResult => {
+      if (!live) lease.release();
+      while (!x.bodyFinish(lease.slot)) drain();
+      drain();
+      const result = {
+        digest: sink ? sink.digest() : digestFromOut(w),
+        hashedBytes: x.bodyHashedBytes(lease.slot),
+        canonicalBytes: x.bodyCanonicalBytes(lease.slot),
+      };
+      live = false;
+      lease.release();
+      return result;
+    },
+  };
+  const lease = leaseSlot(w, hasher);
+  x.bodyInit(lease.slot, canon === 'relaxed' ? 1 : 0, sink ? 1 : 0, limit ?? -1);
+  return hasher;
+}
+
+/** One raw header field → canonical bytes + CRLF, or undefined if it does not fit in IN. */
+export function wasmCanonicalizeHeader(field: Uint8Array, canon: Canon): Uint8Array | undefined {
+  const w = wasm();
+  if (field.length > w.inCap) return undefined;
+  w.input().set(field);
+  const n = w.exports.headerCanon(field.length, canon === 'relaxed' ? 1 : 0);
+  return w.output().slice(0, n);
+}

@@ -1,0 +1,159 @@
+/**
+ * The little DER (ITU-T X.690) that DKIM keys need: reading an RSA SubjectPublicKeyInfo or a bare
+ * PKCS#1 RSAPublicKey (RFC 8017 §A.1.1), wrapping the latter into SPKI (RFC 5280 §4.1.2.7), and
+ * wrapping PKCS#1 / raw Ed25519 private keys into PKCS#8 (RFC 5208, RFC 8410) for WebCrypto.
+ */
+
+interface Tlv {
+  tag: number;
+  /** Content bytes. */
+  value: Uint8Array;
+  /** Offset just past this element. */
+  end: number;
+}
+
+const SEQUENCE = 0x30;
+const INTEGER = 0x02;
+const BIT_STRING = 0x03;
+const OCTET_STRING = 0x04;
+const NULL_TAG = 0x05;
+const OID = 0x06;
+/** Length octets beyond this are not needed for any key we accept (16 MiB). */
+const MAX_LENGTH_OCTETS = 3;
+
+/** rsaEncryption 1.2.840.113549.1.1.1, DER-encoded OID content. */
+const RSA_OID = Uint8Array.of(0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01);
+/** id-Ed25519 1.3.101.112 (RFC 8410). */
+const ED25519_OID = Uint8Array.of(0x2b, 0x65, 0x70);
+
+function readTlv(buf: Uint8Array, pos: number): Tlv | null {
+  if (pos + 2 > buf.length) return null;
+  const tag = buf[pos]!;
+  let len = buf[pos + 1]!;
+  let p = pos + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > MAX_LENGTH_OCTETS || p + n > buf.length) return null;
+    len = 0;
+    for (let i = 0; i < n; i++) len = (len << 8) | buf[p + i]!;
+    p += n;
+  }
+  if (p + len > buf.length) return null;
+  return { tag, value: buf.subarray(p, p + len), end: p + len };
+}
+
+/** Reads a SEQUENCE's direct children; null unless the whole input is exactly one SEQUENCE. */
+function readSequence(buf: Uint8Array): Tlv[] | null {
+  const outer = readTlv(buf, 0);
+  if (!outer || outer.tag !== SEQUENCE || outer.end !== buf.length) return null;
+  const items: Tlv[] = [];
+  for (let p = 0; p < outer.value.length; ) {
+    const t = readTlv(outer.value, p);
+    if (!t) return null;
+    items.push(t);
+    p = t.end;
+  }
+  return items;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** Bit length of an unsigned big-endian INTEGER content. */
+function integerBits(v: Uint8Array): number {
+  let i = 0;
+  while (i < v.length && v[i] === 0) i++;
+  if (i === v.length) return 0;
+  return (v.length - i - 1) * 8 + (32 - Math.clz32(v[i]!));
+}
+
+export interface RsaPublicKeyInfo {
+  /** DER SubjectPublicKeyInfo, ready for WebCrypto `importKey('spki', …)`. */
+  spki: Uint8Array;
+  /** Modulus size in bits. */
+  bits: number;
+}
+
+/** Modulus bits of a PKCS#1 RSAPublicKey, or null if it is not one. */
+function rsaPublicKeyBits(pkcs1: Uint8Array): number | null {
+  const seq = readSequence(pkcs1);
+  if (!seq || seq.length !== 2 || seq[0]!.tag !== INTEGER || seq[1]!.tag !== INTEGER) return null;
+  return integerBits(seq[0]!.value);
+}
+
+/** Accepts an RSA key as SPKI or bare PKCS#1 (both appear in DNS p= tags); null if neither. */
+export function readRsaPublicKey(der: Uint8Array): RsaPublicKeyInfo | null {
+  const seq = readSequence(der);
+  if (!seq) return null;
+  if (seq.length === 2 && seq[0]!.tag === SEQUENCE && seq[1]!.tag === BIT_STRING) {
+    const alg = readSequence(wrap(SEQUENCE, seq[0]!.value));
+    if (!alg || alg.length < 1 || alg[0]!.tag !== OID || !equalBytes(alg[0]!.value, RSA_OID)) return null;
+    const bitString = seq[1]!.value;
+    if (bitString[0] !== 0) return null;
+    const bits = rsaPublicKeyBits(bitString.subarray(1));
+    return bits === null ? null : { spki: der, bits };
+  }
+  const bits = rsaPublicKeyBits(der);
+  if (bits === null) return null;
+  return { spki: wrapRsaSpki(der), bits };
+}
+
+function encodeLength(n: number): Uint8Array {
+  if (n < 0x80) return Uint8Array.of(n);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v >>>= 8) bytes.unshift(v & 0xff);
+  return Uint8Array.of(0x80 | bytes.length, ...bytes);
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function wrap(tag: number, content: Uint8Array): Uint8Array {
+  return concat(Uint8Array.of(tag), encodeLength(content.length), content);
+}
+
+const RSA_ALGORITHM_ID = wrap(SEQUENCE, concat(wrap(OID, RSA_OID), Uint8Array.of(NULL_TAG, 0)));
+const ED25519_ALGORITHM_ID = wrap(SEQUENCE, wrap(OID, ED25519_OID));
+const VERSION_0 = Uint8Array.of(INTEGER, 1, 0);
+
+/** PKCS#1 RSAPublicKey → SubjectPublicKeyInfo. */
+export function wrapRsaSpki(pkcs1: Uint8Array): Uint8Array {
+  return wrap(SEQUENCE, concat(RSA_ALGORITHM_ID, wrap(BIT_STRING, concat(Uint8Array.of(0), pkcs1))));
+}
+
+/** PKCS#1 RSAPrivateKey ("BEGIN RSA PRIVATE KEY") → PKCS#8 PrivateKeyInfo. */
+export function wrapRsaPkcs8(pkcs1: Uint8Array): Uint8Array {
+  return wrap(SEQUENCE, concat(VERSION_0, RSA_ALGORITHM_ID, wrap(OCTET_STRING, pkcs1)));
+}
+
+/** Raw 32-byte Ed25519 seed → PKCS#8 PrivateKeyInfo (RFC 8410 §7). */
+export function wrapEd25519Pkcs8(seed: Uint8Array): Uint8Array {
+  return wrap(SEQUENCE, concat(VERSION_0, ED25519_ALGORITHM_ID, wrap(OCTET_STRING, wrap(OCTET_STRING, seed))));
+}
+
+/** The algorithm of a PKCS#8 PrivateKeyInfo, and the Ed25519 seed when it is one. */
+export function readPkcs8(der: Uint8Array): { kind: 'rsa' | 'ed25519'; seed?: Uint8Array } | null {
+  const seq = readSequence(der);
+  if (!seq || seq.length < 3 || seq[1]!.tag !== SEQUENCE || seq[2]!.tag !== OCTET_STRING) return null;
+  const alg = readSequence(wrap(SEQUENCE, seq[1]!.value));
+  if (!alg || alg[0]?.tag !== OID) return null;
+  if (equalBytes(alg[0].value, RSA_OID)) return { kind: 'rsa' };
+  if (!equalBytes(alg[0].value, ED25519_OID)) return null;
+  const inner = readTlv(seq[2]!.value, 0);
+  if (!inner || inner.tag !== OCTET_STRING || inner.value.length !== 32) return null;
+  return { kind: 'ed25519', seed: inner.value };
+}
+
+/** Whether DER bytes are a PKCS#1 RSAPrivateKey (SEQUENCE of 9+ INTEGERs). */
+export function isRsaPkcs1Private(der: Uint8Array): boolean {
+  const seq = readSequence(der);
+  return !!seq && seq.length >= 9 && seq.every((t) => t.tag === INTEGER);
+}

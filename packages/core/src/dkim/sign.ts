@@ -1,0 +1,138 @@
+/**
+ * DKIM signing (RFC 6376 §5; RFC 8301; RFC 8463): rsa-sha256 and ed25519-sha256, any of the four
+ * canonicalization pairs, default header list with oversigning, t=, optional x= and l=.
+ * Returns the field to prepend, folded to lines of at most 78 characters.
+ */
+import { canonicalizeHeader, createBodyHasher, ready, sha256, type Canon } from '../canon/index.js';
+import { encodeBase64 } from '../crypto/base64.js';
+import { createSignature, privateKeyKind } from '../crypto/signature.js';
+import { parseMessage, type HeaderField } from '../mime/index.js';
+import { foldTags, type TagPiece } from './fold.js';
+import { loadPrivateKey } from './sign-key.js';
+
+export type Canonicalization = 'relaxed/relaxed' | 'relaxed/simple' | 'simple/relaxed' | 'simple/simple';
+
+export interface SignDkimOptions {
+  domain: string;
+  selector: string;
+  /** PKCS#8 PEM, PKCS#1 RSA PEM, base64 Ed25519 seed, or a CryptoKey. */
+  privateKey: string | CryptoKey;
+  algorithm?: 'rsa-sha256' | 'ed25519-sha256';
+  canonicalization?: Canonicalization;
+  /** Header names to sign (default DKIM_DEFAULT_SIGNED_HEADERS, those present). */
+  headers?: string[];
+  /** Names listed once more than present, so adding one later breaks the signature (default DKIM_DEFAULT_OVERSIGNED_HEADERS). */
+  oversign?: string[];
+  /** Signing time, Unix seconds (t=). */
+  now?: number;
+  /** Seconds until x=. */
+  expiresIn?: number;
+  /** Add l= (the whole canonical body length). Discouraged: see docs/dkim-policy.md. */
+  bodyLength?: boolean;
+}
+
+export const DKIM_DEFAULT_SIGNED_HEADERS = [
+  'from', 'to', 'cc', 'subject', 'date', 'message-id', 'reply-to', 'in-reply-to', 'references',
+  'mime-version', 'content-type', 'x-mm-identity-sig',
+] as const;
+export const DKIM_DEFAULT_OVERSIGNED_HEADERS = ['from', 'subject', 'date', 'to'] as const;
+
+/** Signs `message` and returns "DKIM-Signature: …\r\n". Throws for a bad key or options. */
+export async function signDkim(message: Uint8Array | ArrayBuffer | string, opts: SignDkimOptions): Promise<string> {
+  await ready();
+  const algorithm = opts.algorithm ?? 'rsa-sha256';
+  const [hc, bc] = (opts.canonicalization ?? 'relaxed/relaxed').split('/') as [Canon, Canon];
+  if (!isCanon(hc) || !isCanon(bc)) throw new Error(`unknown canonicalization ${opts.canonicalization}`);
+  checkName(opts.domain, 'domain');
+  checkName(opts.selector, 'selector');
+  const key = await loadPrivateKey(opts.privateKey);
+  const wantKind = algorithm === 'rsa-sha256' ? 'rsa' : 'ed25519';
+  if (privateKeyKind(key) !== wantKind) throw new Error(`algorithm ${algorithm} needs a ${wantKind} key`);
+
+  const msg = parseMessage(message);
+  const hasher = createBodyHasher(bc);
+  hasher.update(msg.body);
+  const body = hasher.final();
+  const names = headerList(msg.headers, opts.headers ?? [...DKIM_DEFAULT_SIGNED_HEADERS], opts.oversign ?? [...DKIM_DEFAULT_OVERSIGNED_HEADERS]);
+  const t = Math.floor(opts.now ?? Date.now() / 1000);
+  const pieces: TagPiece[][] = [
+    [{ text: 'v=1' }],
+    [{ text: `a=${algorithm}` }],
+    [{ text: `c=${hc}/${bc}` }],
+    [{ text: `d=${opts.domain}` }],
+    [{ text: `s=${opts.selector}` }],
+    [{ text: `t=${t}` }],
+    ...(opts.expiresIn !== undefined ? [[{ text: `x=${t + Math.floor(opts.expiresIn)}` }]] : []),
+    ...(opts.bodyLength ? [[{ text: `l=${body.canonicalBytes}` }]] : []),
+    names.map((n, i) => ({ text: i === 0 ? `h=${n}` : `:${n}`, joinTight: i > 0 })),
+    [{ text: `bh=${encodeBase64(body.digest)}` }],
+  ];
+  const head = foldTags('DKIM-Signature:', pieces, true);
+  const input = headerHashInputForSigning(msg.headers, names, head, hc);
+  const signature = await createSignature(key, wantKind === 'ed25519' ? sha256(input) : input);
+  return `${head}${foldBase64(head, encodeBase64(signature))}\r\n`;
+}
+
+function isCanon(c: string): c is Canon {
+  return c === 'simple' || c === 'relaxed';
+}
+
+function checkName(v: string, what: string): void {
+  if (!/^[A-Za-z0-9_.-]+$/.test(v) || v.startsWith('.') || v.endsWith('.')) throw new Error(`invalid DKIM ${what} ${JSON.stringify(v)}`);
+}
+
+/** h=: each listed name once per instance present (absent ones skipped), oversigned names once more. */
+function headerList(headers: HeaderField[], wanted: string[], oversign: string[]): string[] {
+  const count = new Map<string, number>();
+  for (const h of headers) count.set(h.lname, (count.get(h.lname) ?? 0) + 1);
+  const over = new Set(oversign.map((n) => n.toLowerCase()));
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (const n of [...wanted.map((w) => w.toLowerCase()), ...over]) {
+    if (seen.has(n)) continue;
+    seen.add(n);
+    const times = (count.get(n) ?? 0) + (over.has(n) ? 1 : 0);
+    for (let i = 0; i < times; i++) names.push(n);
+  }
+  if (!names.includes('from')) throw new Error('the message has no From field to sign');
+  return names;
+}
+
+/** Same input the verifier builds: selected fields bottom-up, then our field ending in "b=". */
+function headerHashInputForSigning(headers: HeaderField[], names: string[], head: string, canon: Canon): Uint8Array {
+  const byName = new Map<string, HeaderField[]>();
+  for (const h of headers) byName.set(h.lname, [...(byName.get(h.lname) ?? []), h]);
+  const parts: Uint8Array[] = [];
+  for (const n of names) {
+    const f = byName.get(n)?.pop();
+    if (f) parts.push(canonicalizeHeader(f.raw, canon));
+  }
+  const own = canonicalizeHeader(new TextEncoder().encode(head), canon);
+  parts.push(own.subarray(0, own.length - 2));
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Appends the b= value after `head` (which ends in "b="), breaking lines at 78 characters. */
+function foldBase64(head: string, b64: string): string {
+  const MAX = 78;
+  const lastLine = head.length - head.lastIndexOf('\n') - 1;
+  let out = '';
+  let room = MAX - lastLine;
+  for (let i = 0; i < b64.length; ) {
+    if (room <= 0) {
+      out += '\r\n ';
+      room = MAX - 1;
+    }
+    const take = b64.slice(i, i + room);
+    out += take;
+    i += take.length;
+    room -= take.length;
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+/**
+ * The two digests X-MM-Identity-Sig binds (SPEC §2.1): `hh` over the header fields named in `h`,
+ * `bh` over the body, both with DKIM relaxed canonicalization (RFC 6376 §3.4.2, §3.4.4).
+ *
+ * A name in `h` that occurs more than once contributes EVERY instance, in message order (top
+ * first). Binding only one instance would let an attacker add a second Subject or From that some
+ * mail clients display instead; binding all of them makes any added, removed or reordered instance
+ * break the signature. A name that is absent contributes nothing.
+ */
+import { canonicalizeHeader, createBodyHasher, createSha256 } from '../canon/index.js';
+import type { HeaderField } from '../mime/index.js';
+
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** Lowercase hex SHA-256 of the relaxed-canonical fields named in `names`, in the order of `names`. */
+export function headerHash(headers: readonly HeaderField[], names: readonly string[]): string {
+  const h = createSha256();
+  for (const name of names) {
+    for (const field of headers) {
+      if (field.lname === name) h.update(canonicalizeHeader(field.raw, 'relaxed'));
+    }
+  }
+  return toHex(h.digest());
+}
+
+/** Lowercase hex SHA-256 of the relaxed-canonical body (CRLF line endings already). */
+export function bodyHash(body: Uint8Array): string {
+  const hasher = createBodyHasher('relaxed');
+  hasher.update(body);
+  return toHex(hasher.final().digest);
+}

@@ -1,0 +1,153 @@
+/**
+ * X-MM-Identity-Sig header syntax (SPEC §2.1): parsing with every permerror the spec names, and
+ * serialization with `"; "` separators, folded for transport only at those separators.
+ */
+import { fromBase64 } from './base64.js';
+import { MAX_TAG_LIST_BYTES } from '../mime/limits.js';
+
+export const IDENTITY_HEADER_NAME = 'X-MM-Identity-Sig';
+export const IDENTITY_HEADER_LNAME = 'x-mm-identity-sig';
+/** Values of tenant, agent, approval and kid: this set cannot express `;`, `=` or whitespace. */
+export const SAFE_VALUE = /^[A-Za-z0-9._:@/+-]{1,128}$/;
+export const OVERSIGHT_MODES = ['read_only', 'gated_all', 'gated_send', 'monitored', 'autonomous'] as const;
+export type OversightMode = (typeof OVERSIGHT_MODES)[number];
+export const DEFAULT_SIGNED_HEADERS = ['from', 'to', 'cc', 'subject', 'date', 'message-id', 'reply-to', 'in-reply-to', 'references'];
+/** Field names we accept; anything else (quotes, spaces, non-ASCII) is a malformed header. */
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** More fields than this is not a header any signer wrote. */
+export const MAX_IDENTITY_FIELDS = 32;
+/** A bound header name: RFC 5322 ftext, lowercase. */
+const HEADER_NAME = /^[\x21-\x39\x3b-\x40\x5b-\x7e]+$/;
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+/** Decimal seconds; 12 digits reach year 33658, and stay exact as a JS number. */
+const UNIX_SECONDS = /^[0-9]{1,12}$/;
+const SEED_FIELDS = ['agent', 'oversight', 'sig', 'tenant'];
+const V1_REQUIRED = ['v', 'kid', 'tenant', 'agent', 'oversight', 'ts', 'h', 'hh', 'bh', 'sig'];
+/** Target line length when folding (RFC 5322 §2.1.1 "SHOULD be no more than 78"). */
+const FOLD_AT = 78;
+
+export interface IdentityFields {
+  profile: 'v1' | 'seed';
+  /** Every field, trimmed, `sig` with its whitespace removed, in header order. */
+  fields: Map<string, string>;
+  sig: Uint8Array;
+  /** h= names (v1), lowercase. */
+  headers: string[] | null;
+  ts: number | null;
+}
+
+export type ParseResult =
+  | ({ ok: true } & IdentityFields)
+  | { ok: false; reason: string; detail: string; fields: Map<string, string> };
+
+function fail(reason: string, detail: string, fields: Map<string, string>): ParseResult {
+  return { ok: false, reason, detail, fields };
+}
+
+/** Splits the unfolded value into fields (SPEC §2.1); duplicate and empty names are permerrors. */
+function splitFields(value: string): Map<string, string> | { reason: string; detail: string } {
+  const fields = new Map<string, string>();
+  const parts = value.replace(/\r\n(?=[ \t])/g, '').split(';');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!.trim();
+    if (part === '' && i === parts.length - 1) break; // a trailing ";" is harmless
+    const eq = part.indexOf('=');
+    if (eq === -1) return { reason: 'malformed_header', detail: `field ${i + 1} has no "="` };
+    const name = part.slice(0, eq).trim();
+    if (name === '') return { reason: 'malformed_header', detail: `field ${i + 1} has an empty name` };
+    if (!FIELD_NAME.test(name)) return { reason: 'malformed_header', detail: `field name "${name.slice(0, 40)}" is not a token` };
+    if (fields.has(name)) return { reason: 'duplicate_field', detail: `field "${name}" appears more than once` };
+    if (fields.size >= MAX_IDENTITY_FIELDS) return { reason: 'malformed_header', detail: `more than ${MAX_IDENTITY_FIELDS} fields` };
+    const v = part.slice(eq + 1).trim();
+    fields.set(name, name === 'sig' ? v.replace(/\s+/g, '') : v);
+  }
+  return fields;
+}
+
+function profileOf(fields: Map<string, string>): 'v1' | 'seed' | { reason: string; detail: string } {
+  const v = fields.get('v');
+  if (v === undefined) {
+    const names = [...fields.keys()].sort();
+    if (names.join() === SEED_FIELDS.join()) return 'seed';
+    return { reason: 'missing_field', detail: 'no "v" field, and not exactly the seed fields tenant, agent, oversight, sig' };
+  }
+  if (v !== '1') return { reason: 'unknown_version', detail: `unknown version v=${v.slice(0, 20)}` };
+  const missing = V1_REQUIRED.filter((n) => !fields.has(n));
+  if (missing.length) return { reason: 'missing_field', detail: `missing field(s): ${missing.join(', ')}` };
+  return 'v1';
+}
+
+/** Checks one value against its field's rules; returns a problem description or null. */
+export function valueProblem(name: string, value: string): string | null {
+  switch (name) {
+    case 'tenant':
+    case 'agent':
+    case 'approval':
+    case 'kid':
+      return SAFE_VALUE.test(value) ? null : `${name} must match [A-Za-z0-9._:@/+-]{1,128}`;
+    case 'oversight':
+      return (OVERSIGHT_MODES as readonly string[]).includes(value) ? null : `oversight must be one of ${OVERSIGHT_MODES.join(', ')}`;
+    case 'ts':
+      return UNIX_SECONDS.test(value) ? null : 'ts must be decimal unix seconds';
+    case 'hh':
+    case 'bh':
+      return HEX_SHA256.test(value) ? null : `${name} must be 64 lowercase hex digits`;
+    case 'h':
+      return headerListProblem(value);
+    default:
+      return null;
+  }
+}
+
+function headerListProblem(value: string): string | null {
+  const names = value.split(':');
+  if (value === '') return 'h lists no header';
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (!HEADER_NAME.test(n)) return `h: "${n.slice(0, 40)}" is not a lowercase header name`;
+    if (n === IDENTITY_HEADER_LNAME) return 'h must not list x-mm-identity-sig';
+    if (seen.has(n)) return `h lists "${n}" twice`;
+    seen.add(n);
+  }
+  return null;
+}
+
+/** Parses the value of one X-MM-Identity-Sig field (after the colon, folding allowed). */
+export function parseIdentityHeader(value: string): ParseResult {
+  if (value.length > MAX_TAG_LIST_BYTES) return fail('malformed_header', `header longer than ${MAX_TAG_LIST_BYTES} bytes`, new Map());
+  const fields = splitFields(value);
+  if (!(fields instanceof Map)) return fail(fields.reason, fields.detail, new Map());
+  const profile = profileOf(fields);
+  if (typeof profile !== 'string') return fail(profile.reason, profile.detail, fields);
+  for (const [name, v] of fields) {
+    const problem = valueProblem(name, v);
+    if (problem) return fail('bad_value', problem, fields);
+  }
+  const sig = fromBase64(fields.get('sig')!);
+  if (!sig || sig.length === 0) return fail('bad_value', 'sig is not base64', fields);
+  const h = fields.get('h');
+  const ts = fields.get('ts');
+  return { ok: true, profile, fields, sig, headers: h === undefined ? null : h.split(':'), ts: ts === undefined ? null : Number(ts) };
+}
+
+/** `name=value; name=value` exactly as signers write it (unfolded). */
+export function serializeFields(fields: ReadonlyArray<readonly [string, string]>): string {
+  return fields.map(([n, v]) => `${n}=${v}`).join('; ');
+}
+
+/**
+ * The complete header field with CRLF, folded only after a `;` (the following space starts the
+ * continuation line), so unfolding gives back the exact `"; "` separators.
+ */
+export function foldField(value: string): string {
+  const parts = value.split('; ');
+  let line = `${IDENTITY_HEADER_NAME}: ${parts[0]}`;
+  let out = '';
+  for (const part of parts.slice(1)) {
+    if (line.length + 2 + part.length > FOLD_AT) {
+      out += `${line};\r\n`;
+      line = ` ${part}`;
+    } else line += `; ${part}`;
+  }
+  return `${out}${line}\r\n`;
+}

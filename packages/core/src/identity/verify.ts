@@ -1,0 +1,140 @@
+/**
+ * Verifying X-MM-Identity-Sig fields (SPEC §2.4): one report per field, top first, never a throw.
+ *
+ * Order of checks: syntax (permerror) → key by kid (neutral) → signature over the header's own
+ * values (fail bad_signature) → key validity window at `ts` → `bh` against the body
+ * (body_modified) → `hh` against the headers (headers_modified). Because the signature is checked
+ * over the header's bh/hh first, `body_modified` and `headers_modified` are reported only for a
+ * genuine signature whose content changed afterwards.
+ */
+import { ready } from '../canon/index.js';
+import type { IdentitySignatureReport } from '../report.js';
+import type { HeaderField, ParsedMessage } from '../mime/index.js';
+import { MAX_IDENTITY_SIGNATURES } from '../mime/limits.js';
+import { bodyHash, headerHash } from './digests.js';
+import { verifyDer } from './ecdsa.js';
+import { IDENTITY_HEADER_LNAME, parseIdentityHeader, valueProblem, type IdentityFields } from './header.js';
+import type { IdentityKeySet, IdentityPublicKey } from './keys.js';
+import { payloadBytes } from './payload.js';
+
+export const SEED_WARNING = 'seed_profile_binds_no_headers';
+/** A `ts` this far past the verification time gets the warning `ts_in_future` (clock skew allowance). */
+export const FUTURE_TOLERANCE_SECONDS = 300;
+
+export interface VerifyIdentityOptions {
+  keys: IdentityKeySet;
+  /** Verification time, unix seconds (default: now); only used for the `ts_in_future` warning. */
+  now?: number;
+}
+
+type Report = IdentitySignatureReport;
+
+/**
+ * The fields read, for the report. A header that parsed has valid values already; one that did
+ * not shows only the values that are valid for their field, never raw attacker text.
+ */
+function baseReport(fields: Map<string, string>, profile: Report['profile']): Report {
+  const safe = (name: string): string | null => {
+    const v = fields.get(name);
+    return v === undefined || (profile === null && valueProblem(name, v)) ? null : v;
+  };
+  const ts = safe('ts');
+  const h = safe('h');
+  return {
+    result: 'none',
+    reason: null,
+    profile,
+    tenant: safe('tenant'),
+    agent: safe('agent'),
+    oversight: safe('oversight'),
+    approval: safe('approval'),
+    kid: safe('kid'),
+    ts: ts === null ? null : Number(ts),
+    ...(h === null ? {} : { headers: h.split(':') }),
+  };
+}
+
+function payloadFor(parsed: IdentityFields, body: () => string): Uint8Array {
+  const payload: Record<string, string> = {};
+  for (const [name, value] of parsed.fields) if (name !== 'sig') payload[name] = value;
+  // v1: the signature is first checked over the header's own bh; it is compared to the body after.
+  payload.body_hash = parsed.profile === 'v1' ? parsed.fields.get('bh')! : body();
+  return payloadBytes(payload);
+}
+
+/** Tries each candidate key; returns the one that verifies, or why none did. */
+async function findSigner(keys: IdentityPublicKey[], sig: Uint8Array, data: Uint8Array): Promise<IdentityPublicKey | string> {
+  let detail = 'the signature does not verify with any supplied key';
+  for (const key of keys) {
+    const r = await verifyDer(key.key, sig, data);
+    if (r.ok) return key;
+    if (r.kind === 'encoding') return r.detail;
+    if (keys.length === 1) detail = r.detail;
+  }
+  return detail;
+}
+
+function outsideWindow(key: IdentityPublicKey, ts: number): string | null {
+  if (key.notBefore !== null && ts < key.notBefore) return `ts ${ts} is before the key's mm_not_before ${key.notBefore}`;
+  if (key.notAfter !== null && ts > key.notAfter) return `ts ${ts} is after the key's mm_not_after ${key.notAfter}`;
+  return null;
+}
+
+async function verifyOne(field: HeaderField, msg: ParsedMessage, opts: VerifyIdentityOptions, body: () => string): Promise<Report> {
+  const { keys } = opts;
+  const parsed = parseIdentityHeader(field.value);
+  if (!parsed.ok) return { ...baseReport(parsed.fields, null), result: 'permerror', reason: parsed.reason, detail: parsed.detail };
+  const report = baseReport(parsed.fields, parsed.profile);
+  if (parsed.profile === 'seed') report.warnings = [SEED_WARNING];
+  const kid = parsed.fields.get('kid');
+  const candidates = parsed.profile === 'v1' ? keys.keys.filter((k) => k.kid === kid) : keys.keys;
+  if (candidates.length === 0) {
+    const detail = parsed.profile === 'v1' ? `no public key with kid ${kid}` : 'no identity public key was supplied';
+    return { ...report, result: 'neutral', reason: 'no_key', detail };
+  }
+  const verifying = findSigner(candidates, parsed.sig, payloadFor(parsed, body));
+  verifying.catch(() => undefined); // awaited below; never an unhandled rejection if hashing throws first
+  // WebCrypto verifies off the main thread: hash body and headers meanwhile.
+  const v1 = parsed.profile === 'v1';
+  const bodyMatches = !v1 || parsed.fields.get('bh') === body();
+  const headersMatch = !v1 || parsed.fields.get('hh') === headerHash(msg.headers, parsed.headers!);
+  const signer = await verifying;
+  if (typeof signer === 'string') return { ...report, result: 'fail', reason: 'bad_signature', detail: signer };
+  report.kid = signer.kid;
+  const failWith = (reason: string, detail: string): Report => ({ ...report, result: 'fail', reason, detail });
+  const now = opts.now ?? Math.floor(Date.now() / 1000);
+  if (v1 && parsed.ts! > now + FUTURE_TOLERANCE_SECONDS) report.warnings = [...(report.warnings ?? []), 'ts_in_future'];
+  if (v1) {
+    const window = outsideWindow(signer, parsed.ts!);
+    if (window) return failWith('key_not_valid_at_time', window);
+    if (!bodyMatches) return failWith('body_modified', 'the body no longer matches bh');
+    if (!headersMatch) {
+      return failWith('headers_modified', `a header named in h (${parsed.fields.get('h')}) changed, appeared or disappeared`);
+    }
+  } else if (signer.notBefore !== null || signer.notAfter !== null) {
+    report.warnings = [...(report.warnings ?? []), 'seed_profile_key_window_unchecked'];
+  }
+  return { ...report, result: 'pass', reason: null };
+}
+
+/** One report per X-MM-Identity-Sig field, top first; [] when there is none. Never throws. */
+export async function verifyIdentity(msg: ParsedMessage, opts: VerifyIdentityOptions): Promise<IdentitySignatureReport[]> {
+  await ready();
+  let bh: string | null = null;
+  const body = () => (bh ??= bodyHash(msg.body));
+  const fields = msg.headers.filter((f) => f.lname === IDENTITY_HEADER_LNAME);
+  const reports: Report[] = [];
+  for (const [i, field] of fields.entries()) {
+    if (i >= MAX_IDENTITY_SIGNATURES) {
+      const detail = `only the first ${MAX_IDENTITY_SIGNATURES} X-MM-Identity-Sig fields are evaluated`;
+      reports.push({ ...baseReport(new Map(), null), result: 'permerror', reason: 'too_many_signatures', detail });
+      continue;
+    }
+    try {
+      reports.push(await verifyOne(field, msg, opts, body));
+    } catch (e) {
+      reports.push({ ...baseReport(new Map(), null), result: 'permerror', reason: 'verify_error', detail: String((e as Error)?.message ?? e) });
+    }
+  }
+  return reports;
+}

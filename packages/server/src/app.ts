@@ -1,0 +1,155 @@
+/**
+ * Assembles the server: store, master key, first-run bootstrap, SMTP listener, HTTP API and the
+ * background sweeps (outbox resume, expiry, webhooks). `startServer` is what main.ts, the tests
+ * and the bench call.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ready } from '@multimail/core';
+import { type ServerConfig, loadConfig, mergeConfig } from './config.js';
+import type { Ctx } from './service/context.js';
+import { createCredential } from './service/credentials.js';
+import { closeTransports, sweepOutbox } from './service/delivery.js';
+import { expireDue } from './service/oversight.js';
+import { loadKeyBundles } from './service/resolvers.js';
+import { loadMasterKey } from './service/secrets.js';
+import { addDomain, createMailbox, createTenant } from './service/tenants.js';
+import { sweepWebhooks } from './service/webhooks.js';
+import { openDb } from './store/db.js';
+import { buildRouter, handle } from './http/routes.js';
+import type { ApiRequest, ApiResponse, Router } from './http/router.js';
+
+export interface BootstrapInfo {
+  tenant: string; domain: string; mailbox: string; oversight_mailbox: string;
+  keys: { send: string; oversight: string; admin: string };
+}
+
+export interface RunningServer {
+  ctx: Ctx;
+  httpUrl: string;
+  smtpPort: number;
+  /** Set only on the run that created the first tenant: the credentials, shown once. */
+  bootstrap: BootstrapInfo | null;
+  masterKeyCreated: boolean;
+  /** Calls the API in-process (no socket), same code path as HTTP. */
+  request(req: Partial<ApiRequest> & { method: string; path: string; json?: unknown }): Promise<ApiResponse>;
+  sweep(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Creates the first tenant, its domain and DKIM keys, two mailboxes and three credentials. */
+export async function bootstrap(ctx: Ctx): Promise<BootstrapInfo | null> {
+  if (ctx.db.prepare('SELECT 1 FROM tenants LIMIT 1').get()) return null;
+  const first = ctx.config.firstTenant;
+  const actor = 'system:bootstrap';
+  const tenant = createTenant(ctx, first.name, actor);
+  addDomain(ctx, tenant.id, first.domain, actor);
+  const mailbox = createMailbox(ctx, tenant.id, { address: `${first.mailbox}@${first.domain}`, oversight_mode: first.oversightMode }, actor);
+  const oversight = createMailbox(ctx, tenant.id, { address: `oversight@${first.domain}`, oversight_mode: 'gated_send' }, actor);
+  const send = await createCredential(ctx, tenant.id, { name: 'agent', scopes: ['send', 'read'], mailbox: mailbox.address }, actor);
+  const over = await createCredential(ctx, tenant.id, { name: 'oversight', scopes: ['oversight', 'read'] }, actor);
+  const adm = await createCredential(ctx, tenant.id, { name: 'admin', scopes: ['admin'] }, actor);
+  return { tenant: tenant.id, domain: first.domain, mailbox: mailbox.address, oversight_mailbox: oversight.address, keys: { send: send.token, oversight: over.token, admin: adm.token } };
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        reject(Object.assign(new Error(`request body larger than ${max} bytes`), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function nodeHandler(router: Router, config: ServerConfig) {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    let out: ApiResponse;
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const body = await readBody(req, config.maxHttpBodyBytes);
+      const headers: Record<string, string | undefined> = {};
+      for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      out = await handle(router, { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
+    } catch (err) {
+      const status = (err as { status?: number }).status ?? 400;
+      out = { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: status === 413 ? 'payload_too_large' : 'bad_request', message: (err as Error).message } }) };
+    }
+    if (res.destroyed) return;
+    res.writeHead(out.status, { 'x-content-type-options': 'nosniff', ...out.headers });
+    res.end(req.method === 'HEAD' ? undefined : out.body);
+  };
+}
+
+export async function startServer(overrides: Partial<ServerConfig> = {}, env: Record<string, string | undefined> = process.env): Promise<RunningServer> {
+  const config = mergeConfig(loadConfig(env), overrides);
+  await ready();
+  const { key: masterKey, created: masterKeyCreated } = loadMasterKey(config.masterKey, config.masterKeyFile);
+  const db = openDb(config.dbFile, config.dbSynchronous);
+  let kickTimer: NodeJS.Timeout | null = null;
+  const ctx: Ctx = {
+    db, config, masterKey, now: () => Math.floor(Date.now() / 1000), cache: new Map(),
+    kickOutbox: () => { kickTimer ??= setTimeout(() => { kickTimer = null; void sweepOutbox(ctx); }, 10); },
+    kickWebhooks: () => { setTimeout(() => void sweepWebhooks(ctx).catch(() => undefined), 10).unref(); },
+  };
+  const bundles = loadKeyBundles(config.keyBundleFiles);
+  const origClear = ctx.cache.clear.bind(ctx.cache);
+  ctx.cache.clear = () => { origClear(); ctx.cache.set('bundles', bundles); };
+  ctx.cache.clear();
+  const info = await bootstrap(ctx);
+
+  const { createSmtpListener } = await import('./smtp/listener.js');
+  const smtp = createSmtpListener(ctx);
+  config.smtpPort = await smtp.listen();
+  const router = buildRouter(ctx);
+  const http: Server = createHttpServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, nodeHandler(router, config));
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.httpPort, config.httpHost, () => resolve());
+  });
+  config.httpPort = (http.address() as AddressInfo).port;
+  const httpUrl = config.publicUrl ?? `http://${config.httpHost}:${config.httpPort}`;
+
+  let sweeping: Promise<void> | null = null;
+  const sweep = () => (sweeping ??= (async () => {
+    try {
+      await expireDue(ctx);
+      await sweepOutbox(ctx);
+      await sweepWebhooks(ctx);
+    } catch (err) {
+      console.error('multimail: sweep failed', err);
+    } finally {
+      sweeping = null;
+    }
+  })());
+  const interval = setInterval(() => void sweep(), config.sweepIntervalSec * 1000);
+  interval.unref();
+  void sweep(); // resume whatever a previous run left pending
+
+  return {
+    ctx, httpUrl, smtpPort: config.smtpPort, bootstrap: info, masterKeyCreated,
+    request: (r) => handle(router, {
+      method: r.method, path: r.path, query: r.query ?? new URLSearchParams(), headers: { ...(r.json !== undefined ? { 'content-type': 'application/json' } : {}), ...(r.headers ?? {}) },
+      body: r.body ?? (r.json !== undefined ? Buffer.from(JSON.stringify(r.json)) : Buffer.alloc(0)),
+    }),
+    sweep,
+    stop: async () => {
+      clearInterval(interval);
+      if (kickTimer) clearTimeout(kickTimer);
+      await sweeping;
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await smtp.close();
+      closeTransports(ctx);
+      db.close();
+    },
+  };
+}

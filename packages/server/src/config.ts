@@ -1,0 +1,184 @@
+/**
+ * Server configuration: defaults, then an optional JSON file, then environment variables
+ * (later wins). Every limit of SPEC §7 that the SMTP listener enforces is named here so the
+ * documentation table and the code cannot drift apart.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type OversightMode, isOversightMode } from './service/policy.js';
+
+export interface SmtpLimits {
+  /** Largest message accepted (bytes); announced with SIZE. */
+  maxMessageBytes: number;
+  /** Largest header section (bytes): a header bomb is refused before parsing. */
+  maxHeaderBytes: number;
+  /** Longest line, CRLF excluded (RFC 5322 §2.1.1 allows 998). */
+  maxLineLength: number;
+  /** RCPT TO commands per message: the 1,001st is refused (RFC 5321 §4.5.3.1.8 minimum is 100). */
+  maxRecipients: number;
+  /** MIME parts per message (attachments plus bodies). */
+  maxMimeParts: number;
+  /** Seconds without any byte from the client before the session is closed. */
+  idleTimeoutSec: number;
+  /** Seconds a whole session may last, however busy, so a slow drip cannot hold a slot. */
+  sessionTimeoutSec: number;
+  /** Concurrent SMTP sessions. */
+  maxClients: number;
+}
+
+export interface ServerConfig {
+  /** Directory for the database, master key file and defaults. */
+  dataDir: string;
+  dbFile: string;
+  /** 'FULL' fsyncs every commit; 'NORMAL' survives process crashes but not power loss. */
+  dbSynchronous: 'FULL' | 'NORMAL';
+  masterKey: string | null;
+  masterKeyFile: string;
+  httpHost: string;
+  httpPort: number;
+  smtpHost: string;
+  smtpPort: number;
+  /** Name announced in the SMTP banner and used in Authentication-Results. */
+  hostname: string;
+  /** Public base URL printed and used for links; defaults to the bound address. */
+  publicUrl: string | null;
+  /** smtp://host:port for mail to domains this server does not host; null = keep as undeliverable. */
+  relayUrl: string | null;
+  /** 'system' uses the operating system's DNS; 'off' never queries DNS (tests, air-gapped). */
+  dns: 'system' | 'off';
+  /** Key bundle files (SPEC §3.1) consulted before DNS. */
+  keyBundleFiles: string[];
+  /** Seconds a held item waits for a decision. */
+  pendingTtlSec: number;
+  /** What happens when it does not get one. */
+  expiryAction: 'reject' | 'approve';
+  /** Seconds between outbox, expiry and webhook sweeps. */
+  sweepIntervalSec: number;
+  firstTenant: { name: string; domain: string; mailbox: string; oversightMode: OversightMode };
+  smtp: SmtpLimits;
+  /** Path of the built web verifier page served at /verifier. */
+  verifierHtml: string;
+  /** Largest HTTP request body (bytes). */
+  maxHttpBodyBytes: number;
+}
+
+export const DEFAULT_LIMITS: SmtpLimits = {
+  maxMessageBytes: 25 * 1024 * 1024,
+  maxHeaderBytes: 256 * 1024,
+  maxLineLength: 998,
+  maxRecipients: 1000,
+  maxMimeParts: 200,
+  idleTimeoutSec: 60,
+  sessionTimeoutSec: 600,
+  maxClients: 200,
+};
+
+export function defaultConfig(dataDir = '.multimail'): ServerConfig {
+  const dir = resolve(dataDir);
+  return {
+    dataDir: dir,
+    dbFile: resolve(dir, 'multimail.db'),
+    dbSynchronous: 'FULL',
+    masterKey: null,
+    masterKeyFile: resolve(dir, 'master.key'),
+    httpHost: '127.0.0.1',
+    httpPort: 8025,
+    smtpHost: '127.0.0.1',
+    smtpPort: 2525,
+    hostname: 'multimail.localhost',
+    publicUrl: null,
+    relayUrl: null,
+    dns: 'system',
+    keyBundleFiles: [],
+    pendingTtlSec: 24 * 3600,
+    expiryAction: 'reject',
+    sweepIntervalSec: 5,
+    firstTenant: { name: 'default', domain: 'agents.localhost', mailbox: 'agent', oversightMode: 'gated_send' },
+    smtp: { ...DEFAULT_LIMITS },
+    // src/ and dist/ sit at the same depth, so this finds the sibling package from either
+    verifierHtml: fileURLToPath(new URL('../../verifier-web/dist/verifier.html', import.meta.url)),
+    maxHttpBodyBytes: 30 * 1024 * 1024,
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+const int = (v: string, name: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+/** Environment variables and the config field each one sets. */
+export const ENV_VARS: Record<string, (c: ServerConfig, v: string) => void> = {
+  MULTIMAIL_DB: (c, v) => { c.dbFile = resolve(v); },
+  MULTIMAIL_DB_SYNCHRONOUS: (c, v) => { c.dbSynchronous = v === 'NORMAL' ? 'NORMAL' : 'FULL'; },
+  MULTIMAIL_MASTER_KEY: (c, v) => { c.masterKey = v; },
+  MULTIMAIL_MASTER_KEY_FILE: (c, v) => { c.masterKeyFile = resolve(v); },
+  MULTIMAIL_HTTP_HOST: (c, v) => { c.httpHost = v; },
+  MULTIMAIL_HTTP_PORT: (c, v) => { c.httpPort = int(v, 'MULTIMAIL_HTTP_PORT'); },
+  MULTIMAIL_SMTP_HOST: (c, v) => { c.smtpHost = v; },
+  MULTIMAIL_SMTP_PORT: (c, v) => { c.smtpPort = int(v, 'MULTIMAIL_SMTP_PORT'); },
+  MULTIMAIL_HOSTNAME: (c, v) => { c.hostname = v; },
+  MULTIMAIL_PUBLIC_URL: (c, v) => { c.publicUrl = v; },
+  MULTIMAIL_RELAY: (c, v) => { c.relayUrl = v || null; },
+  MULTIMAIL_DNS: (c, v) => { c.dns = v === 'off' ? 'off' : 'system'; },
+  MULTIMAIL_KEY_BUNDLES: (c, v) => { c.keyBundleFiles = v.split(',').filter(Boolean).map((p) => resolve(p)); },
+  MULTIMAIL_PENDING_TTL: (c, v) => { c.pendingTtlSec = int(v, 'MULTIMAIL_PENDING_TTL'); },
+  MULTIMAIL_EXPIRY_ACTION: (c, v) => { c.expiryAction = v === 'approve' ? 'approve' : 'reject'; },
+  MULTIMAIL_DOMAIN: (c, v) => { c.firstTenant.domain = v; },
+  MULTIMAIL_FIRST_MODE: (c, v) => {
+    if (!isOversightMode(v)) throw new Error(`MULTIMAIL_FIRST_MODE must be an oversight mode, got ${JSON.stringify(v)}`);
+    c.firstTenant.oversightMode = v;
+  },
+  MULTIMAIL_VERIFIER_HTML: (c, v) => { c.verifierHtml = resolve(v); },
+};
+
+/**
+ * Builds the configuration: defaults for `MULTIMAIL_DATA_DIR` (default `./.multimail`), then the
+ * JSON file named by `MULTIMAIL_CONFIG` (or `<dataDir>/config.json` if present), then env.
+ */
+export function loadConfig(env: Env = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const config = defaultConfig(env.MULTIMAIL_DATA_DIR ?? overrides.dataDir ?? '.multimail');
+  const file = env.MULTIMAIL_CONFIG ?? resolve(config.dataDir, 'config.json');
+  const fromFile = readJsonIfPresent(file, env.MULTIMAIL_CONFIG !== undefined);
+  mergeConfig(config, fromFile);
+  for (const [name, apply] of Object.entries(ENV_VARS)) {
+    const value = env[name];
+    if (value !== undefined) apply(config, value);
+  }
+  return mergeConfig(config, overrides);
+}
+
+function readJsonIfPresent(file: string, required: boolean): Partial<ServerConfig> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (required) throw new Error(`cannot read config file ${file}: ${(err as Error).message}`);
+    return {};
+  }
+  try {
+    return JSON.parse(text) as Partial<ServerConfig>;
+  } catch (err) {
+    throw new Error(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Shallow merge, with the nested `smtp` and `firstTenant` objects merged one level deeper. */
+export function mergeConfig(base: ServerConfig, patch: Partial<ServerConfig>): ServerConfig {
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    if (key === 'smtp' || key === 'firstTenant') {
+      Object.assign(base[key], value);
+    } else if (key === 'dataDir') {
+      base.dataDir = resolve(value as string);
+      if (!('dbFile' in patch)) base.dbFile = resolve(base.dataDir, 'multimail.db');
+      if (!('masterKeyFile' in patch)) base.masterKeyFile = resolve(base.dataDir, 'master.key');
+    } else {
+      (base as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  return base;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: runs the MultiMail server with an embedded default (SQLite under ./.multimail,
+ * HTTP on 127.0.0.1:8025, SMTP on 127.0.0.1:2525). On the first run it creates a tenant, domain
+ * and mailboxes and prints the API keys once — they are stored only as hashes.
+ */
+import { startServer } from './app.js';
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  const { config } = server.ctx;
+  const out = (s = '') => process.stdout.write(s + '\n');
+  out(`MultiMail server`);
+  out(`  HTTP API   ${server.httpUrl}`);
+  out(`  SMTP       smtp://${config.smtpHost}:${server.smtpPort}`);
+  out(`  Database   ${config.dbFile}`);
+  out(`  Verifier   ${server.httpUrl}/verifier`);
+  if (server.masterKeyCreated) out(`  Master key created at ${config.masterKeyFile} (mode 0600) — back it up; without it stored private keys are lost`);
+  const b = server.bootstrap;
+  if (b) {
+    out();
+    out(`First run: created tenant ${b.tenant}, domain ${b.domain}, mailboxes ${b.mailbox} and ${b.oversight_mailbox}.`);
+    out(`These API keys are shown ONCE (only their SHA-256 is stored):`);
+    out(`  send key (agent, send+read, ${b.mailbox}):  ${b.keys.send}`);
+    out(`  oversight key (oversight+read):               ${b.keys.oversight}`);
+    out(`  admin key (admin):                            ${b.keys.admin}`);
+    out(`  tenant JWKS:  ${server.httpUrl}/v1/tenants/${b.tenant}/jwks.json`);
+    out(`  DNS records:  curl -H "Authorization: Bearer <admin key>" ${server.httpUrl}/v1/domains/${b.domain}/dns`);
+  }
+  out(`READY ${JSON.stringify({ http: server.httpUrl, smtp: server.smtpPort })}`);
+  const shutdown = (signal: string) => {
+    out(`\n${signal}: shutting down`);
+    server.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`multimail: ${(err as Error).message}\n`);
+  process.exit(1);
+});

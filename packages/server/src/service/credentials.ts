@@ -1,0 +1,136 @@
+/**
+ * API credentials (issue §2): scopes send, read, oversight, admin; tokens stored as SHA-256 only;
+ * separation of duties (SPEC §4): a credential never holds send together with oversight — nor
+ * send with admin, since an admin could otherwise mint itself an oversight key. Each send
+ * credential gets its own ECDSA P-256 identity key (SPEC §2.3).
+ */
+import { tx } from '../store/db.js';
+import { appendAudit } from '../store/audit.js';
+import type { CredentialRow, IdentityKeyRow, MailboxRow } from '../store/rows.js';
+import type { Ctx } from './context.js';
+import { ApiError, badRequest, forbidden, notFound } from './errors.js';
+import { generateIdentityKey } from './keys.js';
+import { hashToken, newId, newToken, seal } from './secrets.js';
+import { getMailbox } from './tenants.js';
+
+export const SCOPES = ['send', 'read', 'oversight', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Values that go into X-MM-Identity-Sig fields (SPEC §2.1). */
+export const IDENTITY_VALUE = /^[A-Za-z0-9._:@/+-]{1,128}$/;
+
+export interface Principal {
+  credentialId: string;
+  tenantId: string;
+  scopes: Set<Scope>;
+  /** Mailbox a send/read credential is bound to; null = every mailbox of the tenant. */
+  mailboxId: string | null;
+  agentId: string | null;
+  actor: string;
+}
+
+export function validateScopes(input: unknown): Scope[] {
+  if (!Array.isArray(input) || input.length === 0) throw badRequest('scopes must be a non-empty array of send, read, oversight, admin');
+  const scopes = [...new Set(input)];
+  for (const s of scopes) if (!(SCOPES as readonly unknown[]).includes(s)) throw badRequest(`unknown scope ${JSON.stringify(s)}`);
+  if (scopes.includes('send') && (scopes.includes('oversight') || scopes.includes('admin'))) {
+    throw new ApiError(400, 'separation_of_duties', 'a credential with the send scope cannot also hold oversight or admin (SPEC §4 separation of duties)');
+  }
+  return scopes as Scope[];
+}
+
+export interface CreatedCredential { id: string; token: string; scopes: Scope[]; mailbox: string | null; agent_id: string | null; kid: string | null }
+
+export async function createCredential(
+  ctx: Ctx, tenantId: string,
+  input: { name?: unknown; scopes: unknown; mailbox?: unknown; agent_id?: unknown }, actor: string,
+): Promise<CreatedCredential> {
+  const scopes = validateScopes(input.scopes);
+  let mailbox: MailboxRow | null = null;
+  if (input.mailbox !== undefined && input.mailbox !== null) mailbox = getMailbox(ctx, tenantId, String(input.mailbox));
+  if (scopes.includes('send') && !mailbox) throw badRequest('a send credential must be bound to a mailbox (field "mailbox")');
+  const agent = input.agent_id === undefined || input.agent_id === null ? null : String(input.agent_id);
+  if (agent !== null && !IDENTITY_VALUE.test(agent)) throw badRequest('agent_id must match [A-Za-z0-9._:@/+-]{1,128}');
+  const name = typeof input.name === 'string' && input.name ? input.name.slice(0, 100) : scopes.join('+');
+  const id = newId('key', 8);
+  const token = newToken();
+  const now = ctx.now();
+  const identity = scopes.includes('send') ? await generateIdentityKey(now) : null;
+  tx(ctx.db, () => {
+    ctx.db.prepare('INSERT INTO credentials(id, tenant_id, name, scopes, mailbox_id, agent_id, token_hash, created_at) VALUES (?,?,?,?,?,?,?,?)')
+      .run(id, tenantId, name, scopes.join(','), mailbox?.id ?? null, agent, hashToken(token), now);
+    if (identity) {
+      ctx.db.prepare('INSERT INTO identity_keys(kid, tenant_id, credential_id, private_sealed, public_jwk, public_pem, not_before, status) VALUES (?,?,?,?,?,?,?,?)')
+        .run(identity.kid, tenantId, id, seal(ctx.masterKey, identity.privatePem, `identity:${identity.kid}`),
+          JSON.stringify(identity.publicJwk), identity.publicPem, now, 'active');
+      appendAudit(ctx.db, { tenant: tenantId, event: 'key.created', actor, ts: now, data: { kid: identity.kid, credential: id, kind: 'identity' } });
+    }
+    appendAudit(ctx.db, { tenant: tenantId, event: 'key.created', actor, ts: now, data: { credential: id, kind: 'api', scopes, mailbox: mailbox?.address ?? null } });
+  });
+  ctx.cache.clear();
+  return { id, token, scopes, mailbox: mailbox?.address ?? null, agent_id: agent, kid: identity?.kid ?? null };
+}
+
+/** Revokes an API credential; its identity key is retired (kept in the JWKS with mm_not_after). */
+export function revokeCredential(ctx: Ctx, tenantId: string, id: string, actor: string): void {
+  const row = ctx.db.prepare('SELECT * FROM credentials WHERE id = ? AND tenant_id = ?').get(id, tenantId) as CredentialRow | undefined;
+  if (!row) throw notFound(`credential ${id}`);
+  if (row.revoked_at) return;
+  const now = ctx.now();
+  tx(ctx.db, () => {
+    ctx.db.prepare('UPDATE credentials SET revoked_at = ? WHERE id = ?').run(now, id);
+    const keys = ctx.db.prepare("SELECT kid FROM identity_keys WHERE credential_id = ? AND status = 'active'").all(id) as Array<{ kid: string }>;
+    for (const { kid } of keys) {
+      ctx.db.prepare("UPDATE identity_keys SET status = 'retired', not_after = ? WHERE kid = ?").run(now, kid);
+      appendAudit(ctx.db, { tenant: tenantId, event: 'key.retired', actor, ts: now, data: { kid, credential: id, kind: 'identity' } });
+    }
+    appendAudit(ctx.db, { tenant: tenantId, event: 'key.retired', actor, ts: now, data: { credential: id, kind: 'api' } });
+  });
+  ctx.cache.clear();
+}
+
+export function listCredentials(ctx: Ctx, tenantId: string) {
+  const rows = ctx.db.prepare('SELECT * FROM credentials WHERE tenant_id = ? ORDER BY created_at').all(tenantId) as CredentialRow[];
+  return rows.map((r) => ({ id: r.id, name: r.name, scopes: r.scopes.split(','), mailbox_id: r.mailbox_id, agent_id: r.agent_id, created_at: r.created_at, revoked_at: r.revoked_at }));
+}
+
+/** Looks a bearer token up by its hash; revoked or unknown tokens get the same 401. */
+export function authenticate(ctx: Ctx, token: string | null): Principal {
+  if (!token) throw new ApiError(401, 'unauthenticated', 'missing API key: send "Authorization: Bearer <key>"');
+  const row = ctx.db.prepare('SELECT * FROM credentials WHERE token_hash = ?').get(hashToken(token)) as CredentialRow | undefined;
+  if (!row || row.revoked_at) throw new ApiError(401, 'unauthenticated', 'unknown or revoked API key');
+  return {
+    credentialId: row.id, tenantId: row.tenant_id, scopes: new Set(row.scopes.split(',') as Scope[]),
+    mailboxId: row.mailbox_id, agentId: row.agent_id, actor: `credential:${row.id}`,
+  };
+}
+
+export function requireScope(p: Principal, scope: Scope): void {
+  if (!p.scopes.has(scope)) throw forbidden(`this API key lacks the ${scope} scope`);
+}
+
+/** The mailbox a principal may act on: its bound mailbox, or (unbound) the one named, in its tenant. */
+export function mailboxFor(ctx: Ctx, p: Principal, address: string | null | undefined): MailboxRow {
+  if (p.mailboxId) {
+    const own = ctx.db.prepare('SELECT * FROM mailboxes WHERE id = ?').get(p.mailboxId) as MailboxRow;
+    if (address && own.address !== String(address).toLowerCase()) throw forbidden(`this API key is bound to ${own.address}`);
+    return own;
+  }
+  if (!address) throw badRequest('name the mailbox (query parameter or field "mailbox")');
+  return getMailbox(ctx, p.tenantId, address);
+}
+
+export function activeIdentityKey(ctx: Ctx, credentialId: string): IdentityKeyRow | undefined {
+  return ctx.db.prepare("SELECT * FROM identity_keys WHERE credential_id = ? AND status = 'active'").get(credentialId) as IdentityKeyRow | undefined;
+}
+
+/** The tenant's public JWKS: active and retired identity keys, with their validity window. */
+export function tenantJwks(ctx: Ctx, tenantId: string): { keys: JsonWebKey[] } {
+  const rows = ctx.db.prepare('SELECT * FROM identity_keys WHERE tenant_id = ? ORDER BY not_before').all(tenantId) as IdentityKeyRow[];
+  return {
+    keys: rows.map((r) => ({
+      ...(JSON.parse(r.public_jwk) as JsonWebKey), kid: r.kid, use: 'sig', alg: 'ES256',
+      mm_tenant: tenantId, mm_not_before: r.not_before, ...(r.not_after ? { mm_not_after: r.not_after } : {}),
+    })) as JsonWebKey[],
+  };
+}

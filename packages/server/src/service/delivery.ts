@@ -1,0 +1,134 @@
+/**
+ * The outbox state machine. A message row is committed before delivery starts; from there:
+ *   queued --sign--> signed --SMTP per delivery row--> delivered | undeliverable | failed
+ * The signed bytes are stored before the first SMTP attempt, so a restart resumes with the very
+ * same signatures (never a second, different signature for one message). Deliveries left in
+ * `sending` by a crash are retried; the local hop de-duplicates by (mailbox, Message-ID), so a
+ * hosted recipient never stores a message twice.
+ */
+import nodemailer, { type Transporter } from 'nodemailer';
+import { tx } from '../store/db.js';
+import { appendAudit } from '../store/audit.js';
+import { deliveriesOf, getMessageById, updateMessage } from '../store/messages.js';
+import type { DeliveryRow, MessageRow } from '../store/rows.js';
+import type { Ctx } from './context.js';
+import { enqueueEvent } from './events.js';
+import { signOutbound } from './signing.js';
+
+export const MAX_DELIVERY_ATTEMPTS = 8;
+export const BACKOFF_BASE_SEC = 15;
+export const BACKOFF_MAX_SEC = 3600;
+const SMTP_TIMEOUT_MS = 30_000;
+
+const inflight = new WeakMap<Ctx, Map<string, Promise<MessageRow>>>();
+const transports = new WeakMap<Ctx, Map<string, Transporter>>();
+
+function transportFor(ctx: Ctx, target: 'local' | 'relay'): Transporter {
+  const url = target === 'local' ? `smtp://${ctx.config.smtpHost}:${ctx.config.smtpPort}` : ctx.config.relayUrl!;
+  let map = transports.get(ctx);
+  if (!map) transports.set(ctx, (map = new Map()));
+  let t = map.get(url);
+  if (!t) {
+    const u = new URL(url);
+    t = nodemailer.createTransport({
+      host: u.hostname, port: Number(u.port || 25), secure: u.protocol === 'smtps:',
+      ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } } : {}),
+      // the local hop never leaves loopback; a relay gets opportunistic STARTTLS
+      ignoreTLS: target === 'local', pool: true, maxConnections: 8, maxMessages: 1000,
+      connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS,
+      name: ctx.config.hostname,
+    });
+    map.set(url, t);
+  }
+  return t;
+}
+
+export function closeTransports(ctx: Ctx): void {
+  for (const t of transports.get(ctx)?.values() ?? []) t.close();
+  transports.delete(ctx);
+}
+
+/** Runs the state machine for one message; concurrent callers share one run. */
+export function deliverMessage(ctx: Ctx, id: string): Promise<MessageRow> {
+  let map = inflight.get(ctx);
+  if (!map) inflight.set(ctx, (map = new Map()));
+  const running = map.get(id);
+  if (running) return running;
+  const run = advance(ctx, id).finally(() => map.delete(id));
+  map.set(id, run);
+  return run;
+}
+
+async function advance(ctx: Ctx, id: string): Promise<MessageRow> {
+  let m = getMessageById(ctx.db, id)!;
+  if (m.status === 'queued') m = await sign(ctx, m);
+  if (m.status !== 'signed') return m;
+  for (const d of deliveriesOf(ctx.db, id)) {
+    if ((d.state === 'pending' || d.state === 'sending') && d.next_attempt_at <= ctx.now()) await attempt(ctx, m, d);
+  }
+  return finish(ctx, id);
+}
+
+async function sign(ctx: Ctx, m: MessageRow): Promise<MessageRow> {
+  const s = await signOutbound(ctx, m);
+  tx(ctx.db, () => {
+    updateMessage(ctx.db, m.id, {
+      status: 'signed', signed_raw: s.signed, identity_sig: s.identitySig, identity_kid: s.kid,
+      dkim_domain: s.dkimDomain, dkim_selector: s.dkimSelectors.join(',') || null, size: s.signed.length, updated_at: ctx.now(),
+    });
+  });
+  return getMessageById(ctx.db, m.id)!;
+}
+
+async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<void> {
+  const now = ctx.now();
+  ctx.db.prepare("UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE id = ?").run(now, d.id);
+  try {
+    await transportFor(ctx, d.target).sendMail({
+      envelope: { from: m.envelope_from ?? '', to: JSON.parse(d.recipients) as string[] },
+      raw: m.signed_raw!,
+    });
+    ctx.db.prepare("UPDATE deliveries SET state = 'delivered', last_error = NULL, updated_at = ? WHERE id = ?").run(ctx.now(), d.id);
+  } catch (err) {
+    const e = err as Error & { responseCode?: number };
+    const permanent = (e.responseCode ?? 0) >= 500 || d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS;
+    const delay = Math.min(BACKOFF_BASE_SEC * 2 ** d.attempts, BACKOFF_MAX_SEC);
+    ctx.db.prepare('UPDATE deliveries SET state = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?')
+      .run(permanent ? 'failed' : 'pending', String(e.message).slice(0, 500), ctx.now() + delay, ctx.now(), d.id);
+  }
+}
+
+/** When every delivery row is final, the message takes its final status and the audit entry. */
+function finish(ctx: Ctx, id: string): MessageRow {
+  return tx(ctx.db, () => {
+    const m = getMessageById(ctx.db, id)!;
+    const ds = deliveriesOf(ctx.db, id);
+    if (m.status !== 'signed' || ds.some((d) => d.state === 'pending' || d.state === 'sending')) return m;
+    const status = ds.some((d) => d.state === 'failed') ? 'failed' : ds.some((d) => d.state === 'undeliverable') ? 'undeliverable' : 'delivered';
+    const now = ctx.now();
+    updateMessage(ctx.db, id, { status, delivered_at: status === 'delivered' ? now : null, updated_at: now });
+    appendAudit(ctx.db, {
+      tenant: m.tenant_id, event: `send.${status}`, message_id: id, actor: 'system:outbox', ts: now,
+      data: {
+        message_id: m.message_id_header, identity_sig: m.identity_sig, kid: m.identity_kid, approval: m.approval_code,
+        dkim_domain: m.dkim_domain, dkim_selectors: m.dkim_selector ? m.dkim_selector.split(',') : [], dkim_status: m.dkim_domain ? 'signed' : 'unsigned',
+        deliveries: ds.map((d) => ({ target: d.target, recipients: JSON.parse(d.recipients) as string[], state: d.state, error: d.last_error })),
+      },
+    });
+    enqueueEvent(ctx, m.tenant_id, 'message.sent', { id, message_id: m.message_id_header, status, identity_sig: m.identity_sig });
+    return getMessageById(ctx.db, id)!;
+  });
+}
+
+/** Resumes everything due: unsigned queued messages and pending or interrupted deliveries. */
+export async function sweepOutbox(ctx: Ctx): Promise<number> {
+  const rows = ctx.db.prepare(`
+    SELECT id FROM messages WHERE direction = 'out' AND status = 'queued'
+    UNION SELECT d.message_id FROM deliveries d JOIN messages m ON m.id = d.message_id
+      WHERE m.status IN ('queued', 'signed') AND d.state IN ('pending', 'sending') AND d.next_attempt_at <= ?
+    UNION SELECT m.id FROM messages m WHERE m.status = 'signed'
+      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.state IN ('pending', 'sending'))
+  `).all(ctx.now()) as Array<{ id: string }>;
+  await Promise.all(rows.map((r) => deliverMessage(ctx, r.id).catch(() => undefined)));
+  return rows.length;
+}

@@ -1,0 +1,107 @@
+/**
+ * Inbound mail (issue §6): every message arriving for a hosted mailbox is verified on arrival —
+ * DKIM and X-MM-Identity-Sig through core's verifyMessage (SPEC §3, §2.4), SPF/DMARC/ARC through
+ * mailauth — and stored raw with its summary, the key records used and the full SPEC §6 report.
+ * Under gated_all it is held (`pending_inbound_approval`) until an oversight key releases it.
+ */
+import PostalMime from 'postal-mime';
+import { type IdentityKeySet, loadIdentityKeys, verifyMessage } from '@multimail/core';
+import { tx } from '../store/db.js';
+import { appendAudit } from '../store/audit.js';
+import { insertMessage, threadFor } from '../store/messages.js';
+import type { Ctx } from './context.js';
+import { extractMsgIds } from './addresses.js';
+import { checkSenderAuth } from './auth-checks.js';
+import { enqueueEvent } from './events.js';
+import { holdsInbound } from './policy.js';
+import { capturingResolver } from './resolvers.js';
+import { newId } from './secrets.js';
+import { findHostedMailbox } from './tenants.js';
+
+export class InboundRejection extends Error {
+  constructor(public readonly smtpCode: number, message: string) {
+    super(message);
+  }
+}
+
+async function identityKeys(ctx: Ctx): Promise<IdentityKeySet> {
+  const hit = ctx.cache.get('identityKeys');
+  if (hit) return hit as IdentityKeySet;
+  const rows = ctx.db.prepare('SELECT tenant_id, kid, public_jwk, not_before, not_after FROM identity_keys').all() as
+    Array<{ tenant_id: string; kid: string; public_jwk: string; not_before: number; not_after: number | null }>;
+  const keys = rows.map((r) => ({
+    ...(JSON.parse(r.public_jwk) as JsonWebKey), kid: r.kid, mm_tenant: r.tenant_id, mm_not_before: r.not_before,
+    ...(r.not_after ? { mm_not_after: r.not_after } : {}),
+  })) as JsonWebKey[];
+  const set = await loadIdentityKeys({ keys });
+  ctx.cache.set('identityKeys', set);
+  return set;
+}
+
+export interface InboundInput { raw: Buffer; mailFrom: string; rcpts: string[]; ip: string; helo: string }
+
+const first = (a: { address?: string; group?: Array<{ address: string }> } | undefined) => a?.address ?? a?.group?.[0]?.address ?? null;
+
+/** Verifies and stores one message for each hosted recipient; returns the stored ids. */
+export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<string[]> {
+  const { raw } = input;
+  let parsed;
+  try {
+    parsed = await PostalMime.parse(raw, { maxNestingDepth: 20, maxHeadersSize: ctx.config.smtp.maxHeaderBytes });
+  } catch (err) {
+    throw new InboundRejection(554, `message could not be parsed: ${(err as Error).message}`);
+  }
+  if (parsed.attachments.length + 2 > ctx.config.smtp.maxMimeParts) {
+    throw new InboundRejection(552, `message has more than ${ctx.config.smtp.maxMimeParts} MIME parts`);
+  }
+  const used: Record<string, string> = {};
+  const report = await verifyMessage(raw, { resolveKey: capturingResolver(ctx, used), identityKeys: await identityKeys(ctx), now: ctx.now() });
+  const auth = await checkSenderAuth(ctx, raw, report, { ip: input.ip, helo: input.helo, mailFrom: input.mailFrom });
+  const messageId = extractMsgIds(parsed.messageId)[0] ?? null;
+  const inReplyTo = extractMsgIds(parsed.inReplyTo)[0] ?? null;
+  const refs = [...new Set([...extractMsgIds(parsed.references), ...(inReplyTo ? [inReplyTo] : [])])];
+  const passing = report.dkim.find((d) => d.result === 'pass' && d.domain === report.dkim_domain && d.selector === report.dkim_selector);
+  const stored: string[] = [];
+  const now = ctx.now();
+  const seen = new Set<string>();
+  for (const rcpt of input.rcpts) {
+    const mailbox = findHostedMailbox(ctx, rcpt);
+    // subaddresses of one mailbox in one envelope are one delivery
+    if (!mailbox || seen.has(mailbox.id)) continue;
+    seen.add(mailbox.id);
+    const held = holdsInbound(mailbox.oversight_mode);
+    const id = newId('msg', 10);
+    const inserted = tx(ctx.db, () => {
+      if (messageId && ctx.db.prepare("SELECT 1 FROM messages WHERE mailbox_id = ? AND message_id_header = ? AND direction = 'in'").get(mailbox.id, messageId)) return false;
+      insertMessage(ctx.db, {
+        id, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, direction: 'in', status: held ? 'pending_inbound_approval' : 'received',
+        message_id_header: messageId, thread_id: threadFor(ctx.db, mailbox.tenant_id, messageId, refs), in_reply_to: inReplyTo,
+        refs: JSON.stringify(refs), subject: parsed.subject ?? null, from_addr: first(parsed.from)?.toLowerCase() ?? null,
+        to_json: JSON.stringify(parsed.to ?? []), cc_json: JSON.stringify(parsed.cc ?? []), envelope_from: input.mailFrom,
+        envelope_to: JSON.stringify([rcpt]), agent_id: report.identity.find((i) => i.result === 'pass')?.agent ?? null, credential_id: null,
+        oversight_mode: mailbox.oversight_mode, bcc_oversight: 0, raw, dkim_domain: report.dkim_domain, dkim_selector: report.dkim_selector,
+        dkim_result: report.dkim_result, approval_code: null, expires_at: held ? now + ctx.config.pendingTtlSec : null,
+        report: JSON.stringify(report), auth_results: JSON.stringify(auth), key_records: JSON.stringify(used),
+        remote_ip: input.ip, size: raw.length, created_at: now, updated_at: now,
+      });
+      appendAudit(ctx.db, {
+        tenant: mailbox.tenant_id, event: 'inbound.received', message_id: id, actor: `smtp:${input.ip}`, ts: now,
+        data: {
+          message_id: messageId, mailbox: rcpt, from: report.from, dkim_result: report.dkim_result, dkim_domain: report.dkim_domain,
+          dkim_selector: report.dkim_selector, dkim_key_record: passing?.key_record ?? (report.dkim_domain ? used[`${report.dkim_selector}._domainkey.${report.dkim_domain}`] ?? null : null),
+          identity: report.identity.map((i) => ({ result: i.result, reason: i.reason, kid: i.kid, agent: i.agent, approval: i.approval })),
+          spf: auth.spf.result, dmarc: auth.dmarc.result, arc: auth.arc.result, verdict: report.verdict,
+        },
+      });
+      if (held) {
+        appendAudit(ctx.db, { tenant: mailbox.tenant_id, event: 'inbound.held', message_id: id, actor: 'system:policy', ts: now, data: { reason: 'gated_all' } });
+        enqueueEvent(ctx, mailbox.tenant_id, 'oversight.pending', { id, direction: 'in', mailbox: rcpt, subject: parsed.subject ?? null, from: report.from });
+      } else {
+        enqueueEvent(ctx, mailbox.tenant_id, 'message.received', { id, mailbox: rcpt, message_id: messageId, from: report.from, subject: parsed.subject ?? null, dkim_result: report.dkim_result });
+      }
+      return true;
+    });
+    if (inserted) stored.push(id);
+  }
+  return stored;
+}

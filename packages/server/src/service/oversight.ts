@@ -1,0 +1,132 @@
+/**
+ * Human oversight (SPEC §4): pending items, approve/reject with a reason, expiry, the gated_send
+ * allowlist and mailbox mode changes. Only credentials with the oversight scope decide; who
+ * decided, when and why goes into the message row and the audit log in one transaction.
+ */
+import { tx } from '../store/db.js';
+import { appendAudit } from '../store/audit.js';
+import { getMessage, updateMessage } from '../store/messages.js';
+import type { MessageRow } from '../store/rows.js';
+import type { Ctx } from './context.js';
+import { type Principal, mailboxFor, requireScope } from './credentials.js';
+import { ApiError, badRequest, conflict, forbidden, notFound } from './errors.js';
+import { enqueueEvent } from './events.js';
+import { deliverMessage } from './delivery.js';
+import { isOversightMode, modeChangeNeedsOversight, normalizeAllowlistEntry } from './policy.js';
+import { newId } from './secrets.js';
+import { type SendResult, queueDeliveries, sendResult } from './send.js';
+import { getMailbox, mailboxById } from './tenants.js';
+import { assertHeaderSafe, parseAddress } from './addresses.js';
+
+export const MAX_REASON_LENGTH = 1000;
+const PENDING = ['pending_approval', 'pending_inbound_approval'];
+
+export function listPending(ctx: Ctx, p: Principal, opts: { limit: number; after?: string }) {
+  requireScope(p, 'oversight');
+  const rows = ctx.db.prepare(
+    `SELECT * FROM messages WHERE tenant_id = ? AND status IN ('pending_approval','pending_inbound_approval') AND id > ? ORDER BY id LIMIT ?`,
+  ).all(p.tenantId, opts.after ?? '', opts.limit) as MessageRow[];
+  return rows.map((m) => ({
+    id: m.id, direction: m.direction, status: m.status, mailbox: mailboxById(ctx, m.mailbox_id).address,
+    message_id: m.message_id_header, from: m.from_addr, to: JSON.parse(m.envelope_to) as string[], subject: m.subject,
+    agent_id: m.agent_id, oversight_mode: m.oversight_mode, created_at: m.created_at, expires_at: m.expires_at,
+    preview: m.raw.subarray(0, 4096).toString('utf8'),
+  }));
+}
+
+function parseReason(reason: unknown): string {
+  if (reason === undefined || reason === null) return '';
+  if (typeof reason !== 'string') throw badRequest('reason must be a string');
+  if (reason.length > MAX_REASON_LENGTH) throw badRequest(`reason is longer than ${MAX_REASON_LENGTH} characters`);
+  return reason;
+}
+
+/** Records a decision; `actor` is a credential or `system:expiry`. Returns the updated row. */
+function recordDecision(ctx: Ctx, m: MessageRow, approve: boolean, reason: string, actor: string, expiry: boolean): MessageRow {
+  return tx(ctx.db, () => {
+    const fresh = getMessage(ctx.db, m.tenant_id, m.id)!;
+    if (!PENDING.includes(fresh.status)) throw conflict('not_pending', `message ${m.id} is ${fresh.status}, not pending`);
+    const now = ctx.now();
+    const outbound = fresh.direction === 'out';
+    const approval = approve && outbound ? newId(expiry ? 'exp' : 'apr', 8) : null;
+    const status = approve ? (outbound ? 'queued' : 'received') : expiry ? 'expired' : 'rejected';
+    updateMessage(ctx.db, m.id, { status, approval_code: approval, decided_by: actor, decided_at: now, decision_reason: reason, updated_at: now });
+    const event = expiry ? (outbound ? 'send.expired' : 'inbound.expired')
+      : outbound ? (approve ? 'send.approved' : 'send.rejected') : approve ? 'inbound.released' : 'inbound.rejected';
+    appendAudit(ctx.db, { tenant: m.tenant_id, event, message_id: m.id, actor, ts: now, data: { decision: approve ? 'approve' : 'reject', approval, reason, message_id: fresh.message_id_header } });
+    enqueueEvent(ctx, m.tenant_id, approve ? 'oversight.approved' : 'oversight.rejected', { id: m.id, direction: fresh.direction, approval, reason, by: actor });
+    if (approve && outbound) queueDeliveries(ctx, fresh);
+    if (approve && !outbound) enqueueEvent(ctx, m.tenant_id, 'message.received', { id: m.id, message_id: fresh.message_id_header, from: fresh.from_addr, subject: fresh.subject });
+    return getMessage(ctx.db, m.tenant_id, m.id)!;
+  });
+}
+
+export async function decide(ctx: Ctx, p: Principal, id: string, decision: unknown, body: Record<string, unknown>): Promise<SendResult> {
+  requireScope(p, 'oversight');
+  if (decision !== 'approve' && decision !== 'reject') throw badRequest('decision must be approve or reject');
+  const reason = parseReason(body.reason);
+  const m = getMessage(ctx.db, p.tenantId, id);
+  if (!m) throw notFound(`message ${id}`);
+  const decided = recordDecision(ctx, m, decision === 'approve', reason, p.actor, false);
+  if (decided.status === 'queued') return sendResult(ctx, await deliverMessage(ctx, id));
+  return sendResult(ctx, decided);
+}
+
+/** Applies the configured expiry action to held items past their deadline; logged like a decision. */
+export async function expireDue(ctx: Ctx): Promise<number> {
+  const due = ctx.db.prepare(
+    "SELECT * FROM messages WHERE status IN ('pending_approval','pending_inbound_approval') AND expires_at IS NOT NULL AND expires_at <= ?",
+  ).all(ctx.now()) as MessageRow[];
+  for (const m of due) {
+    try {
+      const r = recordDecision(ctx, m, ctx.config.expiryAction === 'approve', `expired after ${ctx.config.pendingTtlSec}s`, 'system:expiry', true);
+      if (r.status === 'queued') await deliverMessage(ctx, m.id);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+    }
+  }
+  return due.length;
+}
+
+export function listAllowlist(ctx: Ctx, p: Principal, mailbox: string | null) {
+  if (!p.scopes.has('oversight') && !p.scopes.has('admin') && !p.scopes.has('send')) throw forbidden('this API key cannot view allowlists');
+  const mb = mailboxFor(ctx, p, mailbox);
+  return (ctx.db.prepare('SELECT entry, created_by, created_at FROM allowlist WHERE mailbox_id = ? ORDER BY entry').all(mb.id));
+}
+
+export function changeAllowlist(ctx: Ctx, p: Principal, mailbox: string | null, entryInput: unknown, add: boolean) {
+  requireScope(p, 'oversight');
+  const mb = mailboxFor(ctx, p, mailbox);
+  const entry = normalizeAllowlistEntry(entryInput);
+  if (!entry) throw badRequest('entry must be an address (a@b.example) or *@domain');
+  tx(ctx.db, () => {
+    const now = ctx.now();
+    const changed = add
+      ? ctx.db.prepare('INSERT OR IGNORE INTO allowlist(mailbox_id, entry, created_by, created_at) VALUES (?,?,?,?)').run(mb.id, entry, p.actor, now).changes
+      : ctx.db.prepare('DELETE FROM allowlist WHERE mailbox_id = ? AND entry = ?').run(mb.id, entry).changes;
+    if (changed) appendAudit(ctx.db, { tenant: p.tenantId, event: add ? 'allowlist.added' : 'allowlist.removed', actor: p.actor, ts: now, data: { mailbox: mb.address, entry } });
+  });
+  return { mailbox: mb.address, entry, listed: add };
+}
+
+/** Mode changes: stricter by any key of the tenant that may act on the mailbox; weaker only with oversight. */
+export function changeMailbox(ctx: Ctx, p: Principal, address: string, body: Record<string, unknown>) {
+  const mb = p.mailboxId ? mailboxFor(ctx, p, address) : getMailbox(ctx, p.tenantId, address);
+  const mode = body.oversight_mode ?? mb.oversight_mode;
+  if (!isOversightMode(mode)) throw badRequest('oversight_mode must be one of autonomous, monitored, gated_send, gated_all, read_only');
+  if (modeChangeNeedsOversight(mb.oversight_mode, mode)) requireScope(p, 'oversight');
+  let oversightAddress = mb.oversight_address;
+  if (body.oversight_address !== undefined) {
+    requireScope(p, 'oversight');
+    if (typeof body.oversight_address === 'string') assertHeaderSafe('oversight_address', body.oversight_address);
+    oversightAddress = parseAddress('oversight_address', body.oversight_address).address;
+  }
+  tx(ctx.db, () => {
+    ctx.db.prepare('UPDATE mailboxes SET oversight_mode = ?, oversight_address = ? WHERE id = ?').run(mode, oversightAddress, mb.id);
+    appendAudit(ctx.db, {
+      tenant: p.tenantId, event: 'mailbox.mode_changed', actor: p.actor, ts: ctx.now(),
+      data: { mailbox: mb.address, from: mb.oversight_mode, to: mode, oversight_address: oversightAddress },
+    });
+  });
+  return { address: mb.address, oversight_mode: mode, oversight_address: oversightAddress };
+}

@@ -1,0 +1,126 @@
+/**
+ * Reading (issue §7): check_inbox (unread, cursor paging), read_email with the SPEC §6 report
+ * fields, get_thread, tags, the raw .eml and the evidence export an auditor needs offline: the
+ * message exactly as stored, the DKIM key records used to verify it, and the tenant JWKS.
+ */
+import PostalMime from 'postal-mime';
+import { tx } from '../store/db.js';
+import { appendAudit } from '../store/audit.js';
+import { deliveriesOf, getMessage, tagsOf } from '../store/messages.js';
+import type { MessageRow } from '../store/rows.js';
+import type { Ctx } from './context.js';
+import { type Principal, mailboxFor, requireScope, tenantJwks } from './credentials.js';
+import { badRequest, notFound } from './errors.js';
+import { mailboxById } from './tenants.js';
+
+export const MAX_PAGE = 200;
+export const DEFAULT_PAGE = 50;
+const TAG = /^[A-Za-z0-9._:-]{1,64}$/;
+
+function summary(ctx: Ctx, m: MessageRow) {
+  const report = m.report ? (JSON.parse(m.report) as Record<string, unknown>) : null;
+  return {
+    id: m.id, message_id: m.message_id_header, thread_id: m.thread_id, direction: m.direction, status: m.status,
+    mailbox: mailboxById(ctx, m.mailbox_id).address, from: m.from_addr, to: JSON.parse(m.to_json) as unknown[],
+    cc: JSON.parse(m.cc_json) as unknown[], subject: m.subject, created_at: m.created_at, read_at: m.read_at,
+    dkim_result: m.dkim_result, dkim_domain: m.dkim_domain, dkim_selector: m.dkim_selector,
+    identity_result: (report?.identity as Array<{ result: string }> | undefined)?.[0]?.result ?? (m.direction === 'in' ? 'none' : null),
+    verdict: report?.verdict ?? null, tags: tagsOf(ctx.db, m.id), size: m.size,
+  };
+}
+
+/** A message the principal may read: same tenant, and its bound mailbox if it has one. */
+export function readable(ctx: Ctx, p: Principal, id: string): MessageRow {
+  if (!p.scopes.has('read') && !p.scopes.has('oversight')) requireScope(p, 'read');
+  const m = getMessage(ctx.db, p.tenantId, id);
+  if (!m || (p.mailboxId && m.mailbox_id !== p.mailboxId)) throw notFound(`message ${id}`);
+  if (!p.scopes.has('oversight') && (m.status === 'pending_inbound_approval' || (m.direction === 'in' && m.status !== 'received'))) throw notFound(`message ${id}`);
+  return m;
+}
+
+function pageLimit(v: string | null): number {
+  if (v === null) return DEFAULT_PAGE;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw badRequest(`limit must be an integer from 1 to ${MAX_PAGE}`);
+  return n;
+}
+
+export function checkInbox(ctx: Ctx, p: Principal, q: URLSearchParams) {
+  requireScope(p, 'read');
+  const mb = mailboxFor(ctx, p, q.get('mailbox'));
+  const limit = pageLimit(q.get('limit'));
+  const cursor = q.get('cursor') ?? '';
+  const includeRead = q.get('include_read') === 'true';
+  const rows = ctx.db.prepare(`
+    SELECT * FROM messages WHERE mailbox_id = ? AND direction = 'in' AND status = 'received'
+      ${includeRead ? '' : 'AND read_at IS NULL'} AND id > ? ORDER BY id LIMIT ?`).all(mb.id, cursor, limit + 1) as MessageRow[];
+  const page = rows.slice(0, limit);
+  return { mailbox: mb.address, messages: page.map((m) => summary(ctx, m)), next_cursor: rows.length > limit ? page[page.length - 1]!.id : null };
+}
+
+export async function readEmail(ctx: Ctx, p: Principal, id: string, markRead = true) {
+  const m = readable(ctx, p, id);
+  const parsed = await PostalMime.parse(m.signed_raw ?? m.raw).catch(() => null);
+  if (markRead && !m.read_at && m.direction === 'in' && p.scopes.has('read')) {
+    ctx.db.prepare('UPDATE messages SET read_at = ? WHERE id = ?').run(ctx.now(), m.id);
+  }
+  return {
+    ...summary(ctx, m),
+    in_reply_to: m.in_reply_to, references: JSON.parse(m.refs) as string[], agent_id: m.agent_id, oversight_mode: m.oversight_mode,
+    approval_code: m.approval_code, identity_sig: m.identity_sig, identity_kid: m.identity_kid,
+    decision: m.decided_by ? { by: m.decided_by, at: m.decided_at, reason: m.decision_reason } : null,
+    text: parsed?.text ?? null, html: parsed?.html ?? null,
+    attachments: (parsed?.attachments ?? []).map((a) => ({ filename: a.filename, content_type: a.mimeType, size: typeof a.content === 'string' ? a.content.length : a.content.byteLength })),
+    report: m.report ? JSON.parse(m.report) : null,
+    auth_results: m.auth_results ? JSON.parse(m.auth_results) : null,
+    deliveries: m.direction === 'out' ? deliveriesOf(ctx.db, m.id).map((d) => ({ target: d.target, recipients: JSON.parse(d.recipients), state: d.state, attempts: d.attempts, last_error: d.last_error })) : undefined,
+  };
+}
+
+export function getThread(ctx: Ctx, p: Principal, threadId: string) {
+  requireScope(p, 'read');
+  const rows = (ctx.db.prepare('SELECT * FROM messages WHERE tenant_id = ? AND thread_id = ? ORDER BY created_at, id').all(p.tenantId, threadId) as MessageRow[])
+    .filter((m) => (!p.mailboxId || m.mailbox_id === p.mailboxId) && !(m.direction === 'in' && m.status !== 'received'));
+  if (rows.length === 0) throw notFound(`thread ${threadId}`);
+  return { thread_id: threadId, messages: rows.map((m) => summary(ctx, m)) };
+}
+
+export function setTag(ctx: Ctx, p: Principal, id: string, tag: string, on: boolean) {
+  requireScope(p, 'read');
+  const m = readable(ctx, p, id);
+  if (!TAG.test(tag)) throw badRequest('tags match [A-Za-z0-9._:-]{1,64}');
+  tx(ctx.db, () => {
+    const changed = on
+      ? ctx.db.prepare('INSERT OR IGNORE INTO tags(message_id, tag) VALUES (?, ?)').run(m.id, tag).changes
+      : ctx.db.prepare('DELETE FROM tags WHERE message_id = ? AND tag = ?').run(m.id, tag).changes;
+    if (changed) appendAudit(ctx.db, { tenant: p.tenantId, event: on ? 'message.tagged' : 'message.untagged', message_id: m.id, actor: p.actor, ts: ctx.now(), data: { tag } });
+  });
+  return { id: m.id, tags: tagsOf(ctx.db, m.id) };
+}
+
+/** The bytes as delivered (signed) for outbound mail, as received for inbound. */
+export function rawEml(ctx: Ctx, p: Principal, id: string): Buffer {
+  const m = readable(ctx, p, id);
+  return m.signed_raw ?? m.raw;
+}
+
+export function evidence(ctx: Ctx, p: Principal, id: string) {
+  const m = readable(ctx, p, id);
+  const raw = m.signed_raw ?? m.raw;
+  let records = m.key_records ? (JSON.parse(m.key_records) as Record<string, string>) : {};
+  if (m.direction === 'out' && m.dkim_domain && m.dkim_selector) {
+    // outbound: the records of the keys we signed with, as published when signing
+    const rows = ctx.db.prepare('SELECT k.selector, k.record FROM dkim_keys k JOIN domains d ON d.id = k.domain_id WHERE d.name = ?').all(m.dkim_domain) as Array<{ selector: string; record: string }>;
+    const used = new Set(m.dkim_selector.split(','));
+    records = Object.fromEntries(rows.filter((r) => used.has(r.selector)).map((r) => [`${r.selector}._domainkey.${m.dkim_domain}`, r.record]));
+  }
+  return {
+    schema: 'multimail.evidence/1', id: m.id, message_id: m.message_id_header, direction: m.direction, status: m.status,
+    exported_at: new Date(ctx.now() * 1000).toISOString(),
+    eml_base64: raw.toString('base64'),
+    key_bundle: { version: 1, captured_at: new Date((m.delivered_at ?? m.created_at) * 1000).toISOString(), records },
+    jwks: tenantJwks(ctx, m.tenant_id),
+    report: m.report ? JSON.parse(m.report) : null,
+    audit_message_id: m.id,
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * send_email / reply_email (issue §4, SPEC §4). A request is validated, decided by the oversight
+ * policy, composed and committed (message, idempotency key, audit entries, deliveries) in one
+ * transaction before any delivery is attempted; signing happens only at delivery (delivery.ts).
+ */
+import { tx } from '../store/db.js';
+import { appendAudit, canonicalJson } from '../store/audit.js';
+import { deliveriesOf, getMessage, insertDelivery, insertMessage, threadFor } from '../store/messages.js';
+import type { MailboxRow, MessageRow } from '../store/rows.js';
+import type { Ctx } from './context.js';
+import { type Address, InputError, assertHeaderSafe, domainOf, extractMsgIds, parseAddress, parseAddressList, parseMsgId } from './addresses.js';
+import { MAX_SUBJECT_LENGTH, composeMessage, parseAttachments } from './compose.js';
+import { IDENTITY_VALUE, type Principal, mailboxFor, requireScope } from './credentials.js';
+import { ApiError, badRequest, conflict, forbidden, notFound } from './errors.js';
+import { enqueueEvent } from './events.js';
+import { type OversightMode, decideSend, effectiveMode, isOversightMode, isStricter } from './policy.js';
+import { newId, sha256Hex } from './secrets.js';
+import { isHostedDomain } from './tenants.js';
+import { deliverMessage } from './delivery.js';
+
+export const MAX_RECIPIENTS_PER_SEND = 100;
+export const MAX_TEXT_BYTES = 5 * 1024 * 1024;
+export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
+export const MAX_IDEMPOTENCY_KEY = 200;
+/** A default agent id when neither the request nor the credential names one. */
+export const DEFAULT_AGENT = 'agent';
+
+interface SendRequest {
+  from: Address; to: Address[]; cc: Address[]; bcc: Address[]; subject: string; text?: string; html?: string;
+  attachments: ReturnType<typeof parseAttachments>; agent: string; requestedMode?: OversightMode;
+  inReplyTo?: string; references: string[];
+}
+
+function optionalText(field: string, v: unknown, max: number): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new InputError(field, `${field} must be a string`);
+  if (Buffer.byteLength(v) > max) throw new InputError(field, `${field} is larger than ${max} bytes`);
+  if (v.includes('\0')) throw new InputError(field, `${field} contains NUL`);
+  return v;
+}
+
+function parseSendBody(body: Record<string, unknown>, p: Principal, mailbox: MailboxRow): SendRequest {
+  const from = body.from === undefined ? { name: '', address: mailbox.address } : parseAddress('from', body.from);
+  if (from.address !== mailbox.address) throw forbidden(`this API key may send only from ${mailbox.address}`);
+  const to = parseAddressList('to', body.to, MAX_RECIPIENTS_PER_SEND);
+  const cc = parseAddressList('cc', body.cc, MAX_RECIPIENTS_PER_SEND);
+  const bcc = parseAddressList('bcc', body.bcc, MAX_RECIPIENTS_PER_SEND);
+  if (to.length + cc.length + bcc.length === 0) throw new InputError('to', 'at least one recipient (to, cc or bcc) is required');
+  if (to.length + cc.length + bcc.length > MAX_RECIPIENTS_PER_SEND) throw new InputError('to', `at most ${MAX_RECIPIENTS_PER_SEND} recipients per send`);
+  const subject = body.subject === undefined ? '' : body.subject;
+  if (typeof subject !== 'string') throw new InputError('subject', 'subject must be a string');
+  assertHeaderSafe('subject', subject);
+  if (subject.length > MAX_SUBJECT_LENGTH) throw new InputError('subject', `subject is longer than ${MAX_SUBJECT_LENGTH} characters`);
+  const text = optionalText('text', body.text, MAX_TEXT_BYTES);
+  const html = optionalText('html', body.html, MAX_TEXT_BYTES);
+  const agentRaw = body.agent_id ?? p.agentId ?? DEFAULT_AGENT;
+  if (typeof agentRaw !== 'string' || !IDENTITY_VALUE.test(agentRaw)) throw new InputError('agent_id', 'agent_id must match [A-Za-z0-9._:@/+-]{1,128}');
+  if (p.agentId && agentRaw !== p.agentId) throw forbidden(`this API key signs as agent ${p.agentId}`);
+  const mode = body.oversight_mode;
+  if (mode !== undefined && !isOversightMode(mode)) throw new InputError('oversight_mode', 'oversight_mode must be one of autonomous, monitored, gated_send, gated_all, read_only');
+  const inReplyTo = body.in_reply_to === undefined || body.in_reply_to === null ? undefined : parseMsgId('in_reply_to', body.in_reply_to);
+  const references = body.references === undefined ? [] : (Array.isArray(body.references) ? body.references : [body.references]).map((r, i) => parseMsgId(`references[${i}]`, r));
+  const known = new Set(['from', 'to', 'cc', 'bcc', 'subject', 'text', 'html', 'attachments', 'agent_id', 'oversight_mode', 'in_reply_to', 'references']);
+  const unknown = Object.keys(body).filter((k) => !known.has(k));
+  if (unknown.length) throw new InputError(unknown[0]!, `unknown field(s): ${unknown.join(', ')}`);
+  return {
+    from, to, cc, bcc, subject, text, html, attachments: parseAttachments(body.attachments, MAX_ATTACHMENT_BYTES),
+    agent: agentRaw, requestedMode: mode as OversightMode | undefined, inReplyTo,
+    references: inReplyTo && !references.includes(inReplyTo) ? [...references, inReplyTo] : references,
+  };
+}
+
+export interface SendResult {
+  id: string; message_id: string | null; thread_id: string; status: string; oversight_mode: string | null;
+  identity_sig: string | null; identity_kid: string | null; dkim_domain: string | null; dkim_selector: string | null;
+  approval_code: string | null; expires_at: number | null;
+  deliveries: Array<{ target: string; recipients: string[]; state: string; last_error: string | null }>;
+}
+
+export function sendResult(ctx: Ctx, m: MessageRow): SendResult {
+  return {
+    id: m.id, message_id: m.message_id_header, thread_id: m.thread_id, status: m.status, oversight_mode: m.oversight_mode,
+    identity_sig: m.identity_sig, identity_kid: m.identity_kid, dkim_domain: m.dkim_domain, dkim_selector: m.dkim_selector,
+    approval_code: m.approval_code, expires_at: m.expires_at,
+    deliveries: deliveriesOf(ctx.db, m.id).map((d) => ({ target: d.target, recipients: JSON.parse(d.recipients) as string[], state: d.state, last_error: d.last_error })),
+  };
+}
+
+/** Splits envelope recipients into hosted (local SMTP hop) and remote (relay) and queues both. */
+export function queueDeliveries(ctx: Ctx, m: Pick<MessageRow, 'id' | 'envelope_to'>): void {
+  const rcpts = JSON.parse(m.envelope_to) as string[];
+  const now = ctx.now();
+  const local = rcpts.filter((r) => isHostedDomain(ctx, domainOf(r)));
+  const remote = rcpts.filter((r) => !local.includes(r));
+  if (local.length) insertDelivery(ctx.db, { message_id: m.id, target: 'local', recipients: JSON.stringify(local), state: 'pending', next_attempt_at: now, last_error: null, updated_at: now });
+  if (remote.length) {
+    const relay = ctx.config.relayUrl;
+    insertDelivery(ctx.db, {
+      message_id: m.id, target: 'relay', recipients: JSON.stringify(remote), state: relay ? 'pending' : 'undeliverable',
+      next_attempt_at: now, last_error: relay ? null : 'undeliverable: no relay', updated_at: now,
+    });
+  }
+}
+
+function idempotentReplay(ctx: Ctx, p: Principal, key: string | null, requestHash: string): MessageRow | null {
+  if (!key) return null;
+  const row = ctx.db.prepare('SELECT * FROM idempotency WHERE credential_id = ? AND key = ?').get(p.credentialId, key) as
+    | { request_hash: string; message_id: string } | undefined;
+  if (!row) return null;
+  if (row.request_hash !== requestHash) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for a different request');
+  return getMessage(ctx.db, p.tenantId, row.message_id) ?? null;
+}
+
+export async function sendEmail(
+  ctx: Ctx, p: Principal, body: Record<string, unknown>, idempotencyKey: string | null, replyTo?: string,
+): Promise<{ status: number; result: SendResult }> {
+  requireScope(p, 'send');
+  if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY || /[^\x21-\x7e]/.test(idempotencyKey))) {
+    throw badRequest(`Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY} visible ASCII characters`);
+  }
+  const requestHash = sha256Hex(canonicalJson({ body, replyTo: replyTo ?? null }));
+  const replay = idempotentReplay(ctx, p, idempotencyKey, requestHash);
+  if (replay) return { status: 200, result: sendResult(ctx, replay) };
+
+  const mailbox = mailboxFor(ctx, p, null);
+  if (replyTo) body = replyDefaults(ctx, p, mailbox, replyTo, body);
+  const req = parseSendBody(body, p, mailbox);
+  if (req.requestedMode && isStricter(mailbox.oversight_mode, req.requestedMode)) {
+    throw forbidden(`oversight_mode ${req.requestedMode} is weaker than the mailbox's ${mailbox.oversight_mode}; only a stricter mode may be requested`);
+  }
+  const mode = effectiveMode(mailbox.oversight_mode, req.requestedMode);
+  const recipients = [...req.to, ...req.cc, ...req.bcc].map((a) => a.address);
+  const allowlist = (ctx.db.prepare('SELECT entry FROM allowlist WHERE mailbox_id = ?').all(mailbox.id) as Array<{ entry: string }>).map((r) => r.entry);
+  const decision = decideSend(mode, recipients, allowlist);
+  const now = ctx.now();
+  if (decision.action === 'refuse') {
+    tx(ctx.db, () => appendAudit(ctx.db, { tenant: p.tenantId, event: 'send.refused', actor: p.actor, ts: now, data: { mailbox: mailbox.address, mode, to: recipients } }));
+    throw new ApiError(403, 'read_only', `mailbox ${mailbox.address} is read_only: sending is refused`);
+  }
+  const id = newId('msg', 10);
+  const messageIdHeader = `<${id}@${domainOf(mailbox.address)}>`;
+  const raw = await composeMessage({
+    from: req.from, to: req.to, cc: req.cc, subject: req.subject, text: req.text, html: req.html,
+    attachments: req.attachments, messageId: messageIdHeader, date: new Date(now * 1000),
+    inReplyTo: req.inReplyTo, references: req.references,
+  });
+  const envelope = [...new Set([...recipients, ...(decision.action === 'deliver' && decision.bccOversight && mailbox.oversight_address ? [mailbox.oversight_address] : [])])];
+  const held = decision.action === 'hold';
+  const stored = tx(ctx.db, () => {
+    const again = idempotentReplay(ctx, p, idempotencyKey, requestHash);
+    if (again) return again;
+    const row = {
+      id, tenant_id: p.tenantId, mailbox_id: mailbox.id, direction: 'out' as const, status: held ? 'pending_approval' as const : 'queued' as const,
+      message_id_header: messageIdHeader, thread_id: threadFor(ctx.db, p.tenantId, null, req.references),
+      in_reply_to: req.inReplyTo ?? null, refs: JSON.stringify(req.references), subject: req.subject, from_addr: req.from.address,
+      to_json: JSON.stringify(req.to), cc_json: JSON.stringify(req.cc), envelope_from: mailbox.address, envelope_to: JSON.stringify(envelope),
+      agent_id: req.agent, credential_id: p.credentialId, oversight_mode: mode, bcc_oversight: decision.action === 'deliver' && decision.bccOversight ? 1 : 0,
+      raw, dkim_domain: null, dkim_result: null, approval_code: null, expires_at: held ? now + ctx.config.pendingTtlSec : null,
+      report: null, auth_results: null, key_records: null, remote_ip: null, size: raw.length, created_at: now, updated_at: now,
+    };
+    insertMessage(ctx.db, row);
+    if (idempotencyKey) ctx.db.prepare('INSERT INTO idempotency(credential_id, key, request_hash, message_id, created_at) VALUES (?,?,?,?,?)').run(p.credentialId, idempotencyKey, requestHash, id, now);
+    appendAudit(ctx.db, {
+      tenant: p.tenantId, event: 'send.requested', message_id: id, actor: p.actor, ts: now,
+      data: { message_id: messageIdHeader, mailbox: mailbox.address, agent: req.agent, mode, to: recipients, subject_sha256: sha256Hex(req.subject), body_sha256: sha256Hex(raw) },
+    });
+    if (held) {
+      appendAudit(ctx.db, { tenant: p.tenantId, event: 'send.held', message_id: id, actor: p.actor, ts: now, data: { reason: decision.reason, expires_at: row.expires_at } });
+      enqueueEvent(ctx, p.tenantId, 'oversight.pending', { id, direction: 'out', mailbox: mailbox.address, subject: req.subject, to: recipients });
+    } else {
+      queueDeliveries(ctx, row);
+    }
+    return getMessage(ctx.db, p.tenantId, id)!;
+  });
+  if (stored.id !== id || held) return { status: stored.id !== id ? 200 : 202, result: sendResult(ctx, stored) };
+  const delivered = await deliverMessage(ctx, id);
+  return { status: 201, result: sendResult(ctx, delivered) };
+}
+
+/** reply_email: fills to, subject and threading headers from the message replied to. */
+function replyDefaults(ctx: Ctx, p: Principal, mailbox: MailboxRow, originalId: string, body: Record<string, unknown>): Record<string, unknown> {
+  const original = getMessage(ctx.db, p.tenantId, originalId);
+  if (!original || original.mailbox_id !== mailbox.id) throw notFound(`message ${originalId}`);
+  const refs = JSON.parse(original.refs) as string[];
+  const to = original.direction === 'in' ? original.from_addr : (JSON.parse(original.to_json) as Address[])[0]?.address;
+  const subject = original.subject ?? '';
+  return {
+    ...body,
+    to: body.to ?? to,
+    subject: body.subject ?? (/^re:/i.test(subject) ? subject : `Re: ${subject}`),
+    in_reply_to: original.message_id_header ?? undefined,
+    references: [...refs, ...extractMsgIds(original.message_id_header)],
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Signing at delivery time (SPEC §2.2, §4): X-MM-Identity-Sig is added first, then one
+ * DKIM-Signature per active domain key (ed25519-sha256 and rsa-sha256), each listing
+ * x-mm-identity-sig in h= so the domain's signature covers the agent's.
+ */
+import { signDkim, signIdentity } from '@multimail/core';
+import type { DkimKeyRow, DomainRow, IdentityKeyRow, MessageRow } from '../store/rows.js';
+import type { Ctx } from './context.js';
+import { ApiError } from './errors.js';
+import { unseal } from './secrets.js';
+import { domainOf } from './addresses.js';
+
+/** Header fields the DKIM signatures cover (RFC 6376 §5.4.1 recommendations plus ours). */
+export const DKIM_SIGNED_HEADERS = [
+  'from', 'to', 'cc', 'subject', 'date', 'message-id', 'reply-to', 'in-reply-to', 'references',
+  'mime-version', 'content-type', 'content-transfer-encoding', 'x-mm-identity-sig',
+];
+
+function privatePem(ctx: Ctx, cacheKey: string, sealed: Buffer, context: string): string {
+  const hit = ctx.cache.get(cacheKey);
+  if (typeof hit === 'string') return hit;
+  const pem = unseal(ctx.masterKey, sealed, context);
+  ctx.cache.set(cacheKey, pem);
+  return pem;
+}
+
+export interface SignedMessage {
+  signed: Buffer; identitySig: string; kid: string; dkimDomain: string | null; dkimSelectors: string[];
+}
+
+export async function signOutbound(ctx: Ctx, m: MessageRow): Promise<SignedMessage> {
+  const key = ctx.db.prepare("SELECT * FROM identity_keys WHERE credential_id = ? ORDER BY status = 'active' DESC, not_before DESC LIMIT 1")
+    .get(m.credential_id) as IdentityKeyRow | undefined;
+  if (!key) throw new ApiError(500, 'no_identity_key', `credential ${m.credential_id} has no identity key`);
+  const now = ctx.now();
+  const identity = await signIdentity(m.raw, {
+    privateKey: privatePem(ctx, `id:${key.kid}`, key.private_sealed, `identity:${key.kid}`),
+    tenant: m.tenant_id, agent: m.agent_id ?? 'agent', oversight: m.oversight_mode ?? 'autonomous',
+    ...(m.approval_code ? { approval: m.approval_code } : {}), now,
+  });
+  const withIdentity = Buffer.concat([Buffer.from(identity.field, 'latin1'), m.raw]);
+  const domainName = domainOf(m.envelope_from ?? m.from_addr ?? '');
+  const domain = ctx.db.prepare('SELECT * FROM domains WHERE name = ?').get(domainName) as DomainRow | undefined;
+  const keys = domain
+    ? (ctx.db.prepare("SELECT * FROM dkim_keys WHERE domain_id = ? AND status = 'active' ORDER BY algorithm").all(domain.id) as DkimKeyRow[])
+    : [];
+  const used = domain?.dual_sign ? keys : keys.filter((k) => k.algorithm === 'rsa-sha256');
+  const fields: string[] = [];
+  for (const k of used) {
+    fields.push(await signDkim(withIdentity, {
+      domain: domainName, selector: k.selector, algorithm: k.algorithm,
+      privateKey: privatePem(ctx, `dkim:${k.id}`, k.private_sealed, `dkim:${k.id}`),
+      canonicalization: 'relaxed/relaxed', headers: DKIM_SIGNED_HEADERS, now,
+    }));
+  }
+  return {
+    signed: Buffer.concat([...fields.map((f) => Buffer.from(f, 'latin1')), withIdentity]),
+    identitySig: identity.value.trim(), kid: identity.kid,
+    dkimDomain: used.length ? domainName : null, dkimSelectors: used.map((k) => k.selector),
+  };
+}

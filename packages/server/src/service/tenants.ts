@@ -1,0 +1,165 @@
+/**
+ * Tenants, domains, DKIM keys and mailboxes. Each domain gets an rsa-sha256 and an ed25519-sha256
+ * key (dual signing, RFC 8463 §1 recommends it while verifiers catch up); rotation retires the
+ * active pair but keeps its records listed so mail signed before the rotation still verifies.
+ */
+import { tx } from '../store/db.js';
+import { appendAudit } from '../store/audit.js';
+import type { DkimKeyRow, DomainRow, MailboxRow, TenantRow } from '../store/rows.js';
+import type { Ctx } from './context.js';
+import { ApiError, badRequest, conflict, notFound } from './errors.js';
+import { type DkimAlgorithm, generateDkimKey, newSelector } from './keys.js';
+import { isValidDomain, parseAddress } from './addresses.js';
+import { type OversightMode, isOversightMode } from './policy.js';
+import { newId, seal } from './secrets.js';
+
+export const DKIM_ALGORITHMS: DkimAlgorithm[] = ['ed25519-sha256', 'rsa-sha256'];
+
+export function createTenant(ctx: Ctx, name: string, actor: string): TenantRow {
+  const row: TenantRow = { id: newId('ten', 8), name, created_at: ctx.now() };
+  tx(ctx.db, () => {
+    ctx.db.prepare('INSERT INTO tenants(id, name, created_at) VALUES (?,?,?)').run(row.id, row.name, row.created_at);
+    appendAudit(ctx.db, { tenant: row.id, event: 'tenant.created', actor, data: { name }, ts: row.created_at });
+  });
+  return row;
+}
+
+function insertDkimKeys(ctx: Ctx, tenantId: string, domain: DomainRow, actor: string): DkimKeyRow[] {
+  const now = ctx.now();
+  return DKIM_ALGORITHMS.map((algorithm) => {
+    const material = generateDkimKey(algorithm);
+    const taken = (s: string) => ctx.db.prepare('SELECT 1 FROM dkim_keys WHERE domain_id = ? AND selector = ?').get(domain.id, s);
+    let n = 0;
+    while (taken(newSelector(algorithm, now, n))) n++;
+    const id = newId('dk', 8);
+    const row: DkimKeyRow = {
+      id, domain_id: domain.id, selector: newSelector(algorithm, now, n), algorithm,
+      private_sealed: seal(ctx.masterKey, material.privatePem, `dkim:${id}`), record: material.record,
+      status: 'active', created_at: now, retired_at: null,
+    };
+    ctx.db.prepare(
+      'INSERT INTO dkim_keys(id, domain_id, selector, algorithm, private_sealed, record, status, created_at) VALUES (?,?,?,?,?,?,?,?)',
+    ).run(row.id, row.domain_id, row.selector, row.algorithm, row.private_sealed, row.record, row.status, row.created_at);
+    appendAudit(ctx.db, {
+      tenant: tenantId, event: 'dkim.created', actor, ts: now,
+      data: { domain: domain.name, selector: row.selector, algorithm, record: row.record },
+    });
+    return row;
+  });
+}
+
+export function addDomain(ctx: Ctx, tenantId: string, name: string, actor: string): DomainRow {
+  const domainName = String(name).toLowerCase();
+  if (!isValidDomain(domainName)) throw badRequest(`${JSON.stringify(name)} is not a valid domain name`);
+  if (ctx.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(domainName)) throw conflict('domain_exists', `domain ${domainName} is already hosted`);
+  const row: DomainRow = { id: newId('dom', 8), tenant_id: tenantId, name: domainName, dual_sign: 1, created_at: ctx.now() };
+  tx(ctx.db, () => {
+    ctx.db.prepare('INSERT INTO domains(id, tenant_id, name, dual_sign, created_at) VALUES (?,?,?,?,?)')
+      .run(row.id, row.tenant_id, row.name, row.dual_sign, row.created_at);
+    appendAudit(ctx.db, { tenant: tenantId, event: 'domain.created', actor, data: { domain: domainName }, ts: row.created_at });
+    insertDkimKeys(ctx, tenantId, row, actor);
+  });
+  ctx.cache.clear();
+  return row;
+}
+
+export function getDomain(ctx: Ctx, tenantId: string, name: string): DomainRow {
+  const row = ctx.db.prepare('SELECT * FROM domains WHERE name = ? AND tenant_id = ?').get(String(name).toLowerCase(), tenantId) as DomainRow | undefined;
+  if (!row) throw notFound(`domain ${name}`);
+  return row;
+}
+
+export function listDomains(ctx: Ctx, tenantId: string): DomainRow[] {
+  return ctx.db.prepare('SELECT * FROM domains WHERE tenant_id = ? ORDER BY created_at').all(tenantId) as DomainRow[];
+}
+
+export function dkimKeys(ctx: Ctx, domainId: string, status?: 'active'): DkimKeyRow[] {
+  return (status
+    ? ctx.db.prepare("SELECT * FROM dkim_keys WHERE domain_id = ? AND status = 'active' ORDER BY algorithm")
+    : ctx.db.prepare('SELECT * FROM dkim_keys WHERE domain_id = ? ORDER BY created_at, algorithm')
+  ).all(domainId) as DkimKeyRow[];
+}
+
+/** Retires the active keys of a domain and creates a fresh pair; old records stay listed. */
+export function rotateDkim(ctx: Ctx, tenantId: string, name: string, actor: string): DkimKeyRow[] {
+  const domain = getDomain(ctx, tenantId, name);
+  const created = tx(ctx.db, () => {
+    const now = ctx.now();
+    for (const key of dkimKeys(ctx, domain.id, 'active')) {
+      ctx.db.prepare("UPDATE dkim_keys SET status = 'retired', retired_at = ? WHERE id = ?").run(now, key.id);
+      appendAudit(ctx.db, { tenant: tenantId, event: 'dkim.retired', actor, ts: now, data: { domain: domain.name, selector: key.selector } });
+    }
+    return insertDkimKeys(ctx, tenantId, domain, actor);
+  });
+  ctx.cache.clear();
+  return created;
+}
+
+/** The TXT records to publish: active keys first, retired ones kept for mail signed before rotation. */
+export function dnsRecords(ctx: Ctx, tenantId: string, name: string) {
+  const domain = getDomain(ctx, tenantId, name);
+  return dkimKeys(ctx, domain.id).map((k) => ({
+    name: `${k.selector}._domainkey.${domain.name}`, type: 'TXT', value: k.record,
+    algorithm: k.algorithm, status: k.status, created_at: k.created_at, retired_at: k.retired_at,
+  }));
+}
+
+/** Every DKIM record this server has ever published, as a key bundle map (SPEC §3.1). */
+export function localKeyRecords(ctx: Ctx): Record<string, string> {
+  const rows = ctx.db.prepare('SELECT k.selector, k.record, d.name FROM dkim_keys k JOIN domains d ON d.id = k.domain_id').all() as
+    Array<{ selector: string; record: string; name: string }>;
+  return Object.fromEntries(rows.map((r) => [`${r.selector}._domainkey.${r.name}`, r.record]));
+}
+
+export function createMailbox(
+  ctx: Ctx, tenantId: string,
+  input: { address: unknown; oversight_mode?: unknown; oversight_address?: unknown }, actor: string,
+): MailboxRow {
+  const { address } = parseAddress('address', input.address);
+  const domainName = address.slice(address.lastIndexOf('@') + 1);
+  const domain = ctx.db.prepare('SELECT * FROM domains WHERE name = ? AND tenant_id = ?').get(domainName, tenantId) as DomainRow | undefined;
+  if (!domain) throw badRequest(`domain ${domainName} is not hosted by this tenant; add it first`);
+  const mode = input.oversight_mode ?? 'gated_send';
+  if (!isOversightMode(mode)) throw badRequest(`oversight_mode must be one of autonomous, monitored, gated_send, gated_all, read_only`);
+  const oversight = input.oversight_address === undefined ? `oversight@${domainName}` : parseAddress('oversight_address', input.oversight_address).address;
+  if (ctx.db.prepare('SELECT 1 FROM mailboxes WHERE address = ?').get(address)) throw conflict('mailbox_exists', `mailbox ${address} exists`);
+  const row: MailboxRow = {
+    id: newId('mbx', 8), tenant_id: tenantId, domain_id: domain.id, address,
+    oversight_mode: mode as OversightMode, oversight_address: oversight, created_at: ctx.now(),
+  };
+  tx(ctx.db, () => {
+    ctx.db.prepare('INSERT INTO mailboxes(id, tenant_id, domain_id, address, oversight_mode, oversight_address, created_at) VALUES (?,?,?,?,?,?,?)')
+      .run(row.id, row.tenant_id, row.domain_id, row.address, row.oversight_mode, row.oversight_address, row.created_at);
+    appendAudit(ctx.db, { tenant: tenantId, event: 'mailbox.created', actor, ts: row.created_at, data: { address, oversight_mode: mode, oversight_address: oversight } });
+  });
+  return row;
+}
+
+export function getMailbox(ctx: Ctx, tenantId: string, address: string): MailboxRow {
+  const row = ctx.db.prepare('SELECT * FROM mailboxes WHERE address = ? AND tenant_id = ?').get(String(address).toLowerCase(), tenantId) as MailboxRow | undefined;
+  if (!row) throw notFound(`mailbox ${address}`);
+  return row;
+}
+
+export function mailboxById(ctx: Ctx, id: string): MailboxRow {
+  const row = ctx.db.prepare('SELECT * FROM mailboxes WHERE id = ?').get(id) as MailboxRow | undefined;
+  if (!row) throw new ApiError(500, 'internal', `mailbox ${id} vanished`);
+  return row;
+}
+
+/** Any hosted mailbox by address (for inbound routing), whatever its tenant; `local+tag@` reaches `local@` (RFC 5233). */
+export function findHostedMailbox(ctx: Ctx, address: string): MailboxRow | undefined {
+  const addr = address.toLowerCase();
+  const exact = ctx.db.prepare('SELECT * FROM mailboxes WHERE address = ?').get(addr) as MailboxRow | undefined;
+  if (exact) return exact;
+  const plus = /^([^+@]+)\+[^@]*(@.+)$/.exec(addr);
+  return plus ? (ctx.db.prepare('SELECT * FROM mailboxes WHERE address = ?').get(plus[1]! + plus[2]!) as MailboxRow | undefined) : undefined;
+}
+
+export function isHostedDomain(ctx: Ctx, domain: string): boolean {
+  return !!ctx.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(domain.toLowerCase());
+}
+
+export function listMailboxes(ctx: Ctx, tenantId: string): MailboxRow[] {
+  return ctx.db.prepare('SELECT * FROM mailboxes WHERE tenant_id = ? ORDER BY created_at').all(tenantId) as MailboxRow[];
+}

@@ -1,0 +1,96 @@
+/**
+ * Webhooks (issue §8): events are queued in the transaction of the change (events.ts) and sent
+ * by this worker, signed with HMAC-SHA256 over `<timestamp>.<raw body>` in the header
+ * `X-MM-Signature: t=<unix seconds>,v1=<hex>`; receivers reject timestamps outside their replay
+ * window. Failed attempts are retried with exponential backoff; every attempt is kept as history.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { tx } from '../store/db.js';
+import { appendAudit } from '../store/audit.js';
+import type { Ctx } from './context.js';
+import { badRequest, notFound } from './errors.js';
+import type { WebhookEvent } from './events.js';
+import { newId, seal, unseal } from './secrets.js';
+
+export const WEBHOOK_EVENTS: WebhookEvent[] = ['message.received', 'message.sent', 'oversight.pending', 'oversight.approved', 'oversight.rejected'];
+export const WEBHOOK_MAX_ATTEMPTS = 6;
+export const WEBHOOK_BACKOFF_BASE_SEC = 10;
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+/** The replay window receivers should apply (documented; we sign, they check). */
+export const WEBHOOK_TOLERANCE_SEC = 300;
+
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+export function createWebhook(ctx: Ctx, tenantId: string, body: Record<string, unknown>, actor: string) {
+  let url: URL;
+  try {
+    url = new URL(String(body.url ?? ''));
+  } catch {
+    throw badRequest('url must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest('url must be http or https');
+  const events = body.events === undefined ? ['*'] : body.events;
+  if (!Array.isArray(events) || !events.every((e) => e === '*' || (WEBHOOK_EVENTS as unknown[]).includes(e))) {
+    throw badRequest(`events must be an array of ${WEBHOOK_EVENTS.join(', ')} or "*"`);
+  }
+  const id = newId('whk', 8);
+  const secret = `whsec_${randomBytes(24).toString('base64url')}`;
+  tx(ctx.db, () => {
+    ctx.db.prepare('INSERT INTO webhooks(id, tenant_id, url, events, secret_sealed, created_at) VALUES (?,?,?,?,?,?)')
+      .run(id, tenantId, url.toString(), events.join(','), seal(ctx.masterKey, secret, `webhook:${id}`), ctx.now());
+    appendAudit(ctx.db, { tenant: tenantId, event: 'webhook.created', actor, ts: ctx.now(), data: { id, url: url.toString(), events } });
+  });
+  return { id, url: url.toString(), events, secret };
+}
+
+export function deleteWebhook(ctx: Ctx, tenantId: string, id: string, actor: string): void {
+  tx(ctx.db, () => {
+    const changed = ctx.db.prepare('UPDATE webhooks SET active = 0 WHERE id = ? AND tenant_id = ? AND active = 1').run(id, tenantId).changes;
+    if (!changed) throw notFound(`webhook ${id}`);
+    ctx.db.prepare("UPDATE webhook_deliveries SET state = 'cancelled' WHERE webhook_id = ? AND state = 'pending'").run(id);
+    appendAudit(ctx.db, { tenant: tenantId, event: 'webhook.deleted', actor, ts: ctx.now(), data: { id } });
+  });
+}
+
+export function listWebhooks(ctx: Ctx, tenantId: string) {
+  return (ctx.db.prepare('SELECT id, url, events, active, created_at FROM webhooks WHERE tenant_id = ?').all(tenantId) as Array<Record<string, unknown>>)
+    .map((w) => ({ ...w, events: String(w.events).split(','), active: !!w.active }));
+}
+
+export function listWebhookDeliveries(ctx: Ctx, tenantId: string, id: string) {
+  if (!ctx.db.prepare('SELECT 1 FROM webhooks WHERE id = ? AND tenant_id = ?').get(id, tenantId)) throw notFound(`webhook ${id}`);
+  return ctx.db.prepare('SELECT id, event, state, attempts, last_status, last_error, created_at, updated_at FROM webhook_deliveries WHERE webhook_id = ? ORDER BY created_at DESC LIMIT 200').all(id);
+}
+
+interface Due { id: string; webhook_id: string; payload: string; attempts: number; url: string; secret_sealed: Buffer }
+
+export async function sweepWebhooks(ctx: Ctx): Promise<number> {
+  const due = ctx.db.prepare(`SELECT d.id, d.webhook_id, d.payload, d.attempts, w.url, w.secret_sealed FROM webhook_deliveries d
+    JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND w.active = 1 LIMIT 100`).all(ctx.now()) as Due[];
+  await Promise.all(due.map((d) => sendOne(ctx, d)));
+  return due.length;
+}
+
+async function sendOne(ctx: Ctx, d: Due): Promise<void> {
+  const ts = ctx.now();
+  const secret = unseal(ctx.masterKey, d.secret_sealed, `webhook:${d.webhook_id}`);
+  let status: number | null = null;
+  let error: string | null = null;
+  try {
+    const res = await fetch(d.url, {
+      method: 'POST', body: d.payload, signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), redirect: 'manual',
+      headers: { 'content-type': 'application/json', 'user-agent': 'MultiMail-Webhooks/1', 'x-mm-signature': signWebhook(secret, ts, d.payload), 'x-mm-event-id': d.id },
+    });
+    status = res.status;
+    await res.arrayBuffer().catch(() => undefined);
+    if (status < 200 || status >= 300) error = `HTTP ${status}`;
+  } catch (err) {
+    error = (err as Error).message.slice(0, 300);
+  }
+  const attempts = d.attempts + 1;
+  const state = error === null ? 'delivered' : attempts >= WEBHOOK_MAX_ATTEMPTS ? 'failed' : 'pending';
+  ctx.db.prepare('UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?')
+    .run(state, attempts, status, error, ctx.now() + WEBHOOK_BACKOFF_BASE_SEC * 2 ** (attempts - 1), ctx.now(), d.id);
+}

@@ -1,0 +1,125 @@
+/**
+ * The audit log (SPEC §5): append-only, one hash chain per tenant. Each entry is encoded as
+ * canonical JSON (keys sorted, no whitespace, integers only) and its hash is SHA-256 of that
+ * encoding, which includes the previous entry's hash. The same bytes can later become the leaves
+ * of an RFC 9162 Merkle tree without re-encoding history.
+ */
+import { createHash } from 'node:crypto';
+import type { Db } from './db.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export type AuditEvent =
+  | 'send.requested' | 'send.held' | 'send.refused' | 'send.approved' | 'send.rejected' | 'send.expired'
+  | 'send.delivered' | 'send.undeliverable' | 'send.failed'
+  | 'inbound.received' | 'inbound.held' | 'inbound.released' | 'inbound.rejected' | 'inbound.expired'
+  | 'message.tagged' | 'message.untagged'
+  | 'key.created' | 'key.retired' | 'dkim.created' | 'dkim.retired'
+  | 'mailbox.created' | 'mailbox.mode_changed' | 'allowlist.added' | 'allowlist.removed'
+  | 'domain.created' | 'tenant.created' | 'webhook.created' | 'webhook.deleted';
+
+export interface AuditEntry {
+  tenant: string;
+  seq: number;
+  ts: number;
+  event: string;
+  message_id: string | null;
+  actor: string | null;
+  data: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+/** Canonical JSON: sorted keys, no insignificant whitespace; only finite integers allowed as numbers. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new Error(`audit values must be integers, got ${value}`);
+    return String(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  throw new Error(`cannot encode ${typeof value} in the audit log`);
+}
+
+export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
+  return createHash('sha256').update(canonicalJson(entry), 'utf8').digest('hex');
+}
+
+/** Appends one entry. Must run inside the transaction that makes the change it records. */
+export function appendAudit(
+  db: Db,
+  e: { tenant: string; event: AuditEvent; message_id?: string | null; actor?: string | null; data?: Record<string, unknown>; ts: number },
+): AuditEntry {
+  const last = db.prepare('SELECT seq, hash FROM audit WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1').get(e.tenant) as
+    | { seq: number; hash: string }
+    | undefined;
+  const body = {
+    tenant: e.tenant,
+    seq: (last?.seq ?? 0) + 1,
+    ts: e.ts,
+    event: e.event,
+    message_id: e.message_id ?? null,
+    actor: e.actor ?? null,
+    data: e.data ?? {},
+    prev_hash: last?.hash ?? GENESIS_HASH,
+  };
+  const hash = entryHash(body);
+  db.prepare(
+    'INSERT INTO audit(tenant_id, seq, ts, event, message_id, actor, data, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)',
+  ).run(body.tenant, body.seq, body.ts, body.event, body.message_id, body.actor, canonicalJson(body.data), body.prev_hash, hash);
+  return { ...body, hash };
+}
+
+interface AuditRow {
+  tenant_id: string; seq: number; ts: number; event: string; message_id: string | null;
+  actor: string | null; data: string; prev_hash: string; hash: string;
+}
+
+const toEntry = (r: AuditRow): AuditEntry => ({
+  tenant: r.tenant_id, seq: r.seq, ts: r.ts, event: r.event, message_id: r.message_id,
+  actor: r.actor, data: JSON.parse(r.data) as Record<string, unknown>, prev_hash: r.prev_hash, hash: r.hash,
+});
+
+export function listAudit(db: Db, tenant: string, opts: { after?: number; limit: number; messageId?: string }): AuditEntry[] {
+  const rows = opts.messageId
+    ? db.prepare('SELECT * FROM audit WHERE tenant_id = ? AND seq > ? AND message_id = ? ORDER BY seq LIMIT ?')
+        .all(tenant, opts.after ?? 0, opts.messageId, opts.limit)
+    : db.prepare('SELECT * FROM audit WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(tenant, opts.after ?? 0, opts.limit);
+  return (rows as AuditRow[]).map(toEntry);
+}
+
+export interface ChainCheck { ok: boolean; entries: number; head: string; error?: { seq: number; reason: string } }
+
+/** Re-hashes a sequence of entries (an export, or the table) and checks every link. */
+export function verifyChain(entries: Iterable<AuditEntry>): ChainCheck {
+  let prev = GENESIS_HASH;
+  let expectedSeq = 1;
+  let count = 0;
+  for (const entry of entries) {
+    const { hash, ...body } = entry;
+    if (entry.seq !== expectedSeq) return { ok: false, entries: count, head: prev, error: { seq: entry.seq, reason: 'sequence_gap' } };
+    if (entry.prev_hash !== prev) return { ok: false, entries: count, head: prev, error: { seq: entry.seq, reason: 'prev_hash_mismatch' } };
+    if (entryHash(body) !== hash) return { ok: false, entries: count, head: prev, error: { seq: entry.seq, reason: 'hash_mismatch' } };
+    prev = hash;
+    expectedSeq++;
+    count++;
+  }
+  return { ok: true, entries: count, head: prev };
+}
+
+/** Walks a tenant's whole chain in pages. */
+export function* iterateAudit(db: Db, tenant: string, pageSize = 1000): Generator<AuditEntry> {
+  let after = 0;
+  for (;;) {
+    const page = listAudit(db, tenant, { after, limit: pageSize });
+    if (page.length === 0) return;
+    yield* page;
+    after = page[page.length - 1]!.seq;
+  }
+}

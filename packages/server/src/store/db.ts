@@ -1,0 +1,105 @@
+/**
+ * The SQLite store: one file, WAL journal, foreign keys on. Every state change and the audit entry
+ * that records it (SPEC §5) are written in one transaction through `tx`.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tenants (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS domains (
+  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL UNIQUE,
+  dual_sign INTEGER NOT NULL DEFAULT 1, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dkim_keys (
+  id TEXT PRIMARY KEY, domain_id TEXT NOT NULL REFERENCES domains(id), selector TEXT NOT NULL,
+  algorithm TEXT NOT NULL, private_sealed BLOB NOT NULL, record TEXT NOT NULL,
+  status TEXT NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER,
+  UNIQUE(domain_id, selector));
+CREATE TABLE IF NOT EXISTS mailboxes (
+  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  domain_id TEXT NOT NULL REFERENCES domains(id), address TEXT NOT NULL UNIQUE,
+  oversight_mode TEXT NOT NULL, oversight_address TEXT, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS allowlist (
+  mailbox_id TEXT NOT NULL REFERENCES mailboxes(id), entry TEXT NOT NULL,
+  created_by TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY(mailbox_id, entry));
+CREATE TABLE IF NOT EXISTS credentials (
+  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL,
+  scopes TEXT NOT NULL, mailbox_id TEXT REFERENCES mailboxes(id), agent_id TEXT,
+  token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER);
+CREATE TABLE IF NOT EXISTS identity_keys (
+  kid TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  credential_id TEXT NOT NULL REFERENCES credentials(id), private_sealed BLOB NOT NULL,
+  public_jwk TEXT NOT NULL, public_pem TEXT NOT NULL, not_before INTEGER NOT NULL,
+  not_after INTEGER, status TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  mailbox_id TEXT NOT NULL REFERENCES mailboxes(id), direction TEXT NOT NULL, status TEXT NOT NULL,
+  message_id_header TEXT, thread_id TEXT NOT NULL, in_reply_to TEXT, refs TEXT NOT NULL DEFAULT '[]',
+  subject TEXT, from_addr TEXT, to_json TEXT NOT NULL DEFAULT '[]', cc_json TEXT NOT NULL DEFAULT '[]',
+  envelope_from TEXT, envelope_to TEXT NOT NULL DEFAULT '[]',
+  agent_id TEXT, credential_id TEXT, oversight_mode TEXT, bcc_oversight INTEGER NOT NULL DEFAULT 0,
+  raw BLOB NOT NULL, signed_raw BLOB, identity_sig TEXT, identity_kid TEXT, dkim_domain TEXT,
+  dkim_selector TEXT, dkim_result TEXT, approval_code TEXT, decided_by TEXT, decided_at INTEGER,
+  decision_reason TEXT, expires_at INTEGER, report TEXT, auth_results TEXT, key_records TEXT,
+  remote_ip TEXT, size INTEGER NOT NULL, read_at INTEGER, created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL, delivered_at INTEGER);
+CREATE INDEX IF NOT EXISTS messages_mailbox ON messages(mailbox_id, direction, status, created_at);
+CREATE INDEX IF NOT EXISTS messages_msgid ON messages(tenant_id, message_id_header);
+CREATE INDEX IF NOT EXISTS messages_thread ON messages(tenant_id, thread_id);
+CREATE INDEX IF NOT EXISTS messages_status ON messages(status, expires_at);
+-- a redelivered inbound copy (same Message-ID into the same mailbox) is stored once
+CREATE UNIQUE INDEX IF NOT EXISTS messages_inbound_once
+  ON messages(mailbox_id, message_id_header) WHERE direction = 'in' AND message_id_header IS NOT NULL;
+CREATE TABLE IF NOT EXISTS deliveries (
+  id TEXT PRIMARY KEY, message_id TEXT NOT NULL REFERENCES messages(id), target TEXT NOT NULL,
+  recipients TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL, last_error TEXT, updated_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS idempotency (
+  credential_id TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,
+  message_id TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY(credential_id, key));
+CREATE TABLE IF NOT EXISTS tags (
+  message_id TEXT NOT NULL REFERENCES messages(id), tag TEXT NOT NULL, PRIMARY KEY(message_id, tag));
+CREATE TABLE IF NOT EXISTS audit (
+  tenant_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, event TEXT NOT NULL,
+  message_id TEXT, actor TEXT, data TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+  PRIMARY KEY(tenant_id, seq));
+CREATE TABLE IF NOT EXISTS webhooks (
+  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), url TEXT NOT NULL,
+  events TEXT NOT NULL, secret_sealed BLOB NOT NULL, active INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL REFERENCES webhooks(id), event TEXT NOT NULL,
+  payload TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL, last_status INTEGER, last_error TEXT,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries(state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+export function openDb(file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): Db {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  // created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the same mode
+  closeSync(openSync(file, 'a', 0o600));
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  db.prepare('INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+  return db;
+}
+
+/** Runs `fn` in one IMMEDIATE transaction (the write lock is taken up front, so no upgrade deadlock). */
+export function tx<T>(db: Db, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}
+
+export const nowSec = (): number => Math.floor(Date.now() / 1000);

@@ -1,0 +1,95 @@
+/**
+ * Turns dropped files into messages to verify: `.eml`, mbox archives, the server's evidence export
+ * (`{ eml, key_bundle, jwks }`, one object or an array) and key files dropped with the mail.
+ * Runs in the worker; works on bytes so non-UTF-8 mail is passed through untouched.
+ */
+import type { ReportSource } from '@multimail/core';
+import { collectJsonKeys, emptyKeys, type CollectedKeys } from './keys.js';
+import { looksLikeMbox, splitMbox } from './mbox.js';
+import type { FileJob } from './protocol.js';
+
+/** One message to verify, with keys that travel with it (an evidence export's own keys). */
+export interface MessageUnit {
+  bytes: Uint8Array | string;
+  source: ReportSource;
+  extraKeys?: CollectedKeys;
+  /** Set when the input is not a message at all; the report carries this error. */
+  error?: { reason: string; detail: string };
+}
+
+/** What one file turned out to be. */
+export type FileKind = 'eml' | 'mbox' | 'json';
+
+/** JSON files larger than this are not parsed as evidence (a 64 MiB message plus keys fits). */
+export const MAX_JSON_BYTES = 96 * 1024 * 1024;
+
+const JSON_OPENERS = new Set([0x7b, 0x5b]); // { [
+const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d, 0xef, 0xbb, 0xbf]); // incl. a UTF-8 BOM
+
+function firstSignificantByte(b: Uint8Array): number | undefined {
+  for (let i = 0; i < b.length && i < 1024; i++) if (!WHITESPACE.has(b[i]!)) return b[i];
+  return undefined;
+}
+
+export function classifyFile(name: string, bytes: Uint8Array): FileKind {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.json')) return 'json';
+  if (lower.endsWith('.mbox') || looksLikeMbox(bytes)) return 'mbox';
+  const first = firstSignificantByte(bytes);
+  return first !== undefined && JSON_OPENERS.has(first) && !lower.endsWith('.eml') ? 'json' : 'eml';
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function parseJson(name: string, bytes: Uint8Array): { value?: unknown; error?: string } {
+  if (bytes.length > MAX_JSON_BYTES) return { error: `${name} is larger than ${MAX_JSON_BYTES} bytes` };
+  try {
+    return { value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) };
+  } catch (e) {
+    return { error: `${name} is not valid JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** An evidence export's message, with its own keys. */
+function evidenceUnit(path: string, index: number, v: Record<string, unknown>): MessageUnit {
+  const extraKeys = emptyKeys();
+  if (v['key_bundle'] != null) collectJsonKeys(`${path}#${index}.key_bundle`, v['key_bundle'], extraKeys);
+  if (v['jwks'] != null) collectJsonKeys(`${path}#${index}.jwks`, v['jwks'], extraKeys);
+  const source = { path, index };
+  if (typeof v['eml'] !== 'string') {
+    return { bytes: '', source, error: { reason: 'bad_evidence', detail: '"eml" must be the message as a string' } };
+  }
+  return { bytes: v['eml'], source, extraKeys };
+}
+
+/**
+ * Reads a JSON file: evidence exports become messages; bundles and JWKS become run-wide keys
+ * (added to `runKeys`); anything else is a per-file error so nothing is silently dropped.
+ */
+function jsonUnits(file: FileJob, bytes: Uint8Array, runKeys: CollectedKeys): MessageUnit[] {
+  const { value, error } = parseJson(file.name, bytes);
+  const source = { path: file.name, index: 0 };
+  if (error !== undefined) return [{ bytes: '', source, error: { reason: 'bad_json', detail: error } }];
+  const items = Array.isArray(value) ? value : [value];
+  const units: MessageUnit[] = [];
+  items.forEach((item, i) => {
+    if (isRecord(item) && 'eml' in item) units.push(evidenceUnit(file.name, i, item));
+    else collectJsonKeys(Array.isArray(value) ? `${file.name}[${i}]` : file.name, item, runKeys);
+  });
+  return units;
+}
+
+/** Splits every file into message units; key files among them are added to `runKeys`. */
+export function fileUnits(file: FileJob, runKeys: CollectedKeys): MessageUnit[] {
+  const bytes = new Uint8Array(file.buffer);
+  switch (classifyFile(file.name, bytes)) {
+    case 'json':
+      return jsonUnits(file, bytes, runKeys);
+    case 'mbox':
+      return splitMbox(bytes).map((m, index) => ({ bytes: m.bytes, source: { path: file.name, index, offset: m.offset } }));
+    default:
+      return [{ bytes, source: { path: file.name, index: 0 } }];
+  }
+}

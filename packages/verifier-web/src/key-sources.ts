@@ -1,0 +1,46 @@
+/**
+ * Gathers the key sources `<mm-verifier>` sends with each run: the `keys` and `identityKeys`
+ * properties, `window.MM_IDENTITY_KEYS` (preloaded by the server's /verifier page) when
+ * `identityKeys` is unset, and key files the auditor picked. Plain data only; nothing is fetched.
+ */
+import type { KeyBundle } from '@multimail/core';
+import type { KeySource } from './protocol.js';
+
+/** SPEC §3.1 key bundle(s). */
+export type DkimKeysInput = KeyBundle | KeyBundle[] | null | undefined;
+/** A JWKS object, a JWK, PEM text, or an array of those. */
+export type IdentityKeysInput = { keys: JsonWebKey[] } | JsonWebKey | string | Array<JsonWebKey | string> | null | undefined;
+
+export interface KeyFile {
+  name: string;
+  text: string;
+}
+
+declare global {
+  interface Window {
+    /** JWKS preloaded by the server's /verifier page; used when `identityKeys` is unset. */
+    MM_IDENTITY_KEYS?: IdentityKeysInput;
+  }
+}
+
+function asList<T>(v: T | T[] | null | undefined): T[] {
+  if (v === null || v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+/** JS values may be reactive proxies or class instances; workers get a plain JSON copy. */
+function plain(v: unknown): string | object {
+  return typeof v === 'string' ? v : (JSON.parse(JSON.stringify(v)) as object);
+}
+
+export function gatherKeySources(keys: DkimKeysInput, identityKeys: IdentityKeysInput, files: readonly KeyFile[]): KeySource[] {
+  const out: KeySource[] = [];
+  asList(keys).forEach((b, i) => out.push({ name: `keys[${i}]`, kind: 'dkim', data: plain(b) }));
+  const identity = identityKeys === undefined ? globalThis.window?.MM_IDENTITY_KEYS : identityKeys;
+  const identityName = identityKeys === undefined ? 'window.MM_IDENTITY_KEYS' : 'identityKeys';
+  asList(identity as JsonWebKey | string | Array<JsonWebKey | string> | null | undefined).forEach((k, i) =>
+    out.push({ name: `${identityName}[${i}]`, kind: 'identity', data: plain(k) }),
+  );
+  for (const f of files) out.push({ name: f.name, kind: 'auto', data: f.text });
+  return out;
+}

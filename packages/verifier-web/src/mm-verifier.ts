@@ -1,0 +1,342 @@
+/**
+ * `<mm-verifier>`: drop `.eml`, `.mbox` or evidence-export files and see, per message, both proofs
+ * — DKIM (SPEC §3) and the agent identity signature (SPEC §2.4) — as SPEC §6 reports. Verification
+ * runs in a module worker on the WebAssembly core; this file only gathers input and renders text.
+ * Importing it has no side effects: `define.ts` registers the tag.
+ */
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { Task, TaskStatus } from '@lit/task';
+import type { VerificationReport } from '@multimail/core';
+import { gatherKeySources, type DkimKeysInput, type IdentityKeysInput, type KeyFile } from './key-sources.js';
+import type { KeySummary, Progress, RequireCode, RunSummary } from './protocol.js';
+import { renderReport } from './report-view.js';
+import { verifierStyles } from './styles.js';
+import { VerifierClient, type WorkerFactory } from './worker-client.js';
+import { createDefaultWorker } from './worker-default.js';
+
+/** Reports rendered per "Show more" step: keeps each render of a big drop short. */
+export const DEFAULT_PAGE_SIZE = 50;
+const MAIL_ACCEPT = '.eml,.mbox,.json,.txt,message/rfc822,application/mbox,application/json';
+const KEY_ACCEPT = '.json,.jwks,.jwk,.pem,.txt,application/json,application/x-pem-file';
+const REQUIRE_CODES: readonly RequireCode[] = ['dkim', 'aligned', 'identity'];
+
+export type { RunSummary, KeySummary, Progress } from './protocol.js';
+export type { DkimKeysInput, IdentityKeysInput } from './key-sources.js';
+export type { WorkerFactory } from './worker-client.js';
+
+/** `at` attribute → Unix seconds: a number of seconds or an ISO date. */
+export function parseAt(at: string | null | undefined): number | undefined {
+  if (!at) return undefined;
+  if (/^\d+$/.test(at.trim())) return Number(at.trim());
+  const ms = Date.parse(at);
+  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * Offline verifier for DKIM and X-MM-Identity-Sig.
+ *
+ * @tagname mm-verifier
+ * @summary Drop mail, see both proofs.
+ * @fires mm-verified - One per message; `detail` is the SPEC §6 report. Bubbles, composed.
+ * @fires mm-done - When a run ends (or is cancelled); `detail` is the run summary. Bubbles, composed.
+ * @fires mm-progress - While a run goes; `detail` is `{ done, total, file }`. Bubbles, composed.
+ * @csspart dropzone - The drop area holding the mail file input.
+ * @csspart file-input - The mail file input.
+ * @csspart keys - The trusted-keys area.
+ * @csspart key-input - The key file input.
+ * @csspart key-status - What the keys amounted to.
+ * @csspart progress - The progress bar.
+ * @csspart cancel - The cancel button.
+ * @csspart status - The run summary line (also announced through an aria-live region).
+ * @csspart results - The list of messages.
+ * @csspart message - One message; it also carries `message-pass` or `message-fail`.
+ * @csspart message-pass - A message whose verdict is pass.
+ * @csspart message-fail - A message whose verdict is fail.
+ * @csspart verdict - A message's verdict badge.
+ * @csspart dkim - A message's DKIM signatures table.
+ * @csspart identity - A message's identity signatures table.
+ * @csspart error - Why a message (or the run) could not be verified.
+ * @csspart more - The "show more" button.
+ * @cssprop --mm-font - Font shorthand.
+ * @cssprop --mm-fg - Text colour.
+ * @cssprop --mm-bg - Background.
+ * @cssprop --mm-accent - Focus ring and drag-over colour.
+ * @cssprop --mm-pass - Pass colour.
+ * @cssprop --mm-fail - Fail colour.
+ * @cssprop --mm-muted - Secondary text.
+ * @cssprop --mm-border - Borders.
+ * @cssprop --mm-rule - Table rules.
+ * @cssprop --mm-radius - Corner radius.
+ * @cssprop --mm-drop-bg - Drop zone background.
+ * @cssprop --mm-drop-over-bg - Drop zone background while files are dragged over it.
+ * @cssprop --mm-button-bg - Button background.
+ */
+export class MmVerifier extends LitElement {
+  static override styles = verifierStyles;
+
+  static override properties = {
+    keys: { attribute: false },
+    identityKeys: { attribute: false },
+    at: { type: String },
+    require: { type: String },
+    pageSize: { type: Number, attribute: 'page-size' },
+    workerFactory: { attribute: false },
+    _progress: { state: true },
+    _keySummary: { state: true },
+    _keyFiles: { state: true },
+    _announce: { state: true },
+    _shown: { state: true },
+    _failuresOnly: { state: true },
+    _over: { state: true },
+    _version: { state: true },
+  };
+
+  /** Trusted DKIM key records: a SPEC §3.1 key bundle or an array of them. */
+  declare keys: DkimKeysInput;
+  /** Trusted identity keys: a JWKS, a JWK, PEM text, or an array. Unset → `window.MM_IDENTITY_KEYS`. */
+  declare identityKeys: IdentityKeysInput;
+  /** Verification time for archives: Unix seconds or an ISO date (attribute `at`). */
+  declare at: string | undefined;
+  /** Space-separated policy: any of `dkim`, `aligned`, `identity` (attribute `require`). */
+  declare require: string | undefined;
+  /** Reports shown per "Show more" step (attribute `page-size`). */
+  declare pageSize: number;
+  /** Starts the worker; set it when a bundler moves the library's worker file. */
+  declare workerFactory: WorkerFactory | undefined;
+
+  declare private _progress: Progress | undefined;
+  declare private _keySummary: KeySummary | undefined;
+  declare private _keyFiles: KeyFile[];
+  declare private _announce: string;
+  declare private _shown: number;
+  declare private _failuresOnly: boolean;
+  declare private _over: boolean;
+  declare private _version: number;
+
+  #client: VerifierClient | undefined;
+  #reports: VerificationReport[] = [];
+  #summary: RunSummary | undefined;
+  /** Identifies the current run; batches from a superseded run are dropped. */
+  #runToken = 0;
+  #run = new Task<[readonly File[]], RunSummary>(this, {
+    autoRun: false,
+    task: ([files], { signal }) => this.#verify(files, signal),
+  });
+
+  constructor() {
+    super();
+    this.keys = undefined;
+    this.identityKeys = undefined;
+    this.pageSize = DEFAULT_PAGE_SIZE;
+    this.workerFactory = undefined;
+    this._keyFiles = [];
+    this._announce = '';
+    this._shown = DEFAULT_PAGE_SIZE;
+    this._failuresOnly = false;
+    this._over = false;
+    this._version = 0;
+  }
+
+  /** Reports of the last run, in order. */
+  get reports(): readonly VerificationReport[] {
+    return this.#reports;
+  }
+
+  /** Summary of the last finished run. */
+  get summary(): RunSummary | undefined {
+    return this.#summary;
+  }
+
+  /** Verifies files as if they had been dropped; resolves with the run summary. */
+  async verifyFiles(files: Iterable<File> | ArrayLike<File>): Promise<RunSummary | undefined> {
+    await this.#run.run([Array.from(files)]);
+    return this.#run.value;
+  }
+
+  /** Stops the current run; reports already made stay. */
+  cancel(): void {
+    this.#run.abort('cancelled');
+  }
+
+  /** Forgets the reports shown. */
+  clear(): void {
+    this.#reports = [];
+    this.#summary = undefined;
+    this._progress = undefined;
+    this._version++;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#run.abort('disconnected');
+    this.#client?.terminate();
+    this.#client = undefined;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('keys') || changed.has('identityKeys')) void this.#checkKeys();
+  }
+
+  #clientOrNew(): VerifierClient {
+    this.#client ??= new VerifierClient(this.workerFactory ?? createDefaultWorker);
+    return this.#client;
+  }
+
+  #keySources() {
+    return gatherKeySources(this.keys, this.identityKeys, this._keyFiles);
+  }
+
+  #requireCodes(): RequireCode[] | undefined {
+    if (!this.require) return undefined;
+    return this.require.split(/[\s,]+/).filter((c): c is RequireCode => (REQUIRE_CODES as string[]).includes(c));
+  }
+
+  async #checkKeys(): Promise<void> {
+    const sources = this.#keySources();
+    if (sources.length === 0) {
+      this._keySummary = undefined;
+      return;
+    }
+    try {
+      const s = await this.#clientOrNew().checkKeys(sources);
+      this._keySummary = s;
+      this._announce = `Trusted keys: ${plural(s.dkimRecords, 'DKIM key record')}, ${plural(s.identityKeys, 'identity key')}` +
+        (s.errors.length ? `; ${plural(s.errors.length, 'problem')}.` : '.');
+    } catch (e) {
+      this._keySummary = { dkimRecords: 0, identityKeys: 0, errors: [e instanceof Error ? e.message : String(e)] };
+    }
+  }
+
+  async #verify(files: readonly File[], signal: AbortSignal): Promise<RunSummary> {
+    const token = ++this.#runToken;
+    this.clear();
+    this._shown = this.pageSize;
+    this._announce = `Verifying ${plural(files.length, 'file')}…`;
+    const now = parseAt(this.at);
+    const require = this.#requireCodes();
+    const options = { keys: this.#keySources(), ...(now !== undefined ? { now } : {}), ...(require ? { require } : {}) };
+    const sink = (batch: VerificationReport[], progress: Progress) => {
+      if (token === this.#runToken) this.#receive(batch, progress);
+    };
+    const summary = await this.#clientOrNew().run(files, options, sink, signal);
+    if (token === this.#runToken) {
+      this.#summary = summary;
+      this._keySummary = summary.keys;
+      this._announce = summary.cancelled
+        ? `Cancelled after ${plural(summary.messages, 'message')}: ${summary.pass} passed, ${summary.fail} failed.`
+        : `Verified ${plural(summary.messages, 'message')}: ${summary.pass} passed, ${summary.fail} failed.`;
+    }
+    this.#emit('mm-done', summary);
+    return summary;
+  }
+
+  #receive(batch: VerificationReport[], progress: Progress): void {
+    for (const report of batch) {
+      this.#reports.push(report);
+      this.#emit('mm-verified', report);
+    }
+    this._progress = progress;
+    this.#emit('mm-progress', progress);
+    if (this.#reports.length <= this._shown + batch.length) this._version++;
+  }
+
+  #emit<T>(type: string, detail: T): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  #onMailChange(e: Event): void {
+    const input = e.target as HTMLInputElement;
+    const files = Array.from(input.files ?? []);
+    input.value = '';
+    if (files.length > 0) void this.verifyFiles(files);
+  }
+
+  async #onKeyChange(e: Event): Promise<void> {
+    const input = e.target as HTMLInputElement;
+    const files = Array.from(input.files ?? []);
+    this._keyFiles = await Promise.all(files.map(async (f) => ({ name: f.name, text: await f.text() })));
+    await this.#checkKeys();
+  }
+
+  #onDragOver(e: DragEvent): void {
+    e.preventDefault();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
+    this._over = true;
+  }
+
+  #onDrop(e: DragEvent): void {
+    e.preventDefault();
+    this._over = false;
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    if (files.length > 0) void this.verifyFiles(files);
+  }
+
+  #renderKeys() {
+    const s = this._keySummary;
+    return html`<div class="keys" part="keys">
+      <label for="key-input">Trusted keys (key bundle JSON, JWKS, JWK or PEM)</label>
+      <input id="key-input" part="key-input" type="file" multiple accept=${KEY_ACCEPT} @change=${this.#onKeyChange} />
+      ${s
+        ? html`<p class="hint" part="key-status" id="key-status">${plural(s.dkimRecords, 'DKIM key record')}, ${plural(s.identityKeys, 'identity key')} loaded.</p>
+            ${s.errors.length ? html`<ul class="key-errors">${s.errors.map((m) => html`<li>${m}</li>`)}</ul>` : nothing}`
+        : html`<p class="hint" part="key-status" id="key-status">No keys yet: signatures will show "no key". Nothing is fetched from the network.</p>`}
+    </div>`;
+  }
+
+  #renderRun() {
+    const p = this._progress;
+    const running = this.#run.status === TaskStatus.PENDING;
+    if (!p && !running) return nothing;
+    return html`<div class="run">
+      <progress part="progress" aria-label="Messages verified" max=${p?.total || 1} value=${p?.done ?? 0}></progress>
+      <span>${p ? `${p.done} / ${p.total}` : 'Reading files…'}</span>
+      ${running ? html`<button part="cancel" type="button" @click=${() => this.cancel()}>Cancel</button>` : nothing}
+    </div>`;
+  }
+
+  #renderResults() {
+    const all = this._failuresOnly ? this.#reports.filter((r) => r.verdict !== 'pass') : this.#reports;
+    const shown = all.slice(0, this._shown);
+    const s = this.#summary;
+    return html`
+      ${s ? html`<p class="summary" part="status">${s.cancelled ? 'Cancelled: ' : ''}${plural(s.messages, 'message')} — ${s.pass} passed, ${s.fail} failed${s.errors ? ` (${s.errors} not verifiable)` : ''}.</p>` : nothing}
+      ${this.#reports.length > 0
+        ? html`<label><input type="checkbox" .checked=${this._failuresOnly} @change=${(e: Event) => (this._failuresOnly = (e.target as HTMLInputElement).checked)} /> Show failures only</label>`
+        : nothing}
+      <ol class="results" part="results" aria-label="Verification results" aria-busy=${this.#run.status === TaskStatus.PENDING ? 'true' : 'false'}>${shown.map(renderReport)}</ol>
+      ${all.length > shown.length
+        ? html`<button part="more" type="button" @click=${() => (this._shown += this.pageSize)}>Show ${Math.min(this.pageSize, all.length - shown.length)} more (${all.length - shown.length} hidden)</button>`
+        : nothing}`;
+  }
+
+  override render() {
+    const err = this.#run.error;
+    return html`
+      <div class="dropzone ${this._over ? 'over' : ''}" part="dropzone"
+        @dragenter=${this.#onDragOver} @dragover=${this.#onDragOver} @dragleave=${() => (this._over = false)} @drop=${this.#onDrop}>
+        <label for="mail-input">Mail to verify: drop .eml, .mbox or evidence files here, or choose them</label>
+        <input id="mail-input" part="file-input" type="file" multiple accept=${MAIL_ACCEPT} aria-describedby="mail-hint" @change=${this.#onMailChange} />
+        <p class="hint" id="mail-hint">Several files at once are fine. Messages are checked on this device; HTML is never rendered.</p>
+      </div>
+      ${this.#renderKeys()}
+      ${this.#renderRun()}
+      ${err && !(err === 'cancelled' || err === 'disconnected') ? html`<p class="error" part="error" role="alert">${String(err instanceof Error ? err.message : err)}</p>` : nothing}
+      <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this._announce}</div>
+      ${this.#renderResults()}`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mm-verifier': MmVerifier;
+  }
+  interface HTMLElementEventMap {
+    'mm-verified': CustomEvent<VerificationReport>;
+    'mm-done': CustomEvent<RunSummary>;
+    'mm-progress': CustomEvent<Progress>;
+  }
+}

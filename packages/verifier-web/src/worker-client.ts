@@ -1,0 +1,70 @@
+/**
+ * The page side of the worker protocol: reads dropped files into ArrayBuffers, transfers them
+ * (no copy) to the worker, forwards report batches, and turns an AbortSignal into a cancel call.
+ * The worker is started lazily and reused, so the WebAssembly module is compiled once.
+ */
+import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
+import type { FileJob, KeySource, KeySummary, ReportSink, RunOptions, RunSummary, VerifierWorkerApi } from './protocol.js';
+
+export type WorkerFactory = () => Worker;
+
+export class VerifierClient {
+  #factory: WorkerFactory;
+  #worker: Worker | undefined;
+  #api: Remote<VerifierWorkerApi> | undefined;
+  #failed: Promise<never> | undefined;
+  #nextRun = 1;
+
+  constructor(factory: WorkerFactory) {
+    this.#factory = factory;
+  }
+
+  #ensure(): { api: Remote<VerifierWorkerApi>; failed: Promise<never> } {
+    if (!this.#api || !this.#failed) {
+      const worker = this.#factory();
+      this.#worker = worker;
+      this.#api = wrap<VerifierWorkerApi>(worker);
+      // comlink never settles a call if the worker dies; surface its error instead of hanging.
+      this.#failed = new Promise<never>((_, reject) => {
+        worker.addEventListener('error', (e) => reject(new Error(`verifier worker failed: ${e.message || 'could not start'}`)));
+      });
+      this.#failed.catch(() => this.terminate());
+    }
+    return { api: this.#api, failed: this.#failed };
+  }
+
+  /** Starts the worker and compiles the WebAssembly module ahead of the first drop. */
+  async warmUp(): Promise<void> {
+    const { api, failed } = this.#ensure();
+    await Promise.race([api.ready(), failed]);
+  }
+
+  async checkKeys(keys: KeySource[]): Promise<KeySummary> {
+    const { api, failed } = this.#ensure();
+    return Promise.race([api.checkKeys(keys), failed]);
+  }
+
+  async run(files: readonly File[], options: RunOptions, sink: ReportSink, signal: AbortSignal): Promise<RunSummary> {
+    const jobs: FileJob[] = await Promise.all(files.map(async (f) => ({ name: f.name, buffer: await f.arrayBuffer() })));
+    signal.throwIfAborted();
+    const { api, failed } = this.#ensure();
+    const runId = this.#nextRun++;
+    const onAbort = () => void api.cancel(runId);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const remoteSink = proxy(sink);
+    try {
+      const payload = transfer(jobs, jobs.map((j) => j.buffer));
+      return await Promise.race([api.run(runId, payload, options, remoteSink), failed]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  terminate(): void {
+    this.#api?.[releaseProxy]();
+    this.#worker?.terminate();
+    this.#api = undefined;
+    this.#worker = undefined;
+    this.#failed = undefined;
+  }
+}

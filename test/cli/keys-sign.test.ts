@@ -1,0 +1,169 @@
+/**
+ * `multimail keys capture` against a real DNS server on loopback (dnsmasq, started here),
+ * then an air-gapped verify with the captured bundle; `keys generate`; `sign` → `verify`
+ * round trips, and `sign` refusing bad values.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { Resolver } from 'node:dns/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeCorpus } from './fixtures/make-corpus.mjs';
+import { ndjson, runCli } from './run-cli.js';
+
+const COUNT = 20;
+let dir: string;
+let corpus: Awaited<ReturnType<typeof makeCorpus>>;
+let dns: ChildProcess | null = null;
+let server = '';
+
+/** dnsmasq takes a long TXT record as several strings of at most 255 bytes (RFC 1035 §3.3.14). */
+function txtArg(name: string, record: string): string {
+  const parts = record.match(/.{1,255}/g)!;
+  return `--txt-record=${name},${parts.join(',')}`;
+}
+
+async function startDnsmasq(records: Record<string, string>): Promise<void> {
+  for (let attempt = 0; attempt < 5 && !dns; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    const child = spawn('dnsmasq', [
+      '--no-daemon', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
+      '--local=/example.org/example.net/', ...Object.entries(records).map(([n, r]) => txtArg(n, r)),
+    ], { stdio: 'ignore' });
+    const exited = new Promise<boolean>((res) => child.once('exit', () => res(false)));
+    const resolver = new Resolver({ timeout: 300, tries: 1 });
+    resolver.setServers([`127.0.0.1:${port}`]);
+    for (let i = 0; i < 30; i++) {
+      const up = await Promise.race([resolver.resolveTxt(Object.keys(records)[0]!).then(() => true, () => false), exited]);
+      if (up) {
+        dns = child;
+        server = `127.0.0.1:${port}`;
+        return;
+      }
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill();
+  }
+  throw new Error('dnsmasq did not start');
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mm-cli-keys-'));
+  corpus = await makeCorpus(dir, { count: COUNT });
+  await startDnsmasq(corpus.keys.records);
+});
+afterAll(async () => {
+  dns?.kill();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('keys capture', () => {
+  it('captures every selector/domain through DNS into a bundle that verifies the archive offline', async () => {
+    const bundle = join(dir, 'captured.json');
+    const res = await runCli(['keys', 'capture', corpus.mbox, corpus.folder, '-o', bundle, '--dns-server', server]);
+    expect(res.stderr).toContain(`2 of 2 key records captured`);
+    expect(res.code).toBe(0);
+    const parsed = JSON.parse(await readFile(bundle, 'utf8'));
+    expect(parsed.version).toBe(1);
+    expect(Date.parse(parsed.captured_at)).not.toBeNaN();
+    expect(parsed.records).toEqual(corpus.keys.records);
+
+    const offline = await runCli(['verify', '--keys', bundle, '--identity-keys', corpus.keys.identityPubPath, '--ndjson', corpus.mbox]);
+    const reports = ndjson(offline.stdout);
+    expect(reports).toHaveLength(COUNT);
+    for (const r of reports) if (r.message_id) expect(r.verdict).toBe(corpus.messages.find((m) => m.id === r.message_id)!.verdict);
+  });
+
+  it('exits 1 and still writes the bundle when a key is missing from DNS', async () => {
+    const stray = join(dir, 'stray.eml');
+    await writeFile(stray, 'DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=gone; h=from; bh=x; b=y\r\nFrom: a@example.org\r\n\r\nx\r\n');
+    const bundle = join(dir, 'partial.json');
+    const res = await runCli(['keys', 'capture', stray, corpus.mbox, '-o', bundle, '--dns-server', server]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('missing gone._domainkey.example.org');
+    expect(Object.keys(JSON.parse(await readFile(bundle, 'utf8')).records)).toHaveLength(2);
+  });
+
+  it('verify --dns resolves live from the given server', async () => {
+    const res = await runCli(['verify', '--dns', '--dns-server', server, '--require', 'dkim', '--ndjson', '--jobs', '1', corpus.mbox]);
+    const byKind = new Map(corpus.messages.map((m) => [m.id, m.kind]));
+    const passing = ndjson(res.stdout).filter((r) => r.dkim_result === 'pass').map((r) => byKind.get(r.message_id));
+    expect(passing).toContain('dkimpy');
+    expect(passing).toContain('ours-ed25519');
+  });
+
+  it('refuses a malformed --dns-server (exit 2)', async () => {
+    const res = await runCli(['keys', 'capture', corpus.mbox, '--dns-server', 'localhost:53']);
+    expect(res.code).toBe(2);
+  });
+});
+
+describe('keys generate and sign', () => {
+  it('writes a 0600 private key, a public PEM and a JWKS whose kid is printed; never overwrites', async () => {
+    const out = join(dir, 'idkeys');
+    const res = await runCli(['keys', 'generate', '-o', out]);
+    expect(res.code).toBe(0);
+    const kid = res.stdout.trim();
+    expect(kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await stat(join(out, 'identity-private.pem'))).mode & 0o777).toBe(0o600);
+    expect(await readFile(join(out, 'identity-private.pem'), 'utf8')).toContain('-----BEGIN PRIVATE KEY-----');
+    expect(await readFile(join(out, 'identity-public.pem'), 'utf8')).toContain('-----BEGIN PUBLIC KEY-----');
+    const jwks = JSON.parse(await readFile(join(out, 'jwks.json'), 'utf8'));
+    expect(jwks.keys[0].kid).toBe(kid);
+    const again = await runCli(['keys', 'generate', '-o', out]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('already exists');
+  });
+
+  it('sign → verify round trip with identity and DKIM (LF input), and tampering is caught', async () => {
+    const out = join(dir, 'signer');
+    const kid = (await runCli(['keys', 'generate', '-o', out])).stdout.trim();
+    const msg = 'From: Bot <bot@example.org>\nTo: x@example.com\nSubject: weekly digest\nDate: Sat, 28 Nov 2026 12:00:00 +0000\nMessage-ID: <sign-1@example.org>\n\nHello,\nFrom here on, all is signed.\n';
+    const signed = await runCli([
+      'sign', '--identity-key', join(out, 'identity-private.pem'), '--tenant', 'ten_01', '--agent', 'digest-bot',
+      '--oversight', 'gated_send', '--approval', 'apr_42', '--dkim-key', corpus.keys.rsaKeyPath, '--domain', 'example.org', '--selector', 's2026',
+    ], { stdin: msg });
+    expect(signed.code).toBe(0);
+    expect(signed.stdout).toMatch(/^DKIM-Signature: .*\nX-MM-Identity-Sig: /s);
+    expect(signed.stdout).not.toContain('\r');
+    expect(signed.stdout.endsWith(msg)).toBe(true);
+    const args = ['verify', '--keys', corpus.keys.bundlePath, '--identity-keys', join(out, 'jwks.json'), '--require', 'identity', '--require', 'aligned', '--ndjson', '-'];
+    const ok = await runCli(args, { stdin: signed.stdout });
+    expect(ok.code).toBe(0);
+    const [r] = ndjson(ok.stdout);
+    expect(r!.identity[0]).toMatchObject({ result: 'pass', agent: 'digest-bot', oversight: 'gated_send', approval: 'apr_42', kid });
+    expect(r!.dkim[0]).toMatchObject({ result: 'pass', aligned: true });
+    const bad = await runCli(args, { stdin: signed.stdout.replace('weekly digest', 'weekly digest (edited)') });
+    expect(bad.code).toBe(1);
+  });
+
+  it('sign --profile seed gives a seed identity signature', async () => {
+    const signed = await runCli(['sign', '--identity-key', corpus.keys.identityKeyPath, '--tenant', 't', '--agent', 'a', '--oversight', 'autonomous', '--profile', 'seed'], { stdin: corpus.messages[6]!.bytes });
+    expect(signed.code).toBe(0);
+    const res = await runCli(['verify', '--identity-keys', corpus.keys.identityPubPath, '--require', 'identity', '--ndjson', '-'], { stdin: signed.out });
+    expect(ndjson(res.stdout)[0]!.identity[0]).toMatchObject({ result: 'pass', profile: 'seed' });
+  });
+
+  it.each([
+    [['--tenant', 'x; oversight=autonomous'], /tenant/],
+    [['--oversight', 'yolo'], /--oversight must be one of/],
+    [['--profile', 'v2'], /--profile/],
+    [['--dkim-key', 'k.pem'], /--domain and --selector/],
+    [['--selector', 's1'], /need --dkim-key/],
+    [['--agent', ''], /--agent/],
+  ])('sign refuses %j with exit 2 and writes nothing', async (override, message) => {
+    const base: Record<string, string> = { '--identity-key': corpus.keys.identityKeyPath, '--tenant': 't1', '--agent': 'a1', '--oversight': 'monitored' };
+    for (let i = 0; i < override.length; i += 2) base[override[i]!] = override[i + 1]!;
+    const res = await runCli(['sign', ...Object.entries(base).flat()], { stdin: corpus.messages[0]!.bytes });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(message);
+    expect(res.stdout).toBe('');
+  });
+
+  it('sign with an unreadable key exits 3', async () => {
+    const res = await runCli(['sign', '--identity-key', join(dir, 'none.pem'), '--tenant', 't', '--agent', 'a', '--oversight', 'monitored'], { stdin: 'Subject: x\n\ny\n' });
+    expect(res.code).toBe(3);
+  });
+});

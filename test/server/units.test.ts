@@ -1,0 +1,86 @@
+/** Pure parts of the server: the oversight policy table, streaming DATA limits, config loading, sealing. */
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decideSend, effectiveMode, isAllowlisted, modeChangeNeedsOversight, normalizeAllowlistEntry } from '../../packages/server/src/service/policy.js';
+import { DataChecker } from '../../packages/server/src/smtp/limits-stream.js';
+import { loadConfig } from '../../packages/server/src/config.js';
+import { loadMasterKey, seal, unseal } from '../../packages/server/src/service/secrets.js';
+import { canonicalJson } from '../../packages/server/src/store/audit.js';
+import { parseAddress } from '../../packages/server/src/service/addresses.js';
+
+describe('policy (SPEC §4 table)', () => {
+  it('decides each mode', () => {
+    expect(decideSend('read_only', ['a@x.org'], [])).toEqual({ action: 'refuse', reason: 'read_only' });
+    expect(decideSend('gated_all', ['a@x.org'], ['a@x.org'])).toEqual({ action: 'hold', reason: 'gated_all' });
+    expect(decideSend('gated_send', ['a@x.org'], [])).toEqual({ action: 'hold', reason: 'gated_send' });
+    expect(decideSend('gated_send', ['a@x.org', 'b@y.org'], ['*@x.org', 'b@y.org'])).toEqual({ action: 'deliver', bccOversight: false });
+    expect(decideSend('gated_send', ['a@x.org', 'c@y.org'], ['*@x.org', 'b@y.org']).action).toBe('hold');
+    expect(decideSend('monitored', ['a@x.org'], [])).toEqual({ action: 'deliver', bccOversight: true });
+    expect(decideSend('autonomous', ['a@x.org'], [])).toEqual({ action: 'deliver', bccOversight: false });
+  });
+  it('allows only stricter per-send modes and needs oversight to weaken', () => {
+    expect(effectiveMode('gated_send', 'autonomous')).toBe('gated_send');
+    expect(effectiveMode('monitored', 'gated_all')).toBe('gated_all');
+    expect(modeChangeNeedsOversight('gated_send', 'monitored')).toBe(true);
+    expect(modeChangeNeedsOversight('monitored', 'read_only')).toBe(false);
+  });
+  it('matches allowlist entries exactly or by *@domain, not by suffix', () => {
+    expect(isAllowlisted('A@X.org', ['a@x.org'])).toBe(true);
+    expect(isAllowlisted('a@evilx.org', ['*@x.org'])).toBe(false);
+    expect(isAllowlisted('a@sub.x.org', ['*@x.org'])).toBe(false);
+    expect(normalizeAllowlistEntry('*@Example.ORG')).toBe('*@example.org');
+    expect(normalizeAllowlistEntry('*@*')).toBeNull();
+    expect(normalizeAllowlistEntry('a@b\r\n')).toBeNull();
+  });
+});
+
+describe('streaming DATA limits', () => {
+  const run = (chunks: string[], limits = { maxLineLength: 10, maxHeaderBytes: 40 }) => {
+    const c = new DataChecker(limits);
+    for (const ch of chunks) c.push(Buffer.from(ch));
+    return c.error;
+  };
+  it('finds a long line whatever the chunking, and ends the header at the first empty line', () => {
+    expect(run(['a: b\r\n\r\n0123456789\r\n'])).toBeNull();
+    expect(run(['a: b\r\n\r\n01234', '567890\r\n'])).toMatch(/line longer/);
+    expect(run(['a: b\r', '\n\r', '\n', 'x'.repeat(10) + '\r\n'])).toBeNull();
+    expect(run(['a: 1\r\nb: 2\r\nc: 3\r\nd: 4\r\ne: 5\r\nf: 6\r\ng: 7\r\n\r\n'])).toMatch(/header section/);
+    expect(run(['a: 1\r\n\r\n' + 'b: 2\r\n'.repeat(20)])).toBeNull();
+  });
+});
+
+describe('configuration and secrets', () => {
+  it('reads defaults, then a JSON file, then env', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-cfg-'));
+    const c = loadConfig({ MULTIMAIL_DATA_DIR: dir, MULTIMAIL_SMTP_PORT: '2600', MULTIMAIL_DNS: 'off' });
+    expect(c.dbFile).toBe(join(dir, 'multimail.db'));
+    expect(c.smtpPort).toBe(2600);
+    expect(c.httpPort).toBe(8025);
+    expect(c.dns).toBe('off');
+    expect(() => loadConfig({ MULTIMAIL_DATA_DIR: dir, MULTIMAIL_HTTP_PORT: 'x' })).toThrow(/MULTIMAIL_HTTP_PORT/);
+    expect(() => loadConfig({ MULTIMAIL_CONFIG: join(dir, 'missing.json') })).toThrow(/cannot read config file/);
+  });
+  it('creates a 0600 master key file once and seals with context binding', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-key-'));
+    const a = loadMasterKey(null, join(dir, 'k'));
+    expect(a.created).toBe(true);
+    expect(statSync(join(dir, 'k')).mode & 0o777).toBe(0o600);
+    const b = loadMasterKey(null, join(dir, 'k'));
+    expect(b.created).toBe(false);
+    expect(b.key.equals(a.key)).toBe(true);
+    const sealed = seal(a.key, 'secret pem', 'identity:k1');
+    expect(unseal(a.key, sealed, 'identity:k1')).toBe('secret pem');
+    expect(() => unseal(a.key, sealed, 'identity:k2')).toThrow(/cannot decrypt/);
+    expect(() => loadMasterKey('c2hvcnQ=', 'unused')).toThrow(/32 bytes/);
+  });
+  it('canonical JSON sorts keys and refuses non-integers', () => {
+    expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: 1, y: 2 } })).toBe('{"a":[true,null,"x"],"b":1,"c":{"y":2,"z":1}}');
+    expect(() => canonicalJson({ a: 1.5 })).toThrow();
+  });
+  it('parses addresses strictly', () => {
+    expect(parseAddress('to', 'A.B@Example.ORG').address).toBe('A.B@example.org');
+    for (const bad of ['a@b', '@x.org', 'a b@x.org', 'a@x..org', '"q"@x.org', 'a@-x.org', 'é@x.org']) expect(() => parseAddress('to', bad), bad).toThrow();
+  });
+});

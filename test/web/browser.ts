@@ -1,0 +1,72 @@
+/**
+ * Real-Chromium plumbing for the web verifier tests and bench: Debian's /usr/bin/chromium driven
+ * by playwright-core (never a downloaded browser), a fresh profile per launch, no background
+ * networking, and a context that can reach nothing but file:// (or one loopback origin).
+ */
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const WEB = `${ROOT}packages/verifier-web/`;
+export const PAGE_FILE = `${WEB}dist/verifier.html`;
+export const PAGE_URL = pathToFileURL(PAGE_FILE).href;
+export const ARTIFACTS = `${ROOT}test-results/web/`;
+
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** Builds the package if its outputs are missing (the root `npm test` builds first anyway). */
+export function ensureBuilt(): void {
+  if (existsSync(PAGE_FILE) && existsSync(`${WEB}dist/lib/define.js`)) return;
+  execFileSync('npm', ['run', 'build', '-w', '@multimail/verifier-web'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+export function launch(): Promise<Browser> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+}
+
+/** A context that can load `allowed` URLs (file:, blob:, data: always) and nothing else. */
+export async function isolatedContext(browser: Browser, allowedOrigin?: string): Promise<{ context: BrowserContext; blocked: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  if (!allowedOrigin) await context.setOffline(true);
+  const blocked: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('file:') || (allowedOrigin !== undefined && url.startsWith(allowedOrigin))) return route.continue();
+    blocked.push(url);
+    return route.abort();
+  });
+  return { context, blocked };
+}
+
+/** Collects the element's events on `document` (so they must bubble and be composed). */
+export async function recordEvents(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __verified: unknown[]; __done: unknown[] };
+    w.__verified = [];
+    w.__done = [];
+    document.addEventListener('mm-verified', (e) => w.__verified.push((e as CustomEvent).detail));
+    document.addEventListener('mm-done', (e) => w.__done.push((e as CustomEvent).detail));
+  });
+}
+
+export async function waitForDone(page: Page, runs = 1): Promise<void> {
+  await page.waitForFunction((n) => (window as unknown as { __done: unknown[] }).__done.length >= n, runs, { timeout: 60_000 });
+}
+
+export interface ShownMessage {
+  verdict: string;
+  text: string;
+}
+
+/** What the element shows: each message's verdict attribute and its text. */
+export async function shownMessages(page: Page): Promise<ShownMessage[]> {
+  return page.locator('mm-verifier li.message').evaluateAll((els) =>
+    els.map((el) => ({ verdict: el.getAttribute('data-verdict') ?? '', text: (el as HTMLElement).innerText })),
+  );
+}

@@ -1,0 +1,146 @@
+/**
+ * `<mm-verifier>` embedded in a plain HTML page, no build step: the library build plus an
+ * importmap for Lit from node_modules, served by a tiny static server on 127.0.0.1. Keys come
+ * through JS properties and `window.MM_IDENTITY_KEYS`; the element sits inside another shadow
+ * root, so its events must be composed to reach `document`; theming goes through parts and --mm-*.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { normalize } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, ROOT, ensureBuilt, isolatedContext, launch, recordEvents, shownMessages, waitForDone } from './browser.js';
+import { expectFourResults, mailFiles } from './expectations.js';
+import { makeFixtures, type WebFixtures } from './fixtures.js';
+
+const SERVED = ['node_modules/', 'packages/verifier-web/dist/lib/'];
+const TYPES: Record<string, string> = { js: 'text/javascript', map: 'application/json', html: 'text/html' };
+
+const IMPORT_MAP = {
+  imports: {
+    lit: '/node_modules/lit/index.js',
+    'lit/': '/node_modules/lit/',
+    'lit-html': '/node_modules/lit-html/lit-html.js',
+    'lit-html/': '/node_modules/lit-html/',
+    'lit-element/': '/node_modules/lit-element/',
+    '@lit/reactive-element': '/node_modules/@lit/reactive-element/reactive-element.js',
+    '@lit/reactive-element/': '/node_modules/@lit/reactive-element/',
+    '@lit/task': '/node_modules/@lit/task/index.js',
+  },
+};
+
+function portalPage(): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Portal</title>
+<script type="importmap">${JSON.stringify(IMPORT_MAP)}</script></head>
+<body><h1>Compliance portal</h1><div id="portal"></div>
+<script type="module">
+  import { MmVerifier } from '/packages/verifier-web/dist/lib/define.js';
+  const root = document.getElementById('portal').attachShadow({ mode: 'open' });
+  root.innerHTML = '<style>mm-verifier { --mm-pass: rgb(1, 120, 3); } mm-verifier::part(dropzone) { border-color: rgb(4, 5, 6); }</style>';
+  const el = document.createElement('mm-verifier');
+  window.verifier = el;
+  window.isClass = el instanceof MmVerifier;
+  root.append(el);
+</script></body></html>`;
+}
+
+let server: Server;
+let origin: string;
+const requested: string[] = [];
+let browser: Browser;
+let fx: WebFixtures;
+
+function startServer(): Promise<void> {
+  server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '');
+    requested.push(path);
+    if (path === '' || path === 'portal.html') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(portalPage());
+      return;
+    }
+    if (!SERVED.some((p) => path.startsWith(p)) || path.includes('..')) {
+      res.writeHead(404).end();
+      return;
+    }
+    try {
+      const body = await readFile(ROOT + path);
+      res.writeHead(200, { 'content-type': TYPES[path.split('.').pop() ?? ''] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    resolve();
+  }));
+}
+
+beforeAll(async () => {
+  ensureBuilt();
+  await startServer();
+  [browser, fx] = await Promise.all([launch(), makeFixtures()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((r) => server?.close(r));
+});
+
+async function openPortal(before?: (page: Page) => Promise<void>) {
+  const { context, blocked } = await isolatedContext(browser, origin);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await recordEvents(page);
+  if (before) await before(page);
+  await page.goto(`${origin}/portal.html`);
+  await page.locator('mm-verifier #mail-input').waitFor();
+  return { context, page, blocked, errors };
+}
+
+describe('<mm-verifier> embedded in a plain page', () => {
+  it('verifies with keys from properties and window.MM_IDENTITY_KEYS, events reach document', async () => {
+    const { context, page, blocked, errors } = await openPortal((p) =>
+      p.addInitScript((jwks) => void ((window as unknown as { MM_IDENTITY_KEYS: unknown }).MM_IDENTITY_KEYS = jwks), fx.jwks),
+    );
+    expect(await page.evaluate(() => (window as unknown as { isClass: boolean }).isClass)).toBe(true);
+    await page.evaluate((bundle) => {
+      (window as unknown as { verifier: { keys: unknown } }).verifier.keys = bundle;
+    }, fx.bundle);
+    await expect.poll(() => page.locator('mm-verifier #key-status').textContent()).toContain('2 DKIM key records, 1 identity key loaded');
+    await page.locator('mm-verifier #mail-input').setInputFiles(mailFiles(fx));
+    await waitForDone(page);
+    await expectFourResults(page, fx);
+
+    const styles = await page.evaluate(() => {
+      const el = (window as unknown as { verifier: HTMLElement }).verifier;
+      const badge = el.shadowRoot!.querySelector('.verdict.pass')!;
+      const zone = el.shadowRoot!.querySelector('.dropzone')!;
+      return { pass: getComputedStyle(badge).backgroundColor, zone: getComputedStyle(zone).borderTopColor };
+    });
+    expect(styles).toEqual({ pass: 'rgb(1, 120, 3)', zone: 'rgb(4, 5, 6)' });
+    await page.screenshot({ path: `${ARTIFACTS}embedded.png`, fullPage: true });
+
+    // One Lit, the portal's: the library imports it rather than carrying a copy.
+    expect(requested.filter((p) => p === 'node_modules/lit-element/lit-element.js')).toHaveLength(1);
+    expect(requested.some((p) => p.startsWith('packages/verifier-web/dist/lib/assets/verify-worker'))).toBe(true);
+    expect(errors).toEqual([]);
+    expect(blocked).toEqual([]);
+    await context.close();
+  });
+
+  it('takes identity keys as PEM text through identityKeys, and verifyFiles() from script', async () => {
+    const { context, page } = await openPortal();
+    const summary = await page.evaluate(async ({ bundle, pem, eml }) => {
+      const el = (window as unknown as { verifier: { keys: unknown; identityKeys: unknown; verifyFiles(f: File[]): Promise<unknown> } }).verifier;
+      el.keys = [bundle];
+      el.identityKeys = pem;
+      return el.verifyFiles([new File([eml], 'scripted.eml')]);
+    }, { bundle: fx.bundle, pem: fx.identityPem, eml: fx.ours });
+    expect(summary).toMatchObject({ messages: 1, pass: 1, fail: 0, keys: { dkimRecords: 2, identityKeys: 1 } });
+    const [shown] = await shownMessages(page);
+    expect(shown).toMatchObject({ verdict: 'pass' });
+    expect(shown!.text).toContain('scripted.eml');
+    await context.close();
+  });
+});

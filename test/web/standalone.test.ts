@@ -1,0 +1,103 @@
+/**
+ * The single-file page (dist/verifier.html) in real Chromium, opened from file:// with the network
+ * off: drop four files, load keys from files, check what it shows and fires; the keyboard-only
+ * path to the file chooser; a 300-message mbox with progress and cancel.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { ARTIFACTS, PAGE_URL, ensureBuilt, isolatedContext, launch, recordEvents, shownMessages, waitForDone } from './browser.js';
+import { expectFourResults, mailFiles } from './expectations.js';
+import { makeFixtures, type WebFixtures } from './fixtures.js';
+
+let browser: Browser;
+let fx: WebFixtures;
+
+beforeAll(async () => {
+  ensureBuilt();
+  [browser, fx] = await Promise.all([launch(), makeFixtures()]);
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function openPage() {
+  const { context, blocked } = await isolatedContext(browser);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await recordEvents(page);
+  await page.goto(PAGE_URL);
+  await page.locator('mm-verifier #mail-input').waitFor();
+  return { context, page, blocked, errors };
+}
+
+function keyFiles() {
+  return [
+    { name: 'bundle.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(fx.bundle)) },
+    { name: 'tenant.jwks', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(fx.jwks)) },
+  ];
+}
+
+describe('verifier.html from file:// offline', () => {
+  it('verifies dropped mail with keys from files and shows every reason', async () => {
+    const { context, page, blocked, errors } = await openPage();
+    await page.locator('mm-verifier #key-input').setInputFiles(keyFiles());
+    await expect.poll(() => page.locator('mm-verifier #key-status').textContent()).toContain('2 DKIM key records, 1 identity key loaded');
+    await page.locator('mm-verifier #mail-input').setInputFiles(mailFiles(fx));
+    await waitForDone(page);
+    await expectFourResults(page, fx);
+    await page.screenshot({ path: `${ARTIFACTS}standalone.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    expect(blocked).toEqual([]);
+    await context.close();
+  });
+
+  it('without keys says so per signature instead of passing', async () => {
+    const { context, page } = await openPage();
+    await page.locator('mm-verifier #mail-input').setInputFiles(mailFiles(fx).slice(1, 2));
+    await waitForDone(page);
+    const [ours] = await shownMessages(page);
+    expect(ours!.verdict).toBe('fail');
+    expect(ours!.text).toMatch(/no_key/);
+    expect(ours!.text).toMatch(/neutral/);
+    await context.close();
+  });
+
+  it('is usable from the keyboard alone: Tab reaches the labelled input, Enter and Space open the chooser', async () => {
+    const { context, page } = await openPage();
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const host = document.activeElement;
+      const inner = host?.shadowRoot?.activeElement as HTMLInputElement | null;
+      return { host: host?.localName, id: inner?.id, type: inner?.type, label: inner?.labels?.[0]?.textContent ?? '' };
+    });
+    expect(focused).toMatchObject({ host: 'mm-verifier', id: 'mail-input', type: 'file' });
+    expect(focused.label).toMatch(/Mail to verify/);
+    for (const key of ['Enter', ' ']) {
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 10_000 }), page.keyboard.press(key)]);
+      expect(chooser.isMultiple()).toBe(true);
+      if (key === ' ') await chooser.setFiles(mailFiles(fx).slice(0, 1));
+    }
+    await waitForDone(page);
+    expect((await shownMessages(page))[0]!.text).toContain('dkimpy.eml');
+    await page.screenshot({ path: `${ARTIFACTS}keyboard.png` });
+    await context.close();
+  });
+
+  it('shows progress on a big mbox and stops when cancelled', async () => {
+    const { context, page } = await openPage();
+    const one = fx.ours.replace(/\r\n/g, '\n');
+    const mbox = Array.from({ length: 3000 }, () => `From agent@example.org Sat Nov 28 12:00:00 2026\n${one}\n`).join('');
+    await page.locator('mm-verifier #mail-input').setInputFiles([{ name: 'big.mbox', mimeType: 'application/mbox', buffer: Buffer.from(mbox) }]);
+    await page.locator('mm-verifier progress').waitFor();
+    await expect.poll(() => page.locator('mm-verifier progress').getAttribute('value'), { timeout: 30_000 }).not.toBe('0');
+    await page.locator('mm-verifier button[part="cancel"]').click();
+    await waitForDone(page);
+    const done = await page.evaluate(() => (window as unknown as { __done: Array<{ cancelled: boolean; messages: number }> }).__done[0]!);
+    expect(done.cancelled).toBe(true);
+    expect(done.messages).toBeLessThan(3000);
+    expect(await page.locator('mm-verifier [part="status"]').textContent()).toMatch(/^Cancelled: /);
+    expect(await page.locator('mm-verifier li.message').count()).toBe(50);
+    await context.close();
+  });
+});
