@@ -94,6 +94,7 @@ describe('signIdentity / verifyIdentity', () => {
       ['tenant=a; agent=b c; oversight=monitored; sig=AA==', 'bad_value'],
       ['tenant=a; agent=b; oversight=lenient; sig=AA==', 'bad_value'],
       ['tenant=a; agent=b; oversight=monitored; sig=!!', 'bad_value'],
+      ['tenant=a; agent=b; oversight=monitored; sig=AA-_', 'bad_value'],
     ];
     for (const [v, reason] of cases) {
       const r = parseIdentityHeader(v);

@@ -5,12 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ARTIFACTS, PAGE_URL, ensureBuilt, isolatedContext, launch, recordEvents, shownMessages, waitForDone } from './browser.js';
 import { expectFourResults, mailFiles } from './expectations.js';
 import { makeFixtures, type WebFixtures } from './fixtures.js';
 
 let browser: Browser;
 let fx: WebFixtures;
+const tmp = mkdtempSync(join(tmpdir(), 'mm-web-'));
 
 beforeAll(async () => {
   ensureBuilt();
@@ -18,6 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 async function openPage() {
@@ -88,7 +93,9 @@ describe('verifier.html from file:// offline', () => {
     const { context, page } = await openPage();
     const one = fx.ours.replace(/\r\n/g, '\n');
     const mbox = Array.from({ length: 3000 }, () => `From agent@example.org Sat Nov 28 12:00:00 2026\n${one}\n`).join('');
-    await page.locator('mm-verifier #mail-input').setInputFiles([{ name: 'big.mbox', mimeType: 'application/mbox', buffer: Buffer.from(mbox) }]);
+    // By path: the browser reads the file itself (a buffer would be decoded by script in the page).
+    writeFileSync(join(tmp, 'big.mbox'), mbox);
+    await page.locator('mm-verifier #mail-input').setInputFiles(join(tmp, 'big.mbox'));
     await page.locator('mm-verifier progress').waitFor();
     await expect.poll(() => page.locator('mm-verifier progress').getAttribute('value'), { timeout: 30_000 }).not.toBe('0');
     await page.locator('mm-verifier button[part="cancel"]').click();

@@ -8,6 +8,14 @@ import { errorReport, type VerifyConfig, type VerifyOutcomeFn } from './engine.j
 import { fromJson, fromReport, type Outcome } from './outcome.js';
 import type { WorkerRequest, WorkerResponse } from './worker-protocol.js';
 
+/**
+ * Heap sizes per worker. V8 otherwise lets each thread's heap grow well past what verification
+ * needs before collecting; smaller young generations keep the process's RSS flat (issue 4: peak
+ * RSS under 200 MB whatever the archive size). The old-space cap still leaves room for the
+ * largest message core accepts (limits.MAX_MESSAGE_BYTES) several times over.
+ */
+const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 512 };
+
 interface Slot {
   worker: Worker;
   pending: Map<number, (r: Outcome) => void>;
@@ -24,7 +32,7 @@ export class WorkerPool {
     const url = new URL('./worker.js', import.meta.url);
     const slots = await Promise.all(
       Array.from({ length: size }, () => {
-        const worker = new Worker(url, { workerData: config });
+        const worker = new Worker(url, { workerData: config, resourceLimits: WORKER_HEAP_LIMITS });
         const slot: Slot = { worker, pending: new Map(), sources: new Map(), dead: false };
         return new Promise<Slot>((resolve, reject) => {
           worker.once('error', reject);

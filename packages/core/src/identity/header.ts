@@ -19,6 +19,8 @@ export const MAX_IDENTITY_FIELDS = 32;
 /** A bound header name: RFC 5322 ftext, lowercase. */
 const HEADER_NAME = /^[\x21-\x39\x3b-\x40\x5b-\x7e]+$/;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
+/** Standard base64 only (RFC 4648 §4), so a signature has one spelling; whitespace is removed first. */
+const STD_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 /** Decimal seconds; 12 digits reach year 33658, and stay exact as a JS number. */
 const UNIX_SECONDS = /^[0-9]{1,12}$/;
 const SEED_FIELDS = ['agent', 'oversight', 'sig', 'tenant'];
@@ -94,6 +96,8 @@ export function valueProblem(name: string, value: string): string | null {
       return HEX_SHA256.test(value) ? null : `${name} must be 64 lowercase hex digits`;
     case 'h':
       return headerListProblem(value);
+    case 'sig':
+      return STD_BASE64.test(value) ? null : 'sig must be standard base64';
     default:
       return null;
   }
