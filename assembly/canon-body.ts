@@ -12,6 +12,7 @@
  * then the update stops early and returns how far it got, so JS can drain OUT and call again.
  */
 import { IN, OUT, OUT_CAP } from './layout';
+import { scanRelaxed, scanSimple, skipWhitespace } from './scan';
 import { BLOCK, copyShort, S_BUF, S_FILL, S_TOTAL, shaAbsorb, shaFinish, shaReset } from './sha256';
 
 const CR: u8 = 0x0d;
@@ -19,7 +20,7 @@ const LF: u8 = 0x0a;
 const SP: u8 = 0x20;
 const HTAB: u8 = 0x09;
 
-// Slot fields after the SHA-256 part (sha256.ts uses bytes 0..111).
+// Slot fields beside the SHA-256 part (sha256.ts uses bytes 0..99 and 104..111).
 const S_FLAGS: usize = 100; //  u32: F_RELAXED | F_OUT
 const S_CANON: usize = 112; //  u64 canonical bytes produced
 const S_LIMIT: usize = 120; //  u64 l= limit (u64.MAX_VALUE: none)
@@ -154,64 +155,6 @@ function releaseBlankLines(rest: usize): bool {
   line = true;
   seen = true;
   return true;
-}
-
-/**
- * End of the run starting at i that relaxed canonicalization copies unchanged: bytes > 0x20, and
- * single SPs between two of them (the common space between words needs no slow path).
- */
-@inline function scanRelaxed(i: usize, end: usize): usize {
-  if (i < end && load<u8>(i) <= SP) return i;
-  let bound = i8x16.splat(0x21);
-  let space = i8x16.splat(<i8>SP);
-  while (i + 17 <= end) {
-    let v = v128.load(i);
-    let low = i8x16.lt_u(v, bound);
-    // An SP is harmless when the next byte is not whitespace or control; its previous byte is
-    // then content as well (two SPs in a row stop at the first).
-    let nextLow = i8x16.lt_u(v128.load(i + 1), bound);
-    let stop = v128.and(low, v128.or(v128.not(i8x16.eq(v, space)), nextLow));
-    let m = i8x16.bitmask(stop);
-    if (m != 0) return i + ctz(m);
-    i += 16;
-  }
-  while (i < end) {
-    let b = load<u8>(i);
-    if (b > SP) i++;
-    else if (b == SP && i + 1 < end && load<u8>(i + 1) > SP) i += 2;
-    else break;
-  }
-  return i;
-}
-
-/** First index in [i, end) that is not SP or HTAB (indentation in HTML runs long). */
-@inline function skipWhitespace(i: usize, end: usize): usize {
-  let space = i8x16.splat(<i8>SP);
-  let tab = i8x16.splat(<i8>HTAB);
-  while (i + 16 <= end) {
-    let v = v128.load(i);
-    let m = ~i8x16.bitmask(v128.or(i8x16.eq(v, space), i8x16.eq(v, tab))) & 0xffff;
-    if (m != 0) return i + ctz(m);
-    i += 16;
-  }
-  while (i < end) {
-    let b = load<u8>(i);
-    if (b != SP && b != HTAB) break;
-    i++;
-  }
-  return i;
-}
-
-/** First index in [i, end) holding a CR. */
-@inline function scanSimple(i: usize, end: usize): usize {
-  let crs = i8x16.splat(<i8>CR);
-  while (i + 16 <= end) {
-    let m = i8x16.bitmask(i8x16.eq(v128.load(i), crs));
-    if (m != 0) return i + ctz(m);
-    i += 16;
-  }
-  while (i < end && load<u8>(i) != CR) i++;
-  return i;
 }
 
 /** A CR that turned out not to start a line break is content. */

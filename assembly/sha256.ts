@@ -9,7 +9,7 @@
 
 // The round constants K (§4.2.2) are inlined into the unrolled rounds of `compress`.
 
-
+/** The initial hash value (§5.3.3). */
 // prettier-ignore
 const H0: usize = memory.data<u32>([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
@@ -22,7 +22,6 @@ export const S_FILL: usize = 96; //  u32 bytes in the block buffer
 export const S_TOTAL: usize = 104; // u64 bytes hashed so far
 
 export const BLOCK: u32 = 64;
-
 
 @inline function s0(x: u32): u32 { return rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3); }
 @inline function s1(x: u32): u32 { return rotr(x, 17) ^ rotr(x, 19) ^ (x >>> 10); }

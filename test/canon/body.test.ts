@@ -76,6 +76,9 @@ for (const [backend, factory] of Object.entries(BACKENDS)) {
         const expected = expectedResult(referenceBody(canon, [body]));
         expect(hashChunks(canon, chunks)).toEqual(expected);
         expect(hashChunks(canon, [body], 250_000)).toEqual(expectedResult(referenceBody(canon, [body]), 250_000));
+        // Released only at the end, by a lone CR that turns out to be content.
+        const endsInCr = Buffer.concat([enc('top\r\n'), enc('\r\n'.repeat(100_000)), enc('\r')]);
+        expect(hashChunks(canon, [endsInCr])).toEqual(expectedResult(referenceBody(canon, [endsInCr])));
       }
     });
 

@@ -14,7 +14,7 @@ import { expireDue } from './service/oversight.js';
 import { loadKeyBundles } from './service/resolvers.js';
 import { loadMasterKey } from './service/secrets.js';
 import { addDomain, createMailbox, createTenant } from './service/tenants.js';
-import { sweepWebhooks } from './service/webhooks.js';
+import { resetInterruptedWebhooks, sweepWebhooks } from './service/webhooks.js';
 import { openDb } from './store/db.js';
 import { buildRouter, handle } from './http/routes.js';
 import type { ApiRequest, ApiResponse, Router } from './http/router.js';
@@ -105,6 +105,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
   ctx.cache.clear = () => { origClear(); ctx.cache.set('bundles', bundles); };
   ctx.cache.clear();
   const info = await bootstrap(ctx);
+  resetInterruptedWebhooks(ctx);
 
   const { createSmtpListener } = await import('./smtp/listener.js');
   const smtp = createSmtpListener(ctx);

@@ -12,8 +12,8 @@ import type { MessageItem } from '../sources/types.js';
 import { errorReport, type VerifyOutcomeFn } from './engine.js';
 import { fromReport, type Outcome } from './outcome.js';
 
-/** Default in-flight message cap per worker: enough to keep workers busy while the reader waits. */
-export const IN_FLIGHT_PER_JOB = 16;
+/** In-flight message cap per job: a few batches per worker, so none waits while the reader works. */
+export const IN_FLIGHT_PER_JOB = 32;
 /** Default cap on message bytes in flight (one bigger message is still let through alone). */
 export const MAX_IN_FLIGHT_BYTES = 48 * 1024 * 1024;
 

@@ -1,12 +1,16 @@
 /**
- * A fixed pool of verification threads (`--jobs N`). Each worker loads core once; each message's
- * buffer is transferred, not copied. Work goes to the worker with the fewest messages pending.
+ * A fixed pool of verification threads (`--jobs N`). Each worker loads core once; messages are
+ * gathered into small batches (see worker-protocol.ts) whose buffers are transferred, not
+ * copied. Each batch goes to the worker with the fewest messages pending.
  */
 import { Worker } from 'node:worker_threads';
 import type { MessageSource } from '../sources/types.js';
 import { errorReport, type VerifyConfig, type VerifyOutcomeFn } from './engine.js';
 import { fromJson, fromReport, type Outcome } from './outcome.js';
-import type { WorkerRequest, WorkerResponse } from './worker-protocol.js';
+import type { WorkerRequestItem, WorkerResponse } from './worker-protocol.js';
+
+/** Messages per batch: enough to amortize a postMessage, few enough to keep workers evenly fed. */
+export const BATCH_MAX = 32;
 
 /**
  * Heap sizes per worker. V8 otherwise lets each thread's heap grow well past what verification
@@ -14,17 +18,23 @@ import type { WorkerRequest, WorkerResponse } from './worker-protocol.js';
  * RSS under 200 MB whatever the archive size). The old-space cap still leaves room for the
  * largest message core accepts (limits.MAX_MESSAGE_BYTES) several times over.
  */
-const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 512 };
+const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 48, maxOldGenerationSizeMb: 512 };
+
+interface Pending {
+  done: (o: Outcome) => void;
+  source: MessageSource;
+}
 
 interface Slot {
   worker: Worker;
-  pending: Map<number, (r: Outcome) => void>;
-  sources: Map<number, MessageSource>;
+  pending: Map<number, Pending>;
   dead: boolean;
 }
 
 export class WorkerPool {
   private nextId = 0;
+  private batch: Array<WorkerRequestItem & Pending> = [];
+  private flushScheduled = false;
   private constructor(private readonly slots: Slot[]) {}
 
   /** Starts `size` workers and waits until each has loaded core and its keys. */
@@ -33,7 +43,7 @@ export class WorkerPool {
     const slots = await Promise.all(
       Array.from({ length: size }, () => {
         const worker = new Worker(url, { workerData: config, resourceLimits: WORKER_HEAP_LIMITS });
-        const slot: Slot = { worker, pending: new Map(), sources: new Map(), dead: false };
+        const slot: Slot = { worker, pending: new Map(), dead: false };
         return new Promise<Slot>((resolve, reject) => {
           worker.once('error', reject);
           worker.once('message', () => {
@@ -49,22 +59,35 @@ export class WorkerPool {
 
   /** The verify function to hand to the pipeline. */
   readonly verify: VerifyOutcomeFn = (bytes, source) => {
-    const live = this.slots.filter((s) => !s.dead);
-    if (live.length === 0) {
-      return Promise.resolve(fromReport(errorReport(source, { reason: 'internal_error', detail: 'every verification worker has failed' })));
-    }
-    const slot = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    const id = this.nextId++;
     // Only a view covering its whole buffer is transferred; anything else is copied first so a
     // shared buffer is never detached under someone else.
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-    const req: WorkerRequest = { id, buffer: own.buffer as ArrayBuffer, byteOffset: 0, byteLength: own.byteLength, source };
-    return new Promise((resolve) => {
-      slot.pending.set(id, resolve);
-      slot.sources.set(id, source);
-      slot.worker.postMessage(req, [req.buffer]);
+    return new Promise((done) => {
+      this.batch.push({ id: this.nextId++, buffer: own.buffer as ArrayBuffer, byteOffset: 0, byteLength: own.byteLength, source, done });
+      if (this.batch.length >= BATCH_MAX) this.flush();
+      else if (!this.flushScheduled) {
+        // Whatever the reader produced in this turn of the event loop goes out together.
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
     });
   };
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const items = this.batch;
+    if (items.length === 0) return;
+    this.batch = [];
+    const live = this.slots.filter((s) => !s.dead);
+    if (live.length === 0) {
+      for (const it of items) it.done(fromReport(errorReport(it.source, { reason: 'internal_error', detail: 'every verification worker has failed' })));
+      return;
+    }
+    const slot = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    for (const it of items) slot.pending.set(it.id, { done: it.done, source: it.source });
+    const request = items.map(({ id, buffer, byteOffset, byteLength, source }) => ({ id, buffer, byteOffset, byteLength, source }));
+    slot.worker.postMessage({ items: request }, request.map((r) => r.buffer));
+  }
 
   async close(): Promise<void> {
     for (const s of this.slots) s.dead = true;
@@ -74,19 +97,19 @@ export class WorkerPool {
 
 function wire(slot: Slot): void {
   slot.worker.on('message', (res: WorkerResponse) => {
-    const done = slot.pending.get(res.id);
-    slot.pending.delete(res.id);
-    slot.sources.delete(res.id);
-    done?.(fromJson(res.json, res.verdict));
+    for (const r of res.results) {
+      const p = slot.pending.get(r.id);
+      slot.pending.delete(r.id);
+      p?.done(fromJson(r.json, r.verdict));
+    }
   });
   // A dead worker must not lose messages: each pending one gets an error report.
   const fail = (why: string) => {
     slot.dead = true;
-    for (const [id, done] of slot.pending) {
-      done(fromReport(errorReport(slot.sources.get(id) ?? { path: '?', index: 0 }, { reason: 'internal_error', detail: why })));
+    for (const p of slot.pending.values()) {
+      p.done(fromReport(errorReport(p.source, { reason: 'internal_error', detail: why })));
     }
     slot.pending.clear();
-    slot.sources.clear();
   };
   slot.worker.on('error', (err) => fail(`verification worker failed: ${err.message}`));
   slot.worker.on('exit', (code) => fail(`verification worker exited (${code})`));

@@ -18,16 +18,28 @@ const slotsOfDroppedHashers =
     ? new FinalizationRegistry<{ w: Wasm; slot: number }>(({ w, slot }) => w.freeSlot(slot))
     : undefined;
 
+interface Lease {
+  slot: number;
+  /** Throws if the hasher already finished. */
+  check(): void;
+  /** Gives the slot back; the hasher is finished from then on. */
+  release(): void;
+}
+
 /** A slot that goes back to the pool exactly once: at `release()` or when its owner is collected. */
-function leaseSlot(w: Wasm, owner: object): { slot: number; release(): void } {
+function leaseSlot(w: Wasm, owner: object): Lease {
   const slot = w.allocSlot();
   const token = {};
   slotsOfDroppedHashers?.register(owner, { w, slot }, token);
   let live = true;
+  const check = () => {
+    if (!live) throw new Error('@multimail/core: this hasher is finished; create a new one');
+  };
   return {
     slot,
+    check,
     release() {
-      if (!live) throw new Error('@multimail/core: this hasher is finished; create a new one');
+      check();
       live = false;
       slotsOfDroppedHashers?.unregister(token);
       w.freeSlot(slot);
@@ -63,19 +75,17 @@ export function wasmCreateSha256(): Sha256Hasher {
   const x = w.exports;
   const hasher: Sha256Hasher = {
     update: (chunk) => {
-      if (!live) lease.release(); // throws the "finished" error
+      lease.check();
       pieces(w, chunk, (len) => x.shaUpdate(lease.slot, len));
     },
     digest: () => {
-      if (!live) lease.release();
+      lease.check();
       x.shaFinal(lease.slot);
       const digest = digestFromOut(w);
-      live = false;
       lease.release();
       return digest;
     },
   };
-  let live = true;
   const lease = leaseSlot(w, hasher);
   x.shaInit(lease.slot);
   return hasher;
@@ -90,16 +100,15 @@ export function wasmCreateBodyHasher(canon: Canon, limit: number | undefined, na
   const x = w.exports;
   const sink = native?.();
   const drain = sink ? () => sink.update(w.output().subarray(0, x.bodyOutLen())) : () => {};
-  let live = true;
   const hasher: BodyHasher = {
     update: (chunk) => {
-      if (!live) lease.release();
+      lease.check();
       pieces(w, chunk, (len) => {
         for (let from = 0; from < len; drain()) from = x.bodyUpdate(lease.slot, from, len);
       });
     },
     final: (): BodyHashResult => {
-      if (!live) lease.release();
+      lease.check();
       while (!x.bodyFinish(lease.slot)) drain();
       drain();
       const result = {
@@ -107,7 +116,6 @@ export function wasmCreateBodyHasher(canon: Canon, limit: number | undefined, na
         hashedBytes: x.bodyHashedBytes(lease.slot),
         canonicalBytes: x.bodyCanonicalBytes(lease.slot),
       };
-      live = false;
       lease.release();
       return result;
     },

@@ -34,7 +34,7 @@ function transportFor(ctx: Ctx, target: 'local' | 'relay'): Transporter {
       host: u.hostname, port: Number(u.port || 25), secure: u.protocol === 'smtps:',
       ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } } : {}),
       // the local hop never leaves loopback; a relay gets opportunistic STARTTLS
-      ignoreTLS: target === 'local', pool: true, maxConnections: 8, maxMessages: 1000,
+      ignoreTLS: target === 'local', pool: true, maxConnections: 16, maxMessages: 1000,
       connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS,
       name: ctx.config.hostname,
     });

@@ -24,8 +24,8 @@ const PENDING = ['pending_approval', 'pending_inbound_approval'];
 export function listPending(ctx: Ctx, p: Principal, opts: { limit: number; after?: string }) {
   requireScope(p, 'oversight');
   const rows = ctx.db.prepare(
-    `SELECT * FROM messages WHERE tenant_id = ? AND status IN ('pending_approval','pending_inbound_approval') AND id > ? ORDER BY id LIMIT ?`,
-  ).all(p.tenantId, opts.after ?? '', opts.limit) as MessageRow[];
+    `SELECT * FROM messages WHERE tenant_id = ? AND status IN ('pending_approval','pending_inbound_approval') AND rowid > ? ORDER BY rowid LIMIT ?`,
+  ).all(p.tenantId, Number(opts.after ?? 0) || 0, opts.limit) as MessageRow[];
   return rows.map((m) => ({
     id: m.id, direction: m.direction, status: m.status, mailbox: mailboxById(ctx, m.mailbox_id).address,
     message_id: m.message_id_header, from: m.from_addr, to: JSON.parse(m.envelope_to) as string[], subject: m.subject,

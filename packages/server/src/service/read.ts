@@ -49,13 +49,15 @@ export function checkInbox(ctx: Ctx, p: Principal, q: URLSearchParams) {
   requireScope(p, 'read');
   const mb = mailboxFor(ctx, p, q.get('mailbox'));
   const limit = pageLimit(q.get('limit'));
-  const cursor = q.get('cursor') ?? '';
+  // the cursor is the arrival order (rowid), opaque to clients
+  const cursor = Number(q.get('cursor') ?? 0);
+  if (!Number.isSafeInteger(cursor) || cursor < 0) throw badRequest('cursor is not one this server returned');
   const includeRead = q.get('include_read') === 'true';
   const rows = ctx.db.prepare(`
-    SELECT * FROM messages WHERE mailbox_id = ? AND direction = 'in' AND status = 'received'
-      ${includeRead ? '' : 'AND read_at IS NULL'} AND id > ? ORDER BY id LIMIT ?`).all(mb.id, cursor, limit + 1) as MessageRow[];
+    SELECT rowid AS seq, * FROM messages WHERE mailbox_id = ? AND direction = 'in' AND status = 'received'
+      ${includeRead ? '' : 'AND read_at IS NULL'} AND rowid > ? ORDER BY rowid LIMIT ?`).all(mb.id, cursor, limit + 1) as Array<MessageRow & { seq: number }>;
   const page = rows.slice(0, limit);
-  return { mailbox: mb.address, messages: page.map((m) => summary(ctx, m)), next_cursor: rows.length > limit ? page[page.length - 1]!.id : null };
+  return { mailbox: mb.address, messages: page.map((m) => summary(ctx, m)), next_cursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null };
 }
 
 export async function readEmail(ctx: Ctx, p: Principal, id: string, markRead = true) {
@@ -79,7 +81,7 @@ export async function readEmail(ctx: Ctx, p: Principal, id: string, markRead = t
 
 export function getThread(ctx: Ctx, p: Principal, threadId: string) {
   requireScope(p, 'read');
-  const rows = (ctx.db.prepare('SELECT * FROM messages WHERE tenant_id = ? AND thread_id = ? ORDER BY created_at, id').all(p.tenantId, threadId) as MessageRow[])
+  const rows = (ctx.db.prepare('SELECT * FROM messages WHERE tenant_id = ? AND thread_id = ? ORDER BY rowid').all(p.tenantId, threadId) as MessageRow[])
     .filter((m) => (!p.mailboxId || m.mailbox_id === p.mailboxId) && !(m.direction === 'in' && m.status !== 'received'));
   if (rows.length === 0) throw notFound(`thread ${threadId}`);
   return { thread_id: threadId, messages: rows.map((m) => summary(ctx, m)) };

@@ -3,6 +3,7 @@
  * DKIM-Signature per active domain key (ed25519-sha256 and rsa-sha256), each listing
  * x-mm-identity-sig in h= so the domain's signature covers the agent's.
  */
+import { createPrivateKey, webcrypto } from 'node:crypto';
 import { signDkim, signIdentity } from '@multimail/core';
 import type { DkimKeyRow, DomainRow, IdentityKeyRow, MessageRow } from '../store/rows.js';
 import type { Ctx } from './context.js';
@@ -16,12 +17,23 @@ export const DKIM_SIGNED_HEADERS = [
   'mime-version', 'content-type', 'content-transfer-encoding', 'x-mm-identity-sig',
 ];
 
-function privatePem(ctx: Ctx, cacheKey: string, sealed: Buffer, context: string): string {
+const IMPORT_PARAMS = {
+  identity: { name: 'ECDSA', namedCurve: 'P-256' },
+  'rsa-sha256': { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  'ed25519-sha256': { name: 'Ed25519' },
+} as const;
+
+/**
+ * Unseals a private key once and keeps it as a non-extractable CryptoKey: importing a PEM costs
+ * more than the signature itself, and the decrypted PEM then never stays in memory.
+ */
+async function signingKey(ctx: Ctx, cacheKey: string, sealed: Buffer, context: string, kind: keyof typeof IMPORT_PARAMS): Promise<CryptoKey> {
   const hit = ctx.cache.get(cacheKey);
-  if (typeof hit === 'string') return hit;
-  const pem = unseal(ctx.masterKey, sealed, context);
-  ctx.cache.set(cacheKey, pem);
-  return pem;
+  if (hit) return hit as CryptoKey;
+  const der = createPrivateKey(unseal(ctx.masterKey, sealed, context)).export({ type: 'pkcs8', format: 'der' });
+  const key = await webcrypto.subtle.importKey('pkcs8', der, IMPORT_PARAMS[kind], false, ['sign']);
+  ctx.cache.set(cacheKey, key);
+  return key;
 }
 
 export interface SignedMessage {
@@ -34,9 +46,9 @@ export async function signOutbound(ctx: Ctx, m: MessageRow): Promise<SignedMessa
   if (!key) throw new ApiError(500, 'no_identity_key', `credential ${m.credential_id} has no identity key`);
   const now = ctx.now();
   const identity = await signIdentity(m.raw, {
-    privateKey: privatePem(ctx, `id:${key.kid}`, key.private_sealed, `identity:${key.kid}`),
+    privateKey: await signingKey(ctx, `id:${key.kid}`, key.private_sealed, `identity:${key.kid}`, 'identity'),
     tenant: m.tenant_id, agent: m.agent_id ?? 'agent', oversight: m.oversight_mode ?? 'autonomous',
-    ...(m.approval_code ? { approval: m.approval_code } : {}), now,
+    kid: key.kid, ...(m.approval_code ? { approval: m.approval_code } : {}), now,
   });
   const withIdentity = Buffer.concat([Buffer.from(identity.field, 'latin1'), m.raw]);
   const domainName = domainOf(m.envelope_from ?? m.from_addr ?? '');
@@ -49,7 +61,7 @@ export async function signOutbound(ctx: Ctx, m: MessageRow): Promise<SignedMessa
   for (const k of used) {
     fields.push(await signDkim(withIdentity, {
       domain: domainName, selector: k.selector, algorithm: k.algorithm,
-      privateKey: privatePem(ctx, `dkim:${k.id}`, k.private_sealed, `dkim:${k.id}`),
+      privateKey: await signingKey(ctx, `dkim:${k.id}`, k.private_sealed, `dkim:${k.id}`, k.algorithm),
       canonicalization: 'relaxed/relaxed', headers: DKIM_SIGNED_HEADERS, now,
     }));
   }

@@ -69,8 +69,16 @@ interface Due { id: string; webhook_id: string; payload: string; attempts: numbe
 export async function sweepWebhooks(ctx: Ctx): Promise<number> {
   const due = ctx.db.prepare(`SELECT d.id, d.webhook_id, d.payload, d.attempts, w.url, w.secret_sealed FROM webhook_deliveries d
     JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND w.active = 1 LIMIT 100`).all(ctx.now()) as Due[];
-  await Promise.all(due.map((d) => sendOne(ctx, d)));
-  return due.length;
+  // claim each row before sending, so overlapping sweeps never post one event twice
+  const claim = ctx.db.prepare("UPDATE webhook_deliveries SET state = 'sending' WHERE id = ? AND state = 'pending'");
+  const mine = due.filter((d) => claim.run(d.id).changes === 1);
+  await Promise.all(mine.map((d) => sendOne(ctx, d)));
+  return mine.length;
+}
+
+/** After a crash, attempts that were in flight are retried (webhooks are at-least-once; receivers dedupe on X-MM-Event-Id). */
+export function resetInterruptedWebhooks(ctx: Ctx): void {
+  ctx.db.prepare("UPDATE webhook_deliveries SET state = 'pending' WHERE state = 'sending'").run();
 }
 
 async function sendOne(ctx: Ctx, d: Due): Promise<void> {
