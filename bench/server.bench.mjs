@@ -6,7 +6,7 @@
  *    relay hop) vs plain nodemailer sending to the same sink;
  * at 1, 16 and 64 concurrent clients, with p50/p99 latency per message.
  *
- *   node bench/server.bench.mjs       (after npm run build)
+ *   node bench/server.bench.mjs       (after npm run build; MM_BENCH_SYNC=NORMAL, BENCH_SECONDS=n)
  *
  * DNS is off (key bundle), SQLite uses synchronous=FULL as in production defaults.
  */
@@ -14,13 +14,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { signDkim } from '../packages/core/dist/index.js';
 import { startServer } from '../packages/server/dist/app.js';
 
-const LEVELS = [1, 16, 64];
+const LEVELS = (process.env.MM_BENCH_LEVELS ?? "1,16,64").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+/** FULL (the server default) fsyncs every commit; MM_BENCH_SYNC=NORMAL shows the cost of that. */
+const SYNC = process.env.MM_BENCH_SYNC ?? 'FULL';
 
 function pct(sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
@@ -59,19 +63,44 @@ function bareSink() {
 
 const transports = (port, clients) => Array.from({ length: clients }, () => nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true, pool: true, maxConnections: 1, maxMessages: Infinity }));
 
+/** Each side under test runs in its own process, as it would in production, on its own core. */
+function child(args) {
+  const proc = spawn(process.execPath, [...(process.env.MM_BENCH_PROF && args[0] === '--server' ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.MM_BENCH_PROF] : []), fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /READY (\{.*\})/.exec(out);
+      if (m) resolve({ proc, ...JSON.parse(m[1]) });
+    });
+    proc.on('exit', (code) => reject(new Error(`child ${args[0]} exited ${code}`)));
+  });
+}
+
+async function runChild() {
+  process.on('SIGTERM', () => process.exit(0));
+  const [mode, dir, bundle, sinkPort, sync] = process.argv.slice(2);
+  if (mode === '--sink') {
+    const { port } = await bareSink();
+    console.log(`READY ${JSON.stringify({ port })}`);
+    return;
+  }
+  const server = await startServer({
+    dataDir: dir, httpPort: 0, smtpPort: 0, dns: 'off', relayUrl: `smtp://127.0.0.1:${sinkPort}`, keyBundleFiles: [bundle],
+    verifierHtml: join(dir, 'none.html'), firstTenant: { name: 'bench', domain: 'agents.localhost', mailbox: 'agent', oversightMode: 'autonomous' },
+    smtp: { maxClients: 1000 }, dbSynchronous: sync,
+  }, {});
+  console.log(`READY ${JSON.stringify({ http: server.httpUrl, smtp: server.smtpPort, key: server.bootstrap.keys.send })}`);
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'mm-bench-'));
-  const sink = await bareSink();
   // a peer domain whose key is in a bundle, so inbound DKIM verification does real work
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const bundle = join(dir, 'bundle.json');
   writeFileSync(bundle, JSON.stringify({ version: 1, captured_at: new Date().toISOString(), records: { 'b1._domainkey.peer.example': `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}` } }));
-  const server = await startServer({
-    dataDir: dir, httpPort: 0, smtpPort: 0, dns: 'off', relayUrl: `smtp://127.0.0.1:${sink.port}`, keyBundleFiles: [bundle],
-    verifierHtml: join(dir, 'none.html'), firstTenant: { name: 'bench', domain: 'agents.localhost', mailbox: 'agent', oversightMode: 'autonomous' },
-    smtp: { maxClients: 1000 },
-  }, {});
-  const key = server.bootstrap.keys.send;
+  const sink = await child(['--sink']);
+  const server = await child(['--server', dir, bundle, String(sink.port), SYNC]);
 
   const body = 'Quarterly numbers attached.\r\n'.repeat(40);
   const base = `From: peer@peer.example\r\nTo: agent@agents.localhost\r\nSubject: bench\r\nDate: ${new Date().toUTCString()}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n${body}`;
@@ -82,7 +111,7 @@ async function main() {
   const rows = [];
   for (const clients of LEVELS) {
     const bare = transports(sink.port, clients);
-    const ours = transports(server.smtpPort, clients);
+    const ours = transports(server.smtp, clients);
     const env = { from: 'peer@peer.example', to: ['agent@agents.localhost'] };
     const a = await load(clients, (c, i) => ours[c].sendMail({ envelope: env, raw: signedFor(i) }));
     const b = await load(clients, (c, i) => bare[c].sendMail({ envelope: env, raw: signedFor(i) }));
@@ -92,7 +121,7 @@ async function main() {
   for (const clients of LEVELS) {
     const plain = transports(sink.port, clients);
     const a = await load(clients, async (_c, i) => {
-      const r = await fetch(`${server.httpUrl}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ to: `p${i}@example.org`, subject: 'bench', text: body }) });
+      const r = await fetch(`${server.http}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ to: `p${i}@example.org`, subject: 'bench', text: body }) });
       const j = await r.json();
       if (j.status !== 'delivered') throw new Error(j.status ?? JSON.stringify(j));
     });
@@ -100,16 +129,18 @@ async function main() {
     rows.push({ bench: 'send API->signed+delivered vs plain nodemailer', clients, ours: a, alt: b });
     plain.forEach((t) => t.close());
   }
-  await server.stop();
-  await new Promise((r) => sink.server.close(r));
+  server.proc.kill('SIGTERM');
+  sink.proc.kill('SIGTERM');
+  await new Promise((r) => server.proc.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
 
   const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
-  console.log(`\nserver bench (${SECONDS}s per cell, SQLite synchronous=FULL, DNS off)`);
+  console.log(`\nserver bench (${SECONDS}s per cell; server and sink in their own processes; SQLite synchronous=${SYNC}; DNS off)`);
   console.log('bench'.padEnd(48) + 'clients  ours/s   alt/s    ratio  ours p50/p99 ms   alt p50/p99 ms  errors');
   for (const r of rows) {
     console.log(`${r.bench.padEnd(48)}${String(r.clients).padStart(7)}  ${f(r.ours.rate).padStart(6)}  ${f(r.alt.rate).padStart(6)}  ${(r.ours.rate / r.alt.rate).toFixed(2).padStart(6)}x  ${(f(r.ours.p50) + '/' + f(r.ours.p99)).padStart(15)}  ${(f(r.alt.p50) + '/' + f(r.alt.p99)).padStart(15)}  ${r.ours.errors + r.alt.errors}`);
   }
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+if (process.argv[2]?.startsWith('--')) runChild().catch((err) => { console.error(err); process.exit(1); });
+else main().catch((err) => { console.error(err); process.exit(1); });

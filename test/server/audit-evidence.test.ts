@@ -84,3 +84,23 @@ describe('evidence export', () => {
     expect(Buffer.from(raw.text, 'latin1').toString('base64')).toBe(ev.eml_base64);
   });
 });
+
+describe('/verifier', () => {
+  it('serves the built page with the tenant JWKS preloaded, or a 404 with a build hint', async () => {
+    const missing = await s.api('GET', '/verifier');
+    expect(missing.status).toBe(404);
+    expect(missing.text).toMatch(/npm run build/);
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const file = join(s.dir, 'verifier.html');
+    writeFileSync(file, '<!doctype html><html><head><title>v</title></head><body></body></html>');
+    s.ctx.config.verifierHtml = file;
+    const page = await s.api('GET', '/verifier');
+    expect(page.status).toBe(200);
+    const m = /<script>window\.MM_IDENTITY_KEYS = (.*);<\/script>\n<\/head>/.exec(page.text);
+    expect(m).toBeTruthy();
+    const jwks = JSON.parse(m![1]!);
+    expect(jwks.keys.length).toBeGreaterThan(0);
+    expect(jwks).toEqual((await s.api('GET', `/v1/tenants/${s.tenant}/jwks.json`)).body);
+  });
+});

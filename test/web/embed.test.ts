@@ -14,7 +14,7 @@ import { ARTIFACTS, ROOT, ensureBuilt, isolatedContext, launch, recordEvents, sh
 import { expectFourResults, mailFiles } from './expectations.js';
 import { makeFixtures, type WebFixtures } from './fixtures.js';
 
-const SERVED = ['node_modules/', 'packages/verifier-web/dist/lib/'];
+const SERVED = ['node_modules/', 'packages/verifier-web/dist/lib/', 'packages/verifier-web/dist/verifier.html'];
 const TYPES: Record<string, string> = { js: 'text/javascript', map: 'application/json', html: 'text/html' };
 
 const IMPORT_MAP = {
@@ -86,14 +86,14 @@ afterAll(async () => {
   await new Promise((r) => server?.close(r));
 });
 
-async function openPortal(before?: (page: Page) => Promise<void>) {
+async function openPortal(before?: (page: Page) => Promise<void>, path = '/portal.html') {
   const { context, blocked } = await isolatedContext(browser, origin);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await recordEvents(page);
   if (before) await before(page);
-  await page.goto(`${origin}/portal.html`);
+  await page.goto(`${origin}${path}`);
   await page.locator('mm-verifier #mail-input').waitFor();
   return { context, page, blocked, errors };
 }
@@ -141,6 +141,34 @@ describe('<mm-verifier> embedded in a plain page', () => {
     const [shown] = await shownMessages(page);
     expect(shown).toMatchObject({ verdict: 'pass' });
     expect(shown!.text).toContain('scripted.eml');
+
+    // The `require` attribute replaces the policy: dkimpy's mail has no identity signature.
+    const strict = await page.evaluate(async (eml) => {
+      const el = (window as unknown as { verifier: HTMLElement & { verifyFiles(f: File[]): Promise<unknown> } }).verifier;
+      el.setAttribute('require', 'aligned identity');
+      return el.verifyFiles([new File([eml], 'py.eml')]);
+    }, fx.dkimpy);
+    expect(strict).toMatchObject({ messages: 1, pass: 0, fail: 1 });
+    expect((await shownMessages(page))[0]!.text).toMatch(/Why\s+\S*identity/);
+    await context.close();
+  });
+
+  it('the single-file page also works served over http (the server\'s /verifier), its worker from a blob: URL', async () => {
+    const { context, page, errors, blocked } = await openPortal(
+      (p) => p.addInitScript((jwks) => void ((window as unknown as { MM_IDENTITY_KEYS: unknown }).MM_IDENTITY_KEYS = jwks), fx.jwks),
+      '/packages/verifier-web/dist/verifier.html',
+    );
+    const workers: string[] = [];
+    page.on('worker', (w) => workers.push(w.url()));
+    await page.locator('mm-verifier #key-input').setInputFiles([{ name: 'b.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(fx.bundle)) }]);
+    await expect.poll(() => page.locator('mm-verifier #key-status').textContent()).toContain('1 identity key loaded');
+    await page.locator('mm-verifier #mail-input').setInputFiles(mailFiles(fx).slice(1, 3));
+    await waitForDone(page);
+    expect((await shownMessages(page)).map((m) => m.verdict)).toEqual(['pass', 'fail']);
+    expect(workers).toHaveLength(1);
+    expect(workers[0]).toMatch(/^blob:http:\/\/127\.0\.0\.1/);
+    expect(errors).toEqual([]);
+    expect(blocked).toEqual([]);
     await context.close();
   });
 });

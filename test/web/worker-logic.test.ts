@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { splitMbox, looksLikeMbox } from '../../packages/verifier-web/src/mbox.js';
 import { classifyFile } from '../../packages/verifier-web/src/inputs.js';
+import { parseAt } from '../../packages/verifier-web/src/verifier-view.js';
 import { runVerification } from '../../packages/verifier-web/src/verify-run.js';
 import type { FileJob, Progress, RunOptions } from '../../packages/verifier-web/src/protocol.js';
 import type { VerificationReport } from '@multimail/core';
@@ -47,8 +48,11 @@ describe('splitMbox', () => {
     expect(Array.from(m!.bytes)).toEqual(Array.from(body));
   });
 
-  it('treats a file without a From_ line as one message', () => {
-    expect(splitMbox(enc.encode('Subject: x\n\nFrom here\n'))).toHaveLength(1);
+  it('treats a file without a From_ line as one message, and keeps text before the first one', () => {
+    expect(splitMbox(enc.encode('Subject: x\n\nbody\n'))).toHaveLength(1);
+    const lead = splitMbox(enc.encode('Subject: lead\n\nx\n\nFrom a@x Sat Nov 28 12:00:00 2026\nSubject: y\n\nz\n'));
+    expect(lead.map((m) => dec.decode(m.bytes))).toEqual(['Subject: lead\n\nx\n', 'Subject: y\n\nz\n']);
+    expect(splitMbox(enc.encode('\n\nFrom a@x Sat Nov 28 12:00:00 2026\nSubject: y\n\nz\n'))).toHaveLength(1);
   });
 });
 
@@ -58,6 +62,15 @@ describe('classifyFile', () => {
     expect(classifyFile('a.txt', enc.encode('From a@b Sat Nov 28 12:00:00 2026\nX: y\n\n'))).toBe('mbox');
     expect(classifyFile('export', enc.encode(' {"eml": "x"}'))).toBe('json');
     expect(classifyFile('a.eml', enc.encode('{not json'))).toBe('eml');
+  });
+});
+
+describe('parseAt (the at attribute)', () => {
+  it('takes Unix seconds or an ISO date, and ignores anything else', () => {
+    expect(parseAt('1795900000')).toBe(1795900000);
+    expect(parseAt('2026-11-28T12:00:00Z')).toBe(Date.UTC(2026, 10, 28, 12) / 1000);
+    expect(parseAt('soon')).toBeUndefined();
+    expect(parseAt(null)).toBeUndefined();
   });
 });
 
@@ -91,6 +104,12 @@ describe('runVerification', () => {
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatchObject({ verdict: 'pass', dkim_result: 'pass' });
     expect(reports[0]!.identity[0]!.result).toBe('pass');
+
+    const exported = { schema: 'multimail.evidence/1', eml_base64: Buffer.from(fx.tampered).toString('base64'), key_bundle: fx.bundle, jwks: fx.jwks };
+    const server = await run([job('export.json', JSON.stringify([exported, { eml_base64: 42 }]))], { keys: [] });
+    expect(server.reports.map((r) => r.verdict)).toEqual(['fail', 'fail']);
+    expect(server.reports[0]!.identity[0]).toMatchObject({ result: 'fail', reason: 'body_modified' });
+    expect(server.reports[1]!.error?.reason).toBe('bad_evidence');
 
     const dropped = await run([job('keys.json', JSON.stringify(fx.bundle)), job('jwks.json', JSON.stringify(fx.jwks)), job('m.eml', fx.ours)], { keys: [] });
     expect(dropped.reports).toHaveLength(1);

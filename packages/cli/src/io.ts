@@ -16,6 +16,8 @@ export interface Io {
   err: (text: string) => void;
   /** Writes out whatever `out` still holds. */
   flush: () => void;
+  /** Resolves when stdout has taken what was written (null when it already has): backpressure. */
+  drained: () => Promise<void> | null;
 }
 
 export function processIo(): Io {
@@ -48,5 +50,6 @@ export function processIo(): Io {
       process.stderr.write(t);
     },
     flush,
+    drained: () => (process.stdout.writableNeedDrain ? new Promise((r) => process.stdout.once('drain', () => r())) : null),
   };
 }

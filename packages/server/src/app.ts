@@ -38,9 +38,8 @@ export interface RunningServer {
 }
 
 /** Creates the first tenant, its domain and DKIM keys, two mailboxes and three credentials. */
-export async function bootstrap(ctx: Ctx): Promise<BootstrapInfo | null> {
-  if (ctx.db.prepare('SELECT 1 FROM tenants LIMIT 1').get()) return null;
-  const first = ctx.config.firstTenant;
+export async function bootstrap(ctx: Ctx, first = ctx.config.firstTenant, always = false): Promise<BootstrapInfo | null> {
+  if (!always && ctx.db.prepare('SELECT 1 FROM tenants LIMIT 1').get()) return null;
   const actor = 'system:bootstrap';
   const tenant = createTenant(ctx, first.name, actor);
   addDomain(ctx, tenant.id, first.domain, actor);
@@ -89,22 +88,39 @@ function nodeHandler(router: Router, config: ServerConfig) {
   };
 }
 
-export async function startServer(overrides: Partial<ServerConfig> = {}, env: Record<string, string | undefined> = process.env): Promise<RunningServer> {
-  const config = mergeConfig(loadConfig(env), overrides);
+/** Opens the store and master key and builds the service context (no listeners). */
+export async function openContext(config: ServerConfig): Promise<{ ctx: Ctx; masterKeyCreated: boolean }> {
   await ready();
   const { key: masterKey, created: masterKeyCreated } = loadMasterKey(config.masterKey, config.masterKeyFile);
   const db = openDb(config.dbFile, config.dbSynchronous);
   let kickTimer: NodeJS.Timeout | null = null;
   const ctx: Ctx = {
     db, config, masterKey, now: () => Math.floor(Date.now() / 1000), cache: new Map(),
-    kickOutbox: () => { kickTimer ??= setTimeout(() => { kickTimer = null; void sweepOutbox(ctx); }, 10); },
+    kickOutbox: () => { kickTimer ??= setTimeout(() => { kickTimer = null; void sweepOutbox(ctx).catch(() => undefined); }, 10); kickTimer.unref(); },
     kickWebhooks: () => { setTimeout(() => void sweepWebhooks(ctx).catch(() => undefined), 10).unref(); },
   };
   const bundles = loadKeyBundles(config.keyBundleFiles);
   const origClear = ctx.cache.clear.bind(ctx.cache);
   ctx.cache.clear = () => { origClear(); ctx.cache.set('bundles', bundles); };
   ctx.cache.clear();
-  const info = await bootstrap(ctx);
+  return { ctx, masterKeyCreated };
+}
+
+/** `main.js create-tenant <name> <domain>`: a further tenant with a mailbox and its three keys. */
+export async function createTenantCommand(name: string, domain: string, env = process.env): Promise<BootstrapInfo> {
+  const { ctx } = await openContext(loadConfig(env));
+  try {
+    return (await bootstrap(ctx, { name, domain, mailbox: 'agent', oversightMode: 'gated_send' }, true))!;
+  } finally {
+    ctx.db.close();
+  }
+}
+
+export async function startServer(overrides: Partial<ServerConfig> = {}, env: Record<string, string | undefined> = process.env): Promise<RunningServer> {
+  const config = mergeConfig(loadConfig(env), overrides);
+  const { ctx, masterKeyCreated } = await openContext(config);
+  const { db } = ctx;
+  const info = await bootstrap(ctx) as BootstrapInfo | null;
   resetInterruptedWebhooks(ctx);
 
   const { createSmtpListener } = await import('./smtp/listener.js');
@@ -144,7 +160,6 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
     sweep,
     stop: async () => {
       clearInterval(interval);
-      if (kickTimer) clearTimeout(kickTimer);
       await sweeping;
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -3,8 +3,9 @@
  * `npm start`: runs the MultiMail server with an embedded default (SQLite under ./.multimail,
  * HTTP on 127.0.0.1:8025, SMTP on 127.0.0.1:2525). On the first run it creates a tenant, domain
  * and mailboxes and prints the API keys once — they are stored only as hashes.
+ * `main.js create-tenant <name> <domain>` adds a further tenant (the server may be running).
  */
-import { startServer } from './app.js';
+import { createTenantCommand, startServer } from './app.js';
 
 async function main(): Promise<void> {
   const server = await startServer();
@@ -36,7 +37,15 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-main().catch((err) => {
+async function createTenant(name: string | undefined, domain: string | undefined): Promise<void> {
+  if (!name || !domain) throw new Error('usage: main.js create-tenant <name> <domain>');
+  const b = await createTenantCommand(name, domain);
+  process.stdout.write(`created tenant ${b.tenant} with domain ${b.domain} and mailboxes ${b.mailbox}, ${b.oversight_mailbox}\n`);
+  process.stdout.write(`API keys (shown once):\n  send: ${b.keys.send}\n  oversight: ${b.keys.oversight}\n  admin: ${b.keys.admin}\n`);
+}
+
+const [command, ...args] = process.argv.slice(2);
+(command === 'create-tenant' ? createTenant(args[0], args[1]) : main()).catch((err) => {
   process.stderr.write(`multimail: ${(err as Error).message}\n`);
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 /**
  * Turns dropped files into messages to verify: `.eml`, mbox archives, the server's evidence export
- * (`{ eml, key_bundle, jwks }`, one object or an array) and key files dropped with the mail.
+ * (`{ eml | eml_base64, key_bundle, jwks }`, one object or an array) and key files dropped with the mail.
  * Runs in the worker; works on bytes so non-UTF-8 mail is passed through untouched.
  */
 import type { ReportSource } from '@multimail/core';
@@ -52,16 +52,30 @@ function parseJson(name: string, bytes: Uint8Array): { value?: unknown; error?: 
   }
 }
 
+/** Base64 (the server's `eml_base64`) to bytes; null when it is not base64. */
+function decodeBase64(text: string): Uint8Array | null {
+  try {
+    return Uint8Array.from(atob(text.replace(/\s+/g, '')), (c) => c.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+/** True for an evidence export: the message as `eml` (text) or `eml_base64` (the server's export). */
+function isEvidence(v: unknown): v is Record<string, unknown> {
+  return isRecord(v) && ('eml' in v || 'eml_base64' in v);
+}
+
 /** An evidence export's message, with its own keys. */
 function evidenceUnit(path: string, index: number, v: Record<string, unknown>): MessageUnit {
   const extraKeys = emptyKeys();
   if (v['key_bundle'] != null) collectJsonKeys(`${path}#${index}.key_bundle`, v['key_bundle'], extraKeys);
   if (v['jwks'] != null) collectJsonKeys(`${path}#${index}.jwks`, v['jwks'], extraKeys);
   const source = { path, index };
-  if (typeof v['eml'] !== 'string') {
-    return { bytes: '', source, error: { reason: 'bad_evidence', detail: '"eml" must be the message as a string' } };
-  }
-  return { bytes: v['eml'], source, extraKeys };
+  if (typeof v['eml'] === 'string') return { bytes: v['eml'], source, extraKeys };
+  const bytes = typeof v['eml_base64'] === 'string' ? decodeBase64(v['eml_base64']) : null;
+  if (bytes) return { bytes, source, extraKeys };
+  return { bytes: '', source, error: { reason: 'bad_evidence', detail: 'needs "eml" (the message as text) or "eml_base64"' } };
 }
 
 /**
@@ -75,7 +89,7 @@ function jsonUnits(file: FileJob, bytes: Uint8Array, runKeys: CollectedKeys): Me
   const items = Array.isArray(value) ? value : [value];
   const units: MessageUnit[] = [];
   items.forEach((item, i) => {
-    if (isRecord(item) && 'eml' in item) units.push(evidenceUnit(file.name, i, item));
+    if (isEvidence(item)) units.push(evidenceUnit(file.name, i, item));
     else collectJsonKeys(Array.isArray(value) ? `${file.name}[${i}]` : file.name, item, runKeys);
   });
   return units;

@@ -79,13 +79,26 @@ function unquote(b: Uint8Array, start: number, end: number): Uint8Array {
   return n === out.length ? out : out.slice(0, n);
 }
 
-/** Splits an mbox archive into messages. A file without a leading `From_` line is one message. */
+/** True when b[start, end) holds only whitespace (blank lines before the first separator). */
+function isBlank(b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (b[i] !== LF && b[i] !== CR && b[i] !== 0x20 && b[i] !== 0x09) return false;
+  return true;
+}
+
+/**
+ * Splits an mbox archive into messages. Text before the first `From_` line (a file that does not
+ * start like an mbox) is kept as a message of its own at offset 0, unless it is blank, so nothing
+ * is silently dropped; a file with no `From_` line at all is one message.
+ */
 export function splitMbox(bytes: Uint8Array): MboxMessage[] {
   const seps = separatorOffsets(bytes);
-  if (seps.length === 0 || seps[0] !== 0) return [{ bytes, offset: 0 }];
-  return seps.map((offset, k) => {
+  if (seps.length === 0) return [{ bytes, offset: 0 }];
+  const out: MboxMessage[] = [];
+  if (seps[0]! > 0 && !isBlank(bytes, 0, seps[0]!)) out.push({ bytes: bytes.slice(0, trimSeparatorBlank(bytes, 0, seps[0]!)), offset: 0 });
+  seps.forEach((offset, k) => {
     const start = lineEnd(bytes, offset);
     const end = trimSeparatorBlank(bytes, start, k + 1 < seps.length ? seps[k + 1]! : bytes.length);
-    return { bytes: unquote(bytes, start, end), offset };
+    out.push({ bytes: unquote(bytes, start, end), offset });
   });
+  return out;
 }

@@ -9,7 +9,7 @@ import { Task, TaskStatus } from '@lit/task';
 import type { VerificationReport } from '@multimail/core';
 import { gatherKeySources, type DkimKeysInput, type IdentityKeysInput, type KeyFile } from './key-sources.js';
 import type { KeySummary, Progress, RequireCode, RunSummary } from './protocol.js';
-import { renderReport } from './report-view.js';
+import { keysPanel, parseAt, plural, resultsView, runBar } from './verifier-view.js';
 import { verifierStyles } from './styles.js';
 import { VerifierClient, type WorkerFactory } from './worker-client.js';
 import { createDefaultWorker } from './worker-default.js';
@@ -17,24 +17,12 @@ import { createDefaultWorker } from './worker-default.js';
 /** Reports rendered per "Show more" step: keeps each render of a big drop short. */
 export const DEFAULT_PAGE_SIZE = 50;
 const MAIL_ACCEPT = '.eml,.mbox,.json,.txt,message/rfc822,application/mbox,application/json';
-const KEY_ACCEPT = '.json,.jwks,.jwk,.pem,.txt,application/json,application/x-pem-file';
 const REQUIRE_CODES: readonly RequireCode[] = ['dkim', 'aligned', 'identity'];
 
 export type { RunSummary, KeySummary, Progress } from './protocol.js';
+export { parseAt } from './verifier-view.js';
 export type { DkimKeysInput, IdentityKeysInput } from './key-sources.js';
 export type { WorkerFactory } from './worker-client.js';
-
-/** `at` attribute → Unix seconds: a number of seconds or an ISO date. */
-export function parseAt(at: string | null | undefined): number | undefined {
-  if (!at) return undefined;
-  if (/^\d+$/.test(at.trim())) return Number(at.trim());
-  const ms = Date.parse(at);
-  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 /**
  * Offline verifier for DKIM and X-MM-Identity-Sig.
@@ -275,44 +263,6 @@ export class MmVerifier extends LitElement {
     if (files.length > 0) void this.verifyFiles(files);
   }
 
-  #renderKeys() {
-    const s = this._keySummary;
-    return html`<div class="keys" part="keys">
-      <label for="key-input">Trusted keys (key bundle JSON, JWKS, JWK or PEM)</label>
-      <input id="key-input" part="key-input" type="file" multiple accept=${KEY_ACCEPT} @change=${this.#onKeyChange} />
-      ${s
-        ? html`<p class="hint" part="key-status" id="key-status">${plural(s.dkimRecords, 'DKIM key record')}, ${plural(s.identityKeys, 'identity key')} loaded.</p>
-            ${s.errors.length ? html`<ul class="key-errors">${s.errors.map((m) => html`<li>${m}</li>`)}</ul>` : nothing}`
-        : html`<p class="hint" part="key-status" id="key-status">No keys yet: signatures will show "no key". Nothing is fetched from the network.</p>`}
-    </div>`;
-  }
-
-  #renderRun() {
-    const p = this._progress;
-    const running = this.#run.status === TaskStatus.PENDING;
-    if (!p && !running) return nothing;
-    return html`<div class="run">
-      <progress part="progress" aria-label="Messages verified" max=${p?.total || 1} value=${p?.done ?? 0}></progress>
-      <span>${p ? `${p.done} / ${p.total}` : 'Reading files…'}</span>
-      ${running ? html`<button part="cancel" type="button" @click=${() => this.cancel()}>Cancel</button>` : nothing}
-    </div>`;
-  }
-
-  #renderResults() {
-    const all = this._failuresOnly ? this.#reports.filter((r) => r.verdict !== 'pass') : this.#reports;
-    const shown = all.slice(0, this._shown);
-    const s = this.#summary;
-    return html`
-      ${s ? html`<p class="summary" part="status">${s.cancelled ? 'Cancelled: ' : ''}${plural(s.messages, 'message')} — ${s.pass} passed, ${s.fail} failed${s.errors ? ` (${s.errors} not verifiable)` : ''}.</p>` : nothing}
-      ${this.#reports.length > 0
-        ? html`<label><input type="checkbox" .checked=${this._failuresOnly} @change=${(e: Event) => (this._failuresOnly = (e.target as HTMLInputElement).checked)} /> Show failures only</label>`
-        : nothing}
-      <ol class="results" part="results" aria-label="Verification results" aria-busy=${this.#run.status === TaskStatus.PENDING ? 'true' : 'false'}>${shown.map(renderReport)}</ol>
-      ${all.length > shown.length
-        ? html`<button part="more" type="button" @click=${() => (this._shown += this.pageSize)}>Show ${Math.min(this.pageSize, all.length - shown.length)} more (${all.length - shown.length} hidden)</button>`
-        : nothing}`;
-  }
-
   override render() {
     const err = this.#run.error;
     return html`
@@ -322,11 +272,20 @@ export class MmVerifier extends LitElement {
         <input id="mail-input" part="file-input" type="file" multiple accept=${MAIL_ACCEPT} aria-describedby="mail-hint" @change=${this.#onMailChange} />
         <p class="hint" id="mail-hint">Several files at once are fine. Messages are checked on this device; HTML is never rendered.</p>
       </div>
-      ${this.#renderKeys()}
-      ${this.#renderRun()}
+      ${keysPanel(this._keySummary, (e) => void this.#onKeyChange(e))}
+      ${runBar(this._progress, this.#run.status === TaskStatus.PENDING, () => this.cancel())}
       ${err && !(err === 'cancelled' || err === 'disconnected') ? html`<p class="error" part="error" role="alert">${String(err instanceof Error ? err.message : err)}</p>` : nothing}
       <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this._announce}</div>
-      ${this.#renderResults()}`;
+      ${resultsView({
+        reports: this.#reports,
+        summary: this.#summary,
+        failuresOnly: this._failuresOnly,
+        shown: this._shown,
+        pageSize: this.pageSize,
+        busy: this.#run.status === TaskStatus.PENDING,
+        onFilter: (on) => (this._failuresOnly = on),
+        onMore: () => (this._shown += this.pageSize),
+      })}`;
   }
 }
 

@@ -96,6 +96,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
       ordered: Boolean(values.ordered),
       shard,
       onRead: (item) => progress?.read(item.consumed),
+      outputDrained: io.drained,
       onReport: (outcome, item) => {
         count++;
         if (outcome.verdict !== 'pass') failed++;

@@ -7,7 +7,7 @@
  * Unreadable paths become per-message error items flagged `ioFailure` (exit code 3), so one bad
  * file never stops the batch.
  */
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join, extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { limits } from '@multimail/core';
@@ -98,7 +98,8 @@ async function* readMaildirPart(dir: string, counter: { next: number }, maxBytes
 
 /**
  * One file: an mbox (all its messages) or a single message. `explicit` files are always taken;
- * files met while walking a folder only when they look like mail.
+ * files met while walking a folder only when they look like mail. A message file is opened once:
+ * its first bytes tell its kind, the rest is read through the same handle.
  */
 async function* readFile(
   path: string,
@@ -107,62 +108,61 @@ async function* readFile(
   explicit: boolean,
   opts: InputOptions,
 ): AsyncGenerator<MessageItem> {
-  const index = () => (typeof counter === 'number' ? counter : counter.next++);
-  let head: Uint8Array;
-  let size: number;
+  let idx: number | undefined;
+  const index = () => (idx ??= typeof counter === 'number' ? counter : counter.next++);
+  let fh;
   try {
-    const fh = await open(path, 'r');
-    try {
-      size = (await fh.stat()).size;
-      const buf = new Uint8Array(Math.min(SNIFF_BYTES, size));
-      await fh.read(buf, 0, buf.length, 0);
-      head = buf;
-    } finally {
-      await fh.close();
-    }
+    fh = await open(path, 'r');
   } catch (err) {
     yield ioItem({ path, index: index() }, err);
     return;
   }
-  if (looksLikeMbox(head)) {
+  let item: MessageItem | null = null;
+  let mbox = false;
+  try {
+    const size = (await fh.stat()).size;
+    const head = await readAt(fh, new Uint8Array(Math.min(SNIFF_BYTES, size)), 0);
+    if (looksLikeMbox(head)) mbox = true;
+    else if (!explicit && !MESSAGE_EXTENSIONS.has(extname(path).toLowerCase()) && !looksLikeMessage(head)) {
+      opts.onSkip?.(path, 'not a message (no .eml name, no header line)');
+    } else {
+      const source: MessageSource = { path, index: index() };
+      if (size > maxBytes) item = tooLarge(source, size, maxBytes);
+      else {
+        const bytes = new Uint8Array(size);
+        bytes.set(head);
+        const got = head.length + (await readAt(fh, bytes.subarray(head.length), head.length)).length;
+        item = { source, consumed: size, bytes: got === size ? bytes : bytes.slice(0, got) };
+      }
+    }
+  } catch (err) {
+    item = ioItem({ path, index: index() }, err);
+  } finally {
+    await fh.close();
+  }
+  if (item) yield item;
+  if (mbox) {
     try {
       yield* readMbox(path, maxBytes);
     } catch (err) {
       yield ioItem({ path, index: 0 }, err);
     }
-    return;
   }
-  if (!explicit && !MESSAGE_EXTENSIONS.has(extname(path).toLowerCase()) && !looksLikeMessage(head)) {
-    opts.onSkip?.(path, 'not a message (no .eml name, no header line)');
-    return;
+}
+
+/** Fills `buf` from `position` on (fewer bytes at end of file); returns the filled part. */
+async function readAt(fh: FileHandle, buf: Uint8Array, position: number): Promise<Uint8Array> {
+  let got = 0;
+  while (got < buf.length) {
+    const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
   }
-  yield await readMessageFile(path, index(), size, maxBytes);
+  return buf.subarray(0, got);
 }
 
 function looksLikeMessage(head: Uint8Array): boolean {
   return HEADER_LINE.test(Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, 200)).toString('latin1'));
-}
-
-async function readMessageFile(path: string, index: number, size: number, maxBytes: number): Promise<MessageItem> {
-  const source: MessageSource = { path, index };
-  if (size > maxBytes) return tooLarge(source, size, maxBytes);
-  try {
-    const fh = await open(path, 'r');
-    try {
-      const bytes = new Uint8Array(size);
-      let got = 0;
-      while (got < size) {
-        const { bytesRead } = await fh.read(bytes, got, size - got, got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return { source, consumed: size, bytes: got === size ? bytes : bytes.slice(0, got) };
-    } finally {
-      await fh.close();
-    }
-  } catch (err) {
-    return ioItem(source, err);
-  }
 }
 
 async function readStdin(stream: Readable, maxBytes: number): Promise<MessageItem> {

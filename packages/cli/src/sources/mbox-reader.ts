@@ -29,7 +29,11 @@ export function looksLikeMbox(head: Uint8Array): boolean {
   return isFromAt(head, 0);
 }
 
-/** Yields every message of an mbox file, with its index and byte offset. */
+/**
+ * Yields every message of an mbox file, with its index and byte offset. One read buffer is
+ * reused for the whole file; the bytes of a message still open at the end of a read are copied
+ * out of it before the next read.
+ */
 export async function* readMbox(
   path: string,
   maxBytes: number = limits.MAX_MESSAGE_BYTES,
@@ -39,7 +43,10 @@ export async function* readMbox(
   try {
     let index = 0;
     let pos = 0;
-    let carry: Uint8Array = new Uint8Array(0);
+    let carry = 0;
+    // The first CARRY bytes hold the end of the previous read, so a separator split across two
+    // reads is still found.
+    const buf = Buffer.allocUnsafeSlow(CARRY + chunkBytes);
     let cur: Pending = { offset: 0, parts: [], length: 0 };
     const append = (bytes: Uint8Array) => {
       cur.length += bytes.length;
@@ -48,11 +55,10 @@ export async function* readMbox(
       else cur.parts = [];
     };
     for (;;) {
-      const chunk = Buffer.allocUnsafeSlow(chunkBytes);
-      const { bytesRead } = await fh.read(chunk, 0, chunkBytes, pos);
+      const { bytesRead } = await fh.read(buf, carry, chunkBytes, pos);
       const eof = bytesRead === 0;
-      const window = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-      const base = pos - carry.length;
+      const window = buf.subarray(0, carry + bytesRead);
+      const base = pos - carry;
       pos += bytesRead;
       let from = 0;
       for (let i = window.indexOf(SEPARATOR); i !== -1; i = window.indexOf(SEPARATOR, i + 1)) {
@@ -63,8 +69,10 @@ export async function* readMbox(
       }
       const keep = eof ? 0 : Math.min(CARRY, window.length - from);
       append(window.subarray(from, window.length - keep));
-      // The carry is copied: the window may be a view on a chunk about to be dropped.
-      carry = Uint8Array.prototype.slice.call(window, window.length - keep);
+      // The buffer is about to be overwritten: the open message keeps its own copy.
+      cur.parts = cur.parts.map((p) => (p.buffer === buf.buffer ? new Uint8Array(p) : p));
+      buf.copyWithin(0, window.length - keep, window.length);
+      carry = keep;
       if (eof) break;
     }
     if (cur.length > 0) yield finish(path, index, cur, maxBytes);

@@ -17,7 +17,10 @@ export interface MessageError {
 
 export interface MessageItem {
   source: MessageSource;
-  /** The message, in its own exactly-sized ArrayBuffer so it can be transferred to a worker. */
+  /**
+   * The message. Its ArrayBuffer belongs to this message alone (the view may not cover all of
+   * it), so it can be transferred to a worker: never a pooled Buffer or a view on a read buffer.
+   */
   bytes?: Uint8Array;
   /** Set instead of `bytes` when the message could not be read. */
   error?: MessageError;

@@ -26,6 +26,8 @@ export interface PipelineOptions {
   onReport: (outcome: Outcome, item: Omit<MessageItem, 'bytes'>) => void;
   /** Called for every item read, including those of other shards (for progress). */
   onRead?: (item: MessageItem) => void;
+  /** A slow consumer of the output (e.g. a pipe) pauses reading until it catches up. */
+  outputDrained?: () => Promise<void> | null;
 }
 
 type Done = { outcome: Outcome; item: Omit<MessageItem, 'bytes'>; size: number };
@@ -63,6 +65,7 @@ export async function runPipeline(items: AsyncIterable<MessageItem>, verify: Ver
     ordinal++;
     if (!mine) continue;
     const size = item.bytes?.length ?? 0;
+    await opts.outputDrained?.();
     while (inFlight >= opts.maxInFlight || (inFlight > 0 && inFlightBytes + size > maxBytes)) {
       await new Promise<void>((r) => (wake = r));
     }

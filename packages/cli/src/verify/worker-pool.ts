@@ -10,7 +10,7 @@ import { fromJson, fromReport, type Outcome } from './outcome.js';
 import type { WorkerRequestItem, WorkerResponse } from './worker-protocol.js';
 
 /** Messages per batch: enough to amortize a postMessage, few enough to keep workers evenly fed. */
-export const BATCH_MAX = 32;
+export const BATCH_MAX = 16;
 
 /**
  * Heap sizes per worker. V8 otherwise lets each thread's heap grow well past what verification
@@ -18,7 +18,7 @@ export const BATCH_MAX = 32;
  * RSS under 200 MB whatever the archive size). The old-space cap still leaves room for the
  * largest message core accepts (limits.MAX_MESSAGE_BYTES) several times over.
  */
-const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 48, maxOldGenerationSizeMb: 512 };
+const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 512 };
 
 interface Pending {
   done: (o: Outcome) => void;
@@ -59,11 +59,11 @@ export class WorkerPool {
 
   /** The verify function to hand to the pipeline. */
   readonly verify: VerifyOutcomeFn = (bytes, source) => {
-    // Only a view covering its whole buffer is transferred; anything else is copied first so a
-    // shared buffer is never detached under someone else.
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    // The readers give every message a buffer of its own (MessageItem.bytes), so the whole buffer
+    // is transferred, never copied; the view's bounds travel with it.
     return new Promise((done) => {
-      this.batch.push({ id: this.nextId++, buffer: own.buffer as ArrayBuffer, byteOffset: 0, byteLength: own.byteLength, source, done });
+      const buffer = bytes.buffer as ArrayBuffer;
+      this.batch.push({ id: this.nextId++, buffer, byteOffset: bytes.byteOffset, byteLength: bytes.byteLength, source, done });
       if (this.batch.length >= BATCH_MAX) this.flush();
       else if (!this.flushScheduled) {
         // Whatever the reader produced in this turn of the event loop goes out together.

@@ -53,7 +53,7 @@ export function buildRouter(ctx: Ctx): Router {
   r.on('GET', '/v1/threads/:id', auth((p, _req, { id }) => json(200, getThread(ctx, p, id!))));
 
   // oversight
-  r.on('GET', '/v1/oversight/pending', auth((p, req) => json(200, { items: listPending(ctx, p, { limit: Math.min(Number(req.query.get('limit') ?? 50) || 50, 200), after: req.query.get('cursor') ?? undefined }) })));
+  r.on('GET', '/v1/oversight/pending', auth((p, req) => json(200, listPending(ctx, p, { limit: Math.min(Number(req.query.get('limit') ?? 50) || 50, 200), after: req.query.get('cursor') ?? undefined }))));
   r.on('POST', '/v1/oversight/:id/:decision', auth(async (p, req, { id, decision }) => json(200, await decide(ctx, p, id!, decision, jsonBody(req, { optional: true })))));
   r.on('GET', '/v1/allowlist', auth((p, req) => json(200, { entries: listAllowlist(ctx, p, req.query.get('mailbox')) })));
   r.on('POST', '/v1/allowlist', auth((p, req) => { const b = jsonBody(req); return json(201, changeAllowlist(ctx, p, (b.mailbox as string) ?? null, b.entry, true)); }));
@@ -119,7 +119,8 @@ function verifierPage(ctx: Ctx, tenant: string | null): ApiResponse {
   const jwks = id ? tenantJwks(ctx, id) : { keys: [] };
   const script = `<script>window.MM_IDENTITY_KEYS = ${JSON.stringify(jwks).replace(/</g, '\\u003c')};</script>`;
   const html = readFileSync(file, 'utf8');
-  const body = /<head[^>]*>/i.test(html) ? html.replace(/<head[^>]*>/i, (m) => `${m}\n${script}`) : script + html;
+  // before </head>, where verifier-web documents it; the page's own CSP allows inline scripts
+  const body = /<\/head>/i.test(html) ? html.replace(/<\/head>/i, () => `${script}\n</head>`) : script + html;
   return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body };
 }
 

@@ -7,7 +7,7 @@
  * hosted recipient never stores a message twice.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
-import { tx } from '../store/db.js';
+import { txBatched } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { deliveriesOf, getMessageById, updateMessage } from '../store/messages.js';
 import type { DeliveryRow, MessageRow } from '../store/rows.js';
@@ -48,6 +48,18 @@ export function closeTransports(ctx: Ctx): void {
   transports.delete(ctx);
 }
 
+/** How long an API call waits for delivery before answering with the current (queued/signed) state. */
+export const DELIVERY_WAIT_MS = 10_000;
+
+/** Starts delivery and waits at most DELIVERY_WAIT_MS; the outbox finishes the rest in the background. */
+export async function deliverWithin(ctx: Ctx, id: string, waitMs = DELIVERY_WAIT_MS): Promise<MessageRow> {
+  let timer: NodeJS.Timeout | undefined;
+  const run = deliverMessage(ctx, id).catch(() => undefined);
+  await Promise.race([run, new Promise((r) => { timer = setTimeout(r, waitMs); })]);
+  clearTimeout(timer);
+  return getMessageById(ctx.db, id)!;
+}
+
 /** Runs the state machine for one message; concurrent callers share one run. */
 export function deliverMessage(ctx: Ctx, id: string): Promise<MessageRow> {
   let map = inflight.get(ctx);
@@ -63,15 +75,14 @@ async function advance(ctx: Ctx, id: string): Promise<MessageRow> {
   let m = getMessageById(ctx.db, id)!;
   if (m.status === 'queued') m = await sign(ctx, m);
   if (m.status !== 'signed') return m;
-  for (const d of deliveriesOf(ctx.db, id)) {
-    if ((d.state === 'pending' || d.state === 'sending') && d.next_attempt_at <= ctx.now()) await attempt(ctx, m, d);
-  }
-  return finish(ctx, id);
+  const due = deliveriesOf(ctx.db, id).filter((d) => (d.state === 'pending' || d.state === 'sending') && d.next_attempt_at <= ctx.now());
+  await Promise.all(due.map((d) => attempt(ctx, m, d)));
+  return txBatched(ctx.db, () => finish(ctx, id));
 }
 
 async function sign(ctx: Ctx, m: MessageRow): Promise<MessageRow> {
   const s = await signOutbound(ctx, m);
-  tx(ctx.db, () => {
+  await txBatched(ctx.db, () => {
     updateMessage(ctx.db, m.id, {
       status: 'signed', signed_raw: s.signed, identity_sig: s.identitySig, identity_kid: s.kid,
       dkim_domain: s.dkimDomain, dkim_selector: s.dkimSelectors.join(',') || null, size: s.signed.length, updated_at: ctx.now(),
@@ -82,25 +93,29 @@ async function sign(ctx: Ctx, m: MessageRow): Promise<MessageRow> {
 
 async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<void> {
   const now = ctx.now();
-  ctx.db.prepare("UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE id = ?").run(now, d.id);
+  await txBatched(ctx.db, () => ctx.db.prepare("UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE id = ?").run(now, d.id));
   try {
     await transportFor(ctx, d.target).sendMail({
       envelope: { from: m.envelope_from ?? '', to: JSON.parse(d.recipients) as string[] },
       raw: m.signed_raw!,
     });
-    ctx.db.prepare("UPDATE deliveries SET state = 'delivered', last_error = NULL, updated_at = ? WHERE id = ?").run(ctx.now(), d.id);
+    // the delivered mark and, when it was the last one, the message's final status: one commit
+    await txBatched(ctx.db, () => {
+      ctx.db.prepare("UPDATE deliveries SET state = 'delivered', last_error = NULL, updated_at = ? WHERE id = ?").run(ctx.now(), d.id);
+      finish(ctx, m.id);
+    });
   } catch (err) {
     const e = err as Error & { responseCode?: number };
     const permanent = (e.responseCode ?? 0) >= 500 || d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS;
     const delay = Math.min(BACKOFF_BASE_SEC * 2 ** d.attempts, BACKOFF_MAX_SEC);
-    ctx.db.prepare('UPDATE deliveries SET state = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?')
-      .run(permanent ? 'failed' : 'pending', String(e.message).slice(0, 500), ctx.now() + delay, ctx.now(), d.id);
+    await txBatched(ctx.db, () => ctx.db.prepare('UPDATE deliveries SET state = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?')
+      .run(permanent ? 'failed' : 'pending', String(e.message).slice(0, 500), ctx.now() + delay, ctx.now(), d.id));
   }
 }
 
-/** When every delivery row is final, the message takes its final status and the audit entry. */
+/** When every delivery row is final, the message takes its final status and the audit entry (call inside tx). */
 function finish(ctx: Ctx, id: string): MessageRow {
-  return tx(ctx.db, () => {
+  return (() => {
     const m = getMessageById(ctx.db, id)!;
     const ds = deliveriesOf(ctx.db, id);
     if (m.status !== 'signed' || ds.some((d) => d.state === 'pending' || d.state === 'sending')) return m;
@@ -117,7 +132,7 @@ function finish(ctx: Ctx, id: string): MessageRow {
     });
     enqueueEvent(ctx, m.tenant_id, 'message.sent', { id, message_id: m.message_id_header, status, identity_sig: m.identity_sig });
     return getMessageById(ctx.db, id)!;
-  });
+  })();
 }
 
 /** Resumes everything due: unsigned queued messages and pending or interrupted deliveries. */

@@ -6,7 +6,7 @@
  */
 import PostalMime from 'postal-mime';
 import { type IdentityKeySet, loadIdentityKeys, verifyMessage } from '@multimail/core';
-import { tx } from '../store/db.js';
+import { txBatched } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { insertMessage, threadFor } from '../store/messages.js';
 import type { Ctx } from './context.js';
@@ -71,7 +71,7 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
     seen.add(mailbox.id);
     const held = holdsInbound(mailbox.oversight_mode);
     const id = newId('msg', 10);
-    const inserted = tx(ctx.db, () => {
+    const inserted = await txBatched(ctx.db, () => {
       if (messageId && ctx.db.prepare("SELECT 1 FROM messages WHERE mailbox_id = ? AND message_id_header = ? AND direction = 'in'").get(mailbox.id, messageId)) return false;
       insertMessage(ctx.db, {
         id, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, direction: 'in', status: held ? 'pending_inbound_approval' : 'received',

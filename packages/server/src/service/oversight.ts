@@ -11,7 +11,7 @@ import type { Ctx } from './context.js';
 import { type Principal, mailboxFor, requireScope } from './credentials.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from './errors.js';
 import { enqueueEvent } from './events.js';
-import { deliverMessage } from './delivery.js';
+import { deliverMessage, deliverWithin } from './delivery.js';
 import { isOversightMode, modeChangeNeedsOversight, normalizeAllowlistEntry } from './policy.js';
 import { newId } from './secrets.js';
 import { type SendResult, queueDeliveries, sendResult } from './send.js';
@@ -24,14 +24,16 @@ const PENDING = ['pending_approval', 'pending_inbound_approval'];
 export function listPending(ctx: Ctx, p: Principal, opts: { limit: number; after?: string }) {
   requireScope(p, 'oversight');
   const rows = ctx.db.prepare(
-    `SELECT * FROM messages WHERE tenant_id = ? AND status IN ('pending_approval','pending_inbound_approval') AND rowid > ? ORDER BY rowid LIMIT ?`,
-  ).all(p.tenantId, Number(opts.after ?? 0) || 0, opts.limit) as MessageRow[];
-  return rows.map((m) => ({
+    `SELECT rowid AS seq, * FROM messages WHERE tenant_id = ? AND status IN ('pending_approval','pending_inbound_approval') AND rowid > ? ORDER BY rowid LIMIT ?`,
+  ).all(p.tenantId, Number(opts.after ?? 0) || 0, opts.limit + 1) as Array<MessageRow & { seq: number }>;
+  const page = rows.slice(0, opts.limit);
+  const items = page.map((m) => ({
     id: m.id, direction: m.direction, status: m.status, mailbox: mailboxById(ctx, m.mailbox_id).address,
     message_id: m.message_id_header, from: m.from_addr, to: JSON.parse(m.envelope_to) as string[], subject: m.subject,
     agent_id: m.agent_id, oversight_mode: m.oversight_mode, created_at: m.created_at, expires_at: m.expires_at,
     preview: m.raw.subarray(0, 4096).toString('utf8'),
   }));
+  return { items, next_cursor: rows.length > opts.limit ? String(page[page.length - 1]!.seq) : null };
 }
 
 function parseReason(reason: unknown): string {
@@ -68,7 +70,7 @@ export async function decide(ctx: Ctx, p: Principal, id: string, decision: unkno
   const m = getMessage(ctx.db, p.tenantId, id);
   if (!m) throw notFound(`message ${id}`);
   const decided = recordDecision(ctx, m, decision === 'approve', reason, p.actor, false);
-  if (decided.status === 'queued') return sendResult(ctx, await deliverMessage(ctx, id));
+  if (decided.status === 'queued') return sendResult(ctx, await deliverWithin(ctx, id));
   return sendResult(ctx, decided);
 }
 

@@ -3,7 +3,7 @@
  * policy, composed and committed (message, idempotency key, audit entries, deliveries) in one
  * transaction before any delivery is attempted; signing happens only at delivery (delivery.ts).
  */
-import { tx } from '../store/db.js';
+import { tx, txBatched } from '../store/db.js';
 import { appendAudit, canonicalJson } from '../store/audit.js';
 import { deliveriesOf, getMessage, insertDelivery, insertMessage, threadFor } from '../store/messages.js';
 import type { MailboxRow, MessageRow } from '../store/rows.js';
@@ -16,7 +16,7 @@ import { enqueueEvent } from './events.js';
 import { type OversightMode, decideSend, effectiveMode, isOversightMode, isStricter } from './policy.js';
 import { newId, sha256Hex } from './secrets.js';
 import { isHostedDomain } from './tenants.js';
-import { deliverMessage } from './delivery.js';
+import { deliverMessage, deliverWithin } from './delivery.js';
 
 export const MAX_RECIPIENTS_PER_SEND = 100;
 export const MAX_TEXT_BYTES = 5 * 1024 * 1024;
@@ -146,7 +146,7 @@ export async function sendEmail(
   });
   const envelope = [...new Set([...recipients, ...(decision.action === 'deliver' && decision.bccOversight && mailbox.oversight_address ? [mailbox.oversight_address] : [])])];
   const held = decision.action === 'hold';
-  const stored = tx(ctx.db, () => {
+  const stored = await txBatched(ctx.db, () => {
     const again = idempotentReplay(ctx, p, idempotencyKey, requestHash);
     if (again) return again;
     const row = {
@@ -173,8 +173,8 @@ export async function sendEmail(
     return getMessage(ctx.db, p.tenantId, id)!;
   });
   if (stored.id !== id || held) return { status: stored.id !== id ? 200 : 202, result: sendResult(ctx, stored) };
-  const delivered = await deliverMessage(ctx, id);
-  return { status: 201, result: sendResult(ctx, delivered) };
+  const delivered = await deliverWithin(ctx, id);
+  return { status: delivered.status === 'queued' || delivered.status === 'signed' ? 202 : 201, result: sendResult(ctx, delivered) };
 }
 
 /** reply_email: fills to, subject and threading headers from the message replied to. */

@@ -93,13 +93,69 @@ export function openDb(file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): D
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  cacheStatements(db);
   db.prepare('INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
   return db;
+}
+
+/**
+ * Memoizes prepared statements by SQL text: preparing costs more than running most of our queries.
+ * Safe because better-sqlite3 is synchronous and no statement is iterated lazily here.
+ */
+function cacheStatements(db: Db): void {
+  const cache = new Map<string, Database.Statement>();
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) cache.set(sql, (stmt = prepare(sql)));
+    return stmt;
+  }) as Db['prepare'];
 }
 
 /** Runs `fn` in one IMMEDIATE transaction (the write lock is taken up front, so no upgrade deadlock). */
 export function tx<T>(db: Db, fn: () => T): T {
   return db.transaction(fn).immediate();
+}
+
+interface Pending { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+const queues = new WeakMap<Db, Pending[]>();
+
+/**
+ * Group commit: work queued from concurrent requests in the same turn of the event loop is
+ * committed in one transaction (one fsync), each piece inside its own savepoint so one failure
+ * rolls back only itself. The promise settles after the commit, so a caller that acknowledges
+ * (SMTP 250, HTTP 201) on resolution never acknowledges something not yet durable.
+ */
+export function txBatched<T>(db: Db, fn: () => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let queue = queues.get(db);
+    if (!queue) {
+      queues.set(db, (queue = []));
+      setImmediate(() => flush(db));
+    }
+    queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+  });
+}
+
+function flush(db: Db): void {
+  const batch = queues.get(db) ?? [];
+  queues.delete(db);
+  const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+  try {
+    db.transaction(() => {
+      for (const item of batch) {
+        try {
+          outcomes.push({ ok: true, value: db.transaction(item.fn)() });
+        } catch (err) {
+          outcomes.push({ ok: false, value: err });
+        }
+      }
+    }).immediate();
+  } catch (err) {
+    for (const item of batch) item.reject(err);
+    return;
+  }
+  batch.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.value)));
 }
 
 export const nowSec = (): number => Math.floor(Date.now() / 1000);
