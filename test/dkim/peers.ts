@@ -74,7 +74,7 @@ export class OpenDkim {
     const conf = `${this.dir}/sign.conf`;
     writeFileSync(
       conf,
-      ['Mode s', 'Syslog no', 'Domain example.com', `Selector ${rsa ? 'sel1' : 'edsel'}`, `KeyFile ${this.dir}/${rsa ? 'rsa.key' : 'ed.pem'}`,
+      ['Mode s', 'Syslog no', 'RequireSafeKeys no', 'Domain example.com', `Selector ${rsa ? 'sel1' : 'edsel'}`, `KeyFile ${this.dir}/${rsa ? 'rsa.key' : 'ed.pem'}`,
         `SignatureAlgorithm ${alg}`, `Canonicalization ${canon}`, 'OversignHeaders From', ''].join('\n'),
     );
     writeFileSync(`${this.dir}/msg.eml`, msg, 'latin1');
