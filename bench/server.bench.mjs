@@ -16,10 +16,14 @@ import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
+import { createRequire } from 'node:module';
 import { signDkim } from '../packages/core/dist/index.js';
 import { startServer } from '../packages/server/dist/app.js';
+
+// the clients and the baseline use the very nodemailer and smtp-server the server runs on
+const requireServer = createRequire(new URL('../packages/server/package.json', import.meta.url));
+const nodemailer = requireServer('nodemailer');
+const { SMTPServer } = requireServer('smtp-server');
 
 const LEVELS = (process.env.MM_BENCH_LEVELS ?? "1,16,64").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);

@@ -86,6 +86,14 @@ describe('keys capture', () => {
     expect(Object.keys(JSON.parse(await readFile(bundle, 'utf8')).records)).toHaveLength(2);
   });
 
+  it('exits 3 for an unreadable path but still captures from the others', async () => {
+    const bundle = join(dir, 'io.json');
+    const res = await runCli(['keys', 'capture', join(dir, 'no-such.mbox'), corpus.mbox, '-o', bundle, '--dns-server', server]);
+    expect(res.code).toBe(3);
+    expect(res.stderr).toContain('no-such.mbox');
+    expect(Object.keys(JSON.parse(await readFile(bundle, 'utf8')).records)).toHaveLength(2);
+  });
+
   it('verify --dns resolves live from the given server', async () => {
     const res = await runCli(['verify', '--dns', '--dns-server', server, '--require', 'dkim', '--ndjson', '--jobs', '1', corpus.mbox]);
     const byKind = new Map(corpus.messages.map((m) => [m.id, m.kind]));

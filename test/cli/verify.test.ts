@@ -9,7 +9,8 @@ import { mkdtemp, readFile, rm, writeFile, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCorpus, mboxEntry } from './fixtures/make-corpus.mjs';
-import { ndjson, runCli } from './run-cli.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, ndjson, runCli } from './run-cli.js';
 
 const COUNT = 40;
 let dir: string;
@@ -157,10 +158,25 @@ describe('output formats', () => {
     expect(res.stdout).not.toContain('\x1b[');
   });
 
-  it('NO_COLOR keeps escape codes out even where colour would apply', async () => {
+  it('NO_COLOR keeps escape codes out of piped output', async () => {
     const res = await runCli(['verify', ...keyArgs, corpus.mbox], { env: { NO_COLOR: '1' } });
     expect(res.stdout).not.toContain('\x1b[');
     expect(res.stderr).not.toContain('\x1b[');
+  });
+
+  it('on a terminal: colour unless NO_COLOR is set, and a progress line on stderr', () => {
+    // script(1) gives the command a pseudo-terminal, so stdout and stderr are TTYs.
+    const cmd = [process.execPath, BIN, 'verify', ...keyArgs, corpus.mbox].join(' ');
+    const tty = (noColor: string) =>
+      spawnSync('script', ['-qefc', cmd, '/dev/null'], { env: { ...process.env, NO_COLOR: noColor }, encoding: 'utf8' });
+    const coloured = tty('');
+    expect(coloured.status).toBe(1);
+    expect(coloured.stdout).toMatch(/\x1b\[32m\d+ pass\x1b\[0m/);
+    expect(coloured.stdout).toMatch(/\d+ msgs +\d+ msg\/s .*ETA/);
+    const plain = tty('1');
+    expect(plain.stdout).not.toMatch(/\x1b\[\d+m/);
+    expect(plain.stdout).toMatch(/\d+ msgs +\d+ msg\/s/);
+    expect(plain.stdout).toContain(`${COUNT} messages:`);
   });
 });
 

@@ -96,8 +96,20 @@ describe('tenant isolation', () => {
         [key, 'POST', '/v1/messages', { from: 'agent@agents.localhost', to: 'x@example.org', text: 'spoof' }],
       );
     }
+    const aKey = (await s.api('GET', '/v1/keys', { key: s.keys.admin })).body.keys[0].id;
+    const aHook = (await s.api('POST', '/v1/webhooks', { key: s.keys.admin, json: { url: 'http://127.0.0.1:9/hook', events: ['message.sent'] } })).body.id;
+    for (const key of [B.send, B.oversight, B.admin]) {
+      attempts.push([key, 'DELETE', `/v1/keys/${aKey}`], [key, 'GET', `/v1/webhooks/${aHook}/deliveries`], [key, 'DELETE', `/v1/webhooks/${aHook}`],
+        [key, 'GET', `/v1/audit?message=${aPending.id}`], [key, 'GET', `/v1/oversight/pending?cursor=0`]);
+    }
     for (const [key, method, path, json] of attempts) {
       const r = await s.api(method, path, { key, json });
+      if (path.startsWith('/v1/audit?message=') || path.startsWith('/v1/oversight/pending')) {
+        // list routes answer, but only with the caller's own tenant
+        if (r.status === 200) expect(r.text).not.toContain(aPending.id);
+        else expect([403]).toContain(r.status);
+        continue;
+      }
       expect([400, 403, 404], `${method} ${path} -> ${r.status} ${r.text.slice(0, 200)}`).toContain(r.status);
       expect(r.text).not.toMatch(/a-secret|a-internal|agents\.localhost\/?"?\s*:\s*"v=DKIM1/);
     }
@@ -107,6 +119,8 @@ describe('tenant isolation', () => {
     const audit = await s.api('GET', '/v1/audit', { key: B.admin });
     expect(audit.text).not.toContain(s.tenant);
     expect(audit.text).not.toContain('agents.localhost');
+    expect((await s.api('GET', '/v1/keys', { key: s.keys.admin })).body.keys.find((k: any) => k.id === aKey).revoked_at).toBeNull();
+    expect((await s.api('GET', '/v1/webhooks', { key: s.keys.admin })).body.webhooks.find((w: any) => w.id === aHook).active).toBe(true);
     const keys = await s.api('GET', '/v1/keys', { key: B.admin });
     expect(keys.body.keys).toHaveLength(3);
     const domains = await s.api('GET', '/v1/domains', { key: B.admin });
@@ -132,5 +146,25 @@ describe('tenant isolation', () => {
     expect((await s.api('GET', '/v1/identity/public-key', { key: k.body.token })).status).toBe(401);
     const jwk = (await s.api('GET', `/v1/tenants/${s.tenant}/jwks.json`)).body.keys.find((x: any) => x.kid === k.body.kid);
     expect(jwk.mm_not_after).toBeGreaterThan(0);
+  });
+});
+
+describe('revocation before approval', () => {
+  it('a held message whose credential is revoked is never sent unsigned: it fails', async () => {
+    await s.api('PATCH', '/v1/mailboxes/agent@agents.localhost', { key: s.keys.send, json: { oversight_mode: 'gated_all' } });
+    const k = await s.api('POST', '/v1/keys', { key: s.keys.admin, json: { scopes: ['send'], mailbox: 'agent@agents.localhost' } });
+    const held = await s.api('POST', '/v1/messages', { key: k.body.token, json: { to: 'oversight@agents.localhost', subject: 'held', text: 'x' } });
+    expect(held.body.status).toBe('pending_approval');
+    await s.api('DELETE', `/v1/keys/${k.body.id}`, { key: s.keys.admin });
+    const realNow = s.ctx.now;
+    s.ctx.now = () => realNow() + 5;
+    try {
+      const r = await s.api('POST', `/v1/oversight/${held.body.id}/approve`, { key: s.keys.oversight, json: {} });
+      expect(r.body.status).toBe('failed');
+      expect(r.body.identity_sig).toBeNull();
+      expect(r.body.deliveries[0].last_error).toMatch(/not signed: identity key .* was retired/);
+    } finally {
+      s.ctx.now = realNow;
+    }
   });
 });

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import type { KeyBundle } from '@multimail/core';
 import { createDnsResolver } from '@multimail/core/node';
 import { parse } from '../args.js';
-import { EXIT_FAILED, EXIT_OK, IoError, UsageError } from '../exit-codes.js';
+import { EXIT_FAILED, EXIT_IO, EXIT_OK, IoError, UsageError } from '../exit-codes.js';
 import { readInputs } from '../sources/inputs.js';
 import { dkimKeyNames } from '../sources/dkim-names.js';
 import type { Io } from '../io.js';
@@ -25,7 +25,8 @@ once through DNS and writes a key bundle (SPEC §3.1) for later offline "verify 
   --dns-server IP[:PORT]  DNS server to ask (repeatable; default: the system's)
   --timeout MS            per-query timeout (default 5000)
   --quiet                 no per-name log lines
-Exit: 0 every key found, 1 some keys missing (the bundle is still written), 2 usage, 3 I/O.`;
+Exit: 0 every key found, 1 some keys missing (the bundle is still written), 2 usage error,
+3 a path could not be read (the others are still scanned) or the bundle could not be written.`;
 
 const OPTIONS = {
   output: { type: 'string', short: 'o' },
@@ -49,8 +50,12 @@ export async function keysCaptureCommand(args: string[], io: Io): Promise<number
 
   const names = new Set<string>();
   let messages = 0;
+  let unreadable = 0;
   for await (const item of readInputs(positionals, { stdin: io.stdin })) {
-    if (item.ioFailure) throw new IoError(item.error!.detail);
+    if (item.ioFailure) {
+      unreadable++;
+      io.err(`multimail: ${item.error!.detail}\n`);
+    }
     if (!item.bytes) continue;
     messages++;
     for (const n of dkimKeyNames(item.bytes)) names.add(n);
@@ -85,6 +90,7 @@ export async function keysCaptureCommand(args: string[], io: Io): Promise<number
     });
   } else io.out(text);
   io.err(`${messages} messages scanned; ${Object.keys(records).length} of ${names.size} key records captured${values.output ? ` into ${values.output}` : ''}\n`);
+  if (unreadable) return EXIT_IO;
   return missing.length ? EXIT_FAILED : EXIT_OK;
 }
 

@@ -25,6 +25,7 @@ Keys and clock:
   --keys FILE             DKIM key bundle (SPEC §3.1, from "multimail keys capture"); repeatable
   --identity-keys FILE    identity public keys: PEM, JWK or JWKS; repeatable
   --dns                   also resolve DKIM keys through DNS (bundles are asked first)
+  --dns-server IP[:PORT]  with --dns: the DNS server to ask (repeatable; default: the system's)
   --at TIME               verify as of TIME (unix seconds or ISO 8601), e.g. the archive's date
 Policy:
   --require WHAT          identity | dkim | aligned; repeatable. Default: an aligned DKIM signature
@@ -70,6 +71,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   const jobs = parseJobs(values.jobs);
   const shard = parseShard(values.shard);
   const require = parseRequire(values.require);
+  if (values['dns-server'] && !values.dns) throw new UsageError('--dns-server needs --dns');
   const config: VerifyConfig = {
     bundles: await loadBundles(values.keys ?? []),
     identityKeyTexts: await loadIdentityKeyTexts(values['identity-keys'] ?? []),
@@ -78,15 +80,15 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
     now: parseAt(values.at),
     require,
   };
-  if (values['dns-server'] && !values.dns) throw new UsageError('--dns-server needs --dns');
 
   const paint = painter(colorEnabled(io.stdout, values['no-color']));
   const sink = createSink(format, io.out, { paint, policy: describePolicy(require) });
   const progress = !values.quiet && io.stderr.isTTY ? new Progress(io.stderr, await inputBytes(positionals), painter(colorEnabled(io.stderr, values['no-color']))) : null;
   const onSkip = values.quiet ? undefined : (path: string, why: string) => io.err(`skipped ${path}: ${why}\n`);
 
-  const pool = jobs > 1 ? await WorkerPool.start(jobs, config) : null;
-  const verify: VerifyOutcomeFn = pool ? pool.verify : inProcess(await createVerifier(config));
+  const local = inProcess(await createVerifier(config));
+  const pool = jobs > 1 ? WorkerPool.start(jobs, config, local) : null;
+  const verify: VerifyOutcomeFn = pool ? pool.verify : local;
   let failed = 0;
   let ioFailed = 0;
   let count = 0;

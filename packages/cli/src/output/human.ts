@@ -91,6 +91,7 @@ function bump(m: Map<string, number>, key: string): void {
 
 /** Rows sorted by count, largest first; long tails folded into one line. */
 function table(m: Map<string, number>, maxRows = 20): string[] {
+  if (m.size === 0) return ['  (none)'];
   const rows = [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const shown = rows.slice(0, maxRows);
   const width = Math.max(...shown.map(([k]) => k.length), 4);

@@ -29,36 +29,46 @@ interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
   dead: boolean;
+  ready: boolean;
 }
 
 export class WorkerPool {
   private nextId = 0;
   private batch: Array<WorkerRequestItem & Pending> = [];
   private flushScheduled = false;
-  private constructor(private readonly slots: Slot[]) {}
+  private constructor(
+    private readonly slots: Slot[],
+    private readonly warmup: VerifyOutcomeFn,
+  ) {}
 
-  /** Starts `size` workers and waits until each has loaded core and its keys. */
-  static async start(size: number, config: VerifyConfig): Promise<WorkerPool> {
+  /**
+   * Starts `size` workers. It does not wait for them: until the first one has loaded core and
+   * its keys, messages are verified on the calling thread by `warmup` (which has core loaded
+   * already), so a short run does not pay the workers' start-up in full.
+   */
+  static start(size: number, config: VerifyConfig, warmup: VerifyOutcomeFn): WorkerPool {
     const url = new URL('./worker.js', import.meta.url);
-    const slots = await Promise.all(
-      Array.from({ length: size }, () => {
-        const worker = new Worker(url, { workerData: config, resourceLimits: WORKER_HEAP_LIMITS });
-        const slot: Slot = { worker, pending: new Map(), dead: false };
-        return new Promise<Slot>((resolve, reject) => {
-          worker.once('error', reject);
-          worker.once('message', () => {
-            worker.off('error', reject);
-            wire(slot);
-            resolve(slot);
-          });
-        });
-      }),
-    );
-    return new WorkerPool(slots);
+    const slots = Array.from({ length: size }, () => {
+      const worker = new Worker(url, { workerData: config, resourceLimits: WORKER_HEAP_LIMITS });
+      const slot: Slot = { worker, pending: new Map(), dead: false, ready: false };
+      worker.once('message', () => {
+        slot.ready = true;
+        wire(slot);
+      });
+      // Before it is ready a worker holds no messages: a failed start only takes it out.
+      worker.once('error', () => (slot.dead = true));
+      worker.once('exit', () => (slot.dead = true));
+      return slot;
+    });
+    return new WorkerPool(slots, warmup);
   }
 
   /** The verify function to hand to the pipeline. */
   readonly verify: VerifyOutcomeFn = (bytes, source) => {
+    if (!this.slots.some((s) => s.ready && !s.dead)) {
+      // No worker yet (or none could start): verify here rather than wait.
+      return this.warmup(bytes, source);
+    }
     // The readers give every message a buffer of its own (MessageItem.bytes), so the whole buffer
     // is transferred, never copied; the view's bounds travel with it.
     return new Promise((done) => {
@@ -78,7 +88,7 @@ export class WorkerPool {
     const items = this.batch;
     if (items.length === 0) return;
     this.batch = [];
-    const live = this.slots.filter((s) => !s.dead);
+    const live = this.slots.filter((s) => s.ready && !s.dead);
     if (live.length === 0) {
       for (const it of items) it.done(fromReport(errorReport(it.source, { reason: 'internal_error', detail: 'every verification worker has failed' })));
       return;

@@ -2,6 +2,10 @@
  * Worker thread: loads core (and so its WebAssembly module) once, then verifies the batches of
  * messages the main thread transfers to it (transferred ArrayBuffers: no copy per message) and
  * answers each batch with one message.
+ *
+ * Batches are verified one after the other, each message in turn, never interleaved: a batch's
+ * answer then leaves as soon as that batch is done, while the next one is already queued here,
+ * so the worker never waits for the main thread to refill it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createVerifier, type VerifyConfig } from './engine.js';
@@ -12,15 +16,25 @@ const port = parentPort;
 if (!port) throw new Error('worker.js must run in a worker thread');
 
 const verify = await createVerifier(workerData as VerifyConfig);
-port.on('message', (req: WorkerRequest) => {
-  void Promise.all(
-    req.items.map(async (item): Promise<WorkerResponseItem> => {
+const queue: WorkerRequest[] = [];
+let running = false;
+
+async function drain(): Promise<void> {
+  running = true;
+  for (let req = queue.shift(); req; req = queue.shift()) {
+    const results: WorkerResponseItem[] = [];
+    for (const item of req.items) {
       const report = await safeVerify(verify, new Uint8Array(item.buffer, item.byteOffset, item.byteLength), item.source);
-      return { id: item.id, json: JSON.stringify(report), verdict: report.verdict };
-    }),
-  ).then((results) => {
+      results.push({ id: item.id, json: JSON.stringify(report), verdict: report.verdict });
+    }
     const res: WorkerResponse = { results };
-    port.postMessage(res);
-  });
+    port!.postMessage(res);
+  }
+  running = false;
+}
+
+port.on('message', (req: WorkerRequest) => {
+  queue.push(req);
+  if (!running) void drain();
 });
 port.postMessage({ ready: true });

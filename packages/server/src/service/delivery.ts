@@ -2,8 +2,8 @@
  * The outbox state machine. A message row is committed before delivery starts; from there:
  *   queued --sign--> signed --SMTP per delivery row--> delivered | undeliverable | failed
  * The signed bytes are stored before the first SMTP attempt, so a restart resumes with the very
- * same signatures (never a second, different signature for one message). Deliveries left in
- * `sending` by a crash are retried; the local hop de-duplicates by (mailbox, Message-ID), so a
+ * same signatures (never a second, different signature for one message). A delivery cut off by a
+ * crash is still `pending` and is retried; the local hop de-duplicates by (mailbox, Message-ID), so a
  * hosted recipient never stores a message twice.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
@@ -73,11 +73,29 @@ export function deliverMessage(ctx: Ctx, id: string): Promise<MessageRow> {
 
 async function advance(ctx: Ctx, id: string): Promise<MessageRow> {
   let m = getMessageById(ctx.db, id)!;
-  if (m.status === 'queued') m = await sign(ctx, m);
+  if (m.status === 'queued') {
+    try {
+      m = await sign(ctx, m);
+    } catch (err) {
+      return signingFailed(ctx, m, (err as Error).message);
+    }
+  }
   if (m.status !== 'signed') return m;
   const due = deliveriesOf(ctx.db, id).filter((d) => (d.state === 'pending' || d.state === 'sending') && d.next_attempt_at <= ctx.now());
   await Promise.all(due.map((d) => attempt(ctx, m, d)));
   return txBatched(ctx.db, () => finish(ctx, id));
+}
+
+/** A message that cannot be signed (revoked key, bad key material) is never sent unsigned: it fails. */
+function signingFailed(ctx: Ctx, m: MessageRow, reason: string): Promise<MessageRow> {
+  return txBatched(ctx.db, () => {
+    const now = ctx.now();
+    updateMessage(ctx.db, m.id, { status: 'failed', updated_at: now });
+    ctx.db.prepare("UPDATE deliveries SET state = 'failed', last_error = ?, updated_at = ? WHERE message_id = ? AND state IN ('pending', 'sending')")
+      .run(`not signed: ${reason}`.slice(0, 500), now, m.id);
+    appendAudit(ctx.db, { tenant: m.tenant_id, event: 'send.failed', message_id: m.id, actor: 'system:outbox', ts: now, data: { reason: `signing failed: ${reason}`.slice(0, 500) } });
+    return getMessageById(ctx.db, m.id)!;
+  });
 }
 
 async function sign(ctx: Ctx, m: MessageRow): Promise<MessageRow> {
@@ -92,8 +110,7 @@ async function sign(ctx: Ctx, m: MessageRow): Promise<MessageRow> {
 }
 
 async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<void> {
-  const now = ctx.now();
-  await txBatched(ctx.db, () => ctx.db.prepare("UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE id = ?").run(now, d.id));
+  // no commit before the attempt: a crash mid-SMTP leaves the row pending, which is retried anyway
   try {
     await transportFor(ctx, d.target).sendMail({
       envelope: { from: m.envelope_from ?? '', to: JSON.parse(d.recipients) as string[] },
@@ -101,14 +118,14 @@ async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<void> {
     });
     // the delivered mark and, when it was the last one, the message's final status: one commit
     await txBatched(ctx.db, () => {
-      ctx.db.prepare("UPDATE deliveries SET state = 'delivered', last_error = NULL, updated_at = ? WHERE id = ?").run(ctx.now(), d.id);
+      ctx.db.prepare("UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ?").run(ctx.now(), d.id);
       finish(ctx, m.id);
     });
   } catch (err) {
     const e = err as Error & { responseCode?: number };
     const permanent = (e.responseCode ?? 0) >= 500 || d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS;
     const delay = Math.min(BACKOFF_BASE_SEC * 2 ** d.attempts, BACKOFF_MAX_SEC);
-    await txBatched(ctx.db, () => ctx.db.prepare('UPDATE deliveries SET state = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?')
+    await txBatched(ctx.db, () => ctx.db.prepare('UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?')
       .run(permanent ? 'failed' : 'pending', String(e.message).slice(0, 500), ctx.now() + delay, ctx.now(), d.id));
   }
 }

@@ -24,7 +24,8 @@ export class InboundRejection extends Error {
   }
 }
 
-async function identityKeys(ctx: Ctx): Promise<IdentityKeySet> {
+/** Every tenant's public identity keys (they are public), cached until keys change. */
+export async function identityKeys(ctx: Ctx): Promise<IdentityKeySet> {
   const hit = ctx.cache.get('identityKeys');
   if (hit) return hit as IdentityKeySet;
   const rows = ctx.db.prepare('SELECT tenant_id, kid, public_jwk, not_before, not_after FROM identity_keys').all() as

@@ -4,6 +4,9 @@
  * message exactly as stored, the DKIM key records used to verify it, and the tenant JWKS.
  */
 import PostalMime from 'postal-mime';
+import { verifyMessage } from '@multimail/core';
+import { identityKeys } from './inbound.js';
+import { capturingResolver } from './resolvers.js';
 import { tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { deliveriesOf, getMessage, tagsOf } from '../store/messages.js';
@@ -63,6 +66,10 @@ export function checkInbox(ctx: Ctx, p: Principal, q: URLSearchParams) {
 export async function readEmail(ctx: Ctx, p: Principal, id: string, markRead = true) {
   const m = readable(ctx, p, id);
   const parsed = await PostalMime.parse(m.signed_raw ?? m.raw).catch(() => null);
+  // outbound: verify what we sent, with the keys we published, so both directions carry a SPEC §6 report
+  const report = m.report ? JSON.parse(m.report) : m.signed_raw
+    ? await verifyMessage(m.signed_raw, { resolveKey: capturingResolver(ctx, {}), identityKeys: await identityKeys(ctx), now: m.delivered_at ?? ctx.now() })
+    : null;
   if (markRead && !m.read_at && m.direction === 'in' && p.scopes.has('read')) {
     ctx.db.prepare('UPDATE messages SET read_at = ? WHERE id = ?').run(ctx.now(), m.id);
   }
@@ -73,7 +80,7 @@ export async function readEmail(ctx: Ctx, p: Principal, id: string, markRead = t
     decision: m.decided_by ? { by: m.decided_by, at: m.decided_at, reason: m.decision_reason } : null,
     text: parsed?.text ?? null, html: parsed?.html ?? null,
     attachments: (parsed?.attachments ?? []).map((a) => ({ filename: a.filename, content_type: a.mimeType, size: typeof a.content === 'string' ? a.content.length : a.content.byteLength })),
-    report: m.report ? JSON.parse(m.report) : null,
+    report,
     auth_results: m.auth_results ? JSON.parse(m.auth_results) : null,
     deliveries: m.direction === 'out' ? deliveriesOf(ctx.db, m.id).map((d) => ({ target: d.target, recipients: JSON.parse(d.recipients), state: d.state, attempts: d.attempts, last_error: d.last_error })) : undefined,
   };

@@ -40,11 +40,16 @@ export interface SignedMessage {
   signed: Buffer; identitySig: string; kid: string; dkimDomain: string | null; dkimSelectors: string[];
 }
 
-export async function signOutbound(ctx: Ctx, m: MessageRow): Promise<SignedMessage> {
+/** The fields of a message that signing reads. */
+export type SignInput = Pick<MessageRow, 'tenant_id' | 'credential_id' | 'agent_id' | 'oversight_mode' | 'approval_code' | 'envelope_from' | 'from_addr' | 'raw'>;
+
+export async function signOutbound(ctx: Ctx, m: SignInput): Promise<SignedMessage> {
   const key = ctx.db.prepare("SELECT * FROM identity_keys WHERE credential_id = ? ORDER BY status = 'active' DESC, not_before DESC LIMIT 1")
     .get(m.credential_id) as IdentityKeyRow | undefined;
   if (!key) throw new ApiError(500, 'no_identity_key', `credential ${m.credential_id} has no identity key`);
   const now = ctx.now();
+  // a key retired (credential revoked) before delivery would yield a signature verifiers reject
+  if (key.not_after !== null && key.not_after < now) throw new Error(`identity key ${key.kid} was retired at ${key.not_after}`);
   const identity = await signIdentity(m.raw, {
     privateKey: await signingKey(ctx, `id:${key.kid}`, key.private_sealed, `identity:${key.kid}`, 'identity'),
     tenant: m.tenant_id, agent: m.agent_id ?? 'agent', oversight: m.oversight_mode ?? 'autonomous',

@@ -100,8 +100,19 @@ export function dnsRecords(ctx: Ctx, tenantId: string, name: string) {
   const domain = getDomain(ctx, tenantId, name);
   return dkimKeys(ctx, domain.id).map((k) => ({
     name: `${k.selector}._domainkey.${domain.name}`, type: 'TXT', value: k.record,
+    zone: zoneLine(`${k.selector}._domainkey.${domain.name}.`, k.record),
     algorithm: k.algorithm, status: k.status, created_at: k.created_at, retired_at: k.retired_at,
   }));
+}
+
+/** A TXT character-string holds at most 255 bytes (RFC 1035 §3.3): longer records are split. */
+const TXT_CHUNK = 255;
+
+/** The record as a zone-file line, e.g. `name. IN TXT ( "v=DKIM1; k=rsa; p=MIIB…" "…" )`. */
+function zoneLine(name: string, record: string): string {
+  const chunks: string[] = [];
+  for (let i = 0; i < record.length; i += TXT_CHUNK) chunks.push(`"${record.slice(i, i + TXT_CHUNK)}"`);
+  return `${name} IN TXT ( ${chunks.join(' ')} )`;
 }
 
 /** Every DKIM record this server has ever published, as a key bundle map (SPEC §3.1). */

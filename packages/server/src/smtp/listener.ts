@@ -70,6 +70,8 @@ export function createSmtpListener(ctx: Ctx): { server: SMTPServer; listen(): Pr
   const sockets = new Set<Socket>();
   const netServer = (server as unknown as { server: import('node:net').Server }).server;
   netServer.on('connection', (socket: Socket) => {
+    // replies are small and come after async work: do not let Nagle hold them for an ACK
+    socket.setNoDelay(true);
     sockets.add(socket);
     const timer = setTimeout(() => socket.destroy(), L.sessionTimeoutSec * 1000);
     timer.unref();

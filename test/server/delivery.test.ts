@@ -1,0 +1,84 @@
+/**
+ * Outbox behaviour against a misbehaving relay (issue §1, §4): a 5xx is permanent (`failed`), an
+ * unreachable relay is retried with backoff and delivered once it answers; inbox paging.
+ */
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SMTPServer } from 'smtp-server';
+import nodemailer from 'nodemailer';
+import { startTestServer, waitFor, type TestServer } from './helpers.js';
+import { startSink } from './sink.js';
+import { closeTransports } from '../../packages/server/src/service/delivery.js';
+
+let s: TestServer;
+beforeAll(async () => { s = await startTestServer({ firstTenant: { name: 't', domain: 'agents.localhost', mailbox: 'agent', oversightMode: 'autonomous' } }); });
+afterAll(async () => { await s?.close(); });
+
+describe('outbox against a relay', () => {
+  it('a 5xx from the relay is permanent: failed, with the error kept', async () => {
+    const rejecting = new SMTPServer({ authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'], logger: false, onRcptTo(_a, _s, cb) { cb(Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 })); } });
+    await new Promise<void>((r) => rejecting.listen(0, '127.0.0.1', () => r()));
+    s.ctx.config.relayUrl = `smtp://127.0.0.1:${((rejecting as unknown as { server: Server }).server.address() as AddressInfo).port}`;
+    const r = await s.api('POST', '/v1/messages', { key: s.keys.send, json: { to: 'nobody@example.org', subject: 'x', text: 'x' } });
+    expect(r.body.status).toBe('failed');
+    expect(r.body.deliveries[0]).toMatchObject({ target: 'relay', state: 'failed' });
+    expect(r.body.deliveries[0].last_error).toMatch(/no such user/);
+    const audit = (await s.api('GET', `/v1/audit?message=${r.body.id}`, { key: s.keys.oversight })).text;
+    expect(audit).toContain('"send.failed"');
+    closeTransports(s.ctx); // pooled connections would hold the relay's close for its timeout
+    await new Promise((res) => rejecting.close(res));
+  });
+
+  it('an unreachable relay is retried with backoff and delivered, with the same signed bytes, once it answers', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r)); // nothing listens there now
+    s.ctx.config.relayUrl = `smtp://127.0.0.1:${port}`;
+    const r = await s.api('POST', '/v1/messages', { key: s.keys.send, json: { to: 'later@example.org', subject: 'retry', text: 'x' } });
+    expect(r.status).toBe(202);
+    expect(r.body.status).toBe('signed');
+    expect(r.body.deliveries[0]).toMatchObject({ state: 'pending' });
+    const signed = s.ctx.db.prepare('SELECT signed_raw FROM messages WHERE id = ?').get(r.body.id) as { signed_raw: Buffer };
+    // still down: the next sweep before the backoff does nothing
+    await s.sweep();
+    expect((s.ctx.db.prepare('SELECT attempts FROM deliveries WHERE message_id = ?').get(r.body.id) as { attempts: number }).attempts).toBe(1);
+    const sink = await startSink();
+    s.ctx.config.relayUrl = sink.url;
+    const realNow = s.ctx.now;
+    s.ctx.now = () => realNow() + 60;
+    try {
+      await s.sweep();
+    } finally {
+      s.ctx.now = realNow;
+    }
+    await waitFor(() => sink.received.length === 1, 'retried delivery');
+    expect(sink.received[0]!.raw.equals(signed.signed_raw)).toBe(true);
+    const m = await s.api('GET', `/v1/messages/${r.body.id}`, { key: s.keys.send });
+    expect(m.body.status).toBe('delivered');
+    expect(m.body.deliveries[0]).toMatchObject({ state: 'delivered', attempts: 2 });
+    closeTransports(s.ctx);
+    await sink.close();
+  });
+});
+
+describe('check_inbox paging', () => {
+  it('pages unread mail with an opaque cursor, in arrival order', async () => {
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port: s.smtpPort, ignoreTLS: true });
+    for (let i = 0; i < 5; i++) await t.sendMail({ from: 'p@example.com', to: 'agent@agents.localhost', subject: `page ${i}`, text: 'x', messageId: `<page-${i}@example.com>` });
+    t.close();
+    const seen: string[] = [];
+    let cursor = '';
+    for (let guard = 0; guard < 10; guard++) {
+      const r = await s.api('GET', `/v1/inbox?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { key: s.keys.send });
+      expect(r.body.messages.length).toBeLessThanOrEqual(2);
+      seen.push(...r.body.messages.map((m: any) => m.subject));
+      if (!r.body.next_cursor) break;
+      cursor = r.body.next_cursor;
+    }
+    expect(seen).toEqual(['page 0', 'page 1', 'page 2', 'page 3', 'page 4']);
+    expect((await s.api('GET', '/v1/inbox?limit=0', { key: s.keys.send })).status).toBe(400);
+    expect((await s.api('GET', '/v1/inbox?cursor=abc', { key: s.keys.send })).status).toBe(400);
+  });
+});
