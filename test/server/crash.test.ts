@@ -5,7 +5,7 @@
  * and every copy the relay received of one message is byte-identical (one signing per message).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,10 @@ describe('SIGKILL mid-flow and restart', () => {
     expect(committedAtKill).toBeGreaterThanOrEqual(acceptedBefore.size);
 
     const second = await start();
+    // credentials are printed on the first run only; secrets on disk are owner-only
+    expect(second.keys.send).toBe('');
+    expect(statSync(join(dir, 'master.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'multimail.db')).mode & 0o777).toBe(0o600);
     // the client retries everything with the same idempotency keys
     const retried = await Promise.all(Array.from({ length: N }, (_, i) => send(second.http, keys.send, i)));
     for (const [i, r] of retried.entries()) {

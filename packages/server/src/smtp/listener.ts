@@ -31,7 +31,7 @@ export function createSmtpListener(ctx: Ctx): { server: SMTPServer; listen(): Pr
     authOptional: true,
     disableReverseLookup: true,
     logger: false,
-    onRcptTo(address, session, callback) {
+    onRcptTo(address, _session, callback) {
       const rcpt = address.address.toLowerCase();
       const domain = rcpt.slice(rcpt.lastIndexOf('@') + 1);
       if (!isHostedDomain(ctx, domain)) return callback(smtpError(554, `5.7.1 <${rcpt}>: relay access denied`));
