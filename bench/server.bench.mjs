@@ -27,6 +27,8 @@ const { SMTPServer } = requireServer('smtp-server');
 
 const LEVELS = (process.env.MM_BENCH_LEVELS ?? "1,16,64").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+/** MM_BENCH_ONLY=inbound|send runs one half (profiling: MM_BENCH_PROF=<dir> writes the server's CPU profile). */
+const ONLY = process.env.MM_BENCH_ONLY ?? '';
 /** FULL (the server default) fsyncs every commit; MM_BENCH_SYNC=NORMAL shows the cost of that. */
 const SYNC = process.env.MM_BENCH_SYNC ?? 'FULL';
 
@@ -113,7 +115,7 @@ async function main() {
   const signedFor = (i) => Buffer.from(`${sig}Message-ID: <b${i}-${Math.random()}@peer.example>\r\n${base}`);
 
   const rows = [];
-  for (const clients of LEVELS) {
+  for (const clients of ONLY === 'send' ? [] : LEVELS) {
     const bare = transports(sink.port, clients);
     const ours = transports(server.smtp, clients);
     const env = { from: 'peer@peer.example', to: ['agent@agents.localhost'] };
@@ -122,7 +124,7 @@ async function main() {
     rows.push({ bench: 'inbound verify+store vs bare smtp-server', clients, ours: a, alt: b });
     bare.concat(ours).forEach((t) => t.close());
   }
-  for (const clients of LEVELS) {
+  for (const clients of ONLY === 'inbound' ? [] : LEVELS) {
     const plain = transports(sink.port, clients);
     const a = await load(clients, async (_c, i) => {
       const r = await fetch(`${server.http}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ to: `p${i}@example.org`, subject: 'bench', text: body }) });

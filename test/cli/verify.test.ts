@@ -123,6 +123,23 @@ describe('archives', () => {
 });
 
 describe('output formats', () => {
+  it('every report, including the CLI-made error reports, keeps to the published schema', async () => {
+    const schema = JSON.parse(await readFile(new URL('../../packages/core/schema/report.schema.json', import.meta.url), 'utf8'));
+    const res = await runCli(['verify', ...keyArgs, '--ndjson', join(dir, 'absent.eml'), corpus.mbox]);
+    const reports = ndjson(res.stdout);
+    expect(reports.some((r) => r.error?.reason === 'io_error')).toBe(true);
+    const sourceKeys = Object.keys(schema.$defs.source.properties);
+    const code = new RegExp(schema.$defs.reasonCode.pattern);
+    for (const r of reports) {
+      for (const k of schema.required) expect(r).toHaveProperty(k);
+      for (const k of Object.keys(r)) expect(Object.keys(schema.properties)).toContain(k);
+      for (const k of Object.keys(r.source)) expect(sourceKeys).toContain(k);
+      if (r.error) expect(Object.keys(r.error).sort()).toEqual(['detail', 'reason']);
+      for (const reason of [r.error?.reason, ...(r.verdict_reasons ?? [])].filter(Boolean)) expect(reason).toMatch(code);
+    }
+  });
+
+
   it('--json is one array of reports', async () => {
     const res = await runCli(['verify', ...keyArgs, '--json', corpus.mbox]);
     const arr = JSON.parse(res.stdout);

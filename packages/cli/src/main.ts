@@ -10,6 +10,7 @@ import { keysCaptureCommand } from './commands/keys-capture.js';
 import { keysGenerateCommand } from './commands/keys-generate.js';
 import { signCommand } from './commands/sign.js';
 import { reportMergeCommand } from './commands/report-merge.js';
+import { auditVerifyCommand } from './commands/audit-verify.js';
 import { readFileSync } from 'node:fs';
 
 export const MAIN_HELP = `Usage: multimail <command> [options]
@@ -22,6 +23,8 @@ Commands:
   sign --identity-key KEY --tenant T --agent A --oversight MODE [...]
                               sign the message on stdin (identity, optionally DKIM) to stdout
   report merge FILES...       combine the NDJSON reports of several shards
+  audit verify EXPORT --sth STH.json --key LOG-KEY
+                              check a server audit log export offline (hash chain, signed Merkle tree head)
 
 Run "multimail <command> --help" for a command's options.
 Exit codes: 0 all passed, 1 some failed, 2 usage error, 3 I/O error.`;
@@ -34,6 +37,7 @@ const COMMANDS: Record<string, Command> = {
   'keys generate': keysGenerateCommand,
   sign: signCommand,
   'report merge': reportMergeCommand,
+  'audit verify': auditVerifyCommand,
 };
 
 /** Runs the command line; resolves to the exit code. */

@@ -9,3 +9,4 @@ export * from './dkim/index.js';
 export * from './identity/index.js';
 export * from './report.js';
 export * from './verify-message.js';
+export * from './audit/index.js';

@@ -31,7 +31,11 @@ export interface ServerConfig {
   /** Directory for the database, master key file and defaults. */
   dataDir: string;
   dbFile: string;
-  /** 'FULL' fsyncs every commit; 'NORMAL' survives process crashes but not power loss. */
+  /**
+   * SQLite `synchronous` under WAL. 'NORMAL' (default): a commit is in the WAL (OS page cache)
+   * before we acknowledge, so it survives a killed process, but the last commits can be lost
+   * on power loss or an OS crash. 'FULL' fsyncs the WAL at every commit (power-loss durable).
+   */
   dbSynchronous: 'FULL' | 'NORMAL';
   masterKey: string | null;
   masterKeyFile: string;
@@ -79,7 +83,7 @@ export function defaultConfig(dataDir = '.multimail'): ServerConfig {
   return {
     dataDir: dir,
     dbFile: resolve(dir, 'multimail.db'),
-    dbSynchronous: 'FULL',
+    dbSynchronous: 'NORMAL',
     masterKey: null,
     masterKeyFile: resolve(dir, 'master.key'),
     httpHost: '127.0.0.1',
@@ -110,10 +114,16 @@ const int = (v: string, name: string): number => {
   return n;
 };
 
+const syncMode = (v: string, name: string): 'FULL' | 'NORMAL' => {
+  const u = v.toUpperCase();
+  if (u !== 'FULL' && u !== 'NORMAL') throw new Error(`${name} must be full or normal, got ${JSON.stringify(v)}`);
+  return u;
+};
+
 /** Environment variables and the config field each one sets. */
 export const ENV_VARS: Record<string, (c: ServerConfig, v: string) => void> = {
   MULTIMAIL_DB: (c, v) => { c.dbFile = resolve(v); },
-  MULTIMAIL_DB_SYNCHRONOUS: (c, v) => { c.dbSynchronous = v === 'NORMAL' ? 'NORMAL' : 'FULL'; },
+  MULTIMAIL_DB_SYNC: (c, v) => { c.dbSynchronous = syncMode(v, 'MULTIMAIL_DB_SYNC'); },
   MULTIMAIL_MASTER_KEY: (c, v) => { c.masterKey = v; },
   MULTIMAIL_MASTER_KEY_FILE: (c, v) => { c.masterKeyFile = resolve(v); },
   MULTIMAIL_HTTP_HOST: (c, v) => { c.httpHost = v; },

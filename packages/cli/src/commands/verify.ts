@@ -5,7 +5,7 @@
 import { parse, parseAt, parseJobs, parseRequire, parseShard, pickFormat, type Requirement } from '../args.js';
 import { EXIT_FAILED, EXIT_IO, EXIT_OK, UsageError } from '../exit-codes.js';
 import { loadBundles, loadIdentityKeyTexts } from '../keys-io.js';
-import { readInputs, inputBytes } from '../sources/inputs.js';
+import { readInputs, inputBytes, isSmallInput } from '../sources/inputs.js';
 import { createVerifier, type VerifyConfig, type VerifyOutcomeFn } from '../verify/engine.js';
 import { inProcess } from '../verify/safe-verify.js';
 import { WorkerPool } from '../verify/worker-pool.js';
@@ -36,7 +36,8 @@ Output (stdout; progress and logs on stderr):
   --ordered               keep output in input order    --quiet   no progress, no skip notes
   --no-color              (NO_COLOR is honoured too)
 Scale:
-  --jobs N                worker threads (default: the number of cores)
+  --jobs N                worker threads (default: the number of cores; one thread when the
+                          paths are only files totalling under 8 MiB)
   --shard K/N             verify only messages i with i mod N = K (same PATHS, same order in
                           every shard); combine the NDJSON with "multimail report merge"
 Exit: 0 all passed, 1 some failed, 2 usage error, 3 I/O error (a path could not be read).`;
@@ -68,7 +69,8 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new UsageError('verify needs at least one path (a file, a folder, an mbox, or - for stdin)');
   if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('"-" (stdin) can be given only once');
   const format = pickFormat(values);
-  const jobs = parseJobs(values.jobs);
+  // Without --jobs, a small batch of files runs on one thread: workers would not pay off.
+  const jobs = values.jobs === undefined && (await isSmallInput(positionals)) ? 1 : parseJobs(values.jobs);
   const shard = parseShard(values.shard);
   const require = parseRequire(values.require);
   if (values['dns-server'] && !values.dns) throw new UsageError('--dns-server needs --dns');

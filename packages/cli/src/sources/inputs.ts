@@ -49,6 +49,22 @@ export async function* readInputs(paths: string[], opts: InputOptions = {}): Asy
   }
 }
 
+/** Below this, a run given only files is over before worker threads would pay off. */
+export const SMALL_INPUT_BYTES = 8 * 1024 * 1024;
+
+/** True when the paths are only files (or stdin) totalling under SMALL_INPUT_BYTES. */
+export async function isSmallInput(paths: string[]): Promise<boolean> {
+  let total = 0;
+  for (const p of paths) {
+    if (p === '-') continue;
+    const st = await stat(p).catch(() => null);
+    if (!st) continue; // reported as an I/O error later
+    if (!st.isFile()) return false;
+    total += st.size;
+  }
+  return total < SMALL_INPUT_BYTES;
+}
+
 /** Total size of the regular files given (folders are walked lazily, so they count as 0). */
 export async function inputBytes(paths: string[]): Promise<number> {
   let total = 0;

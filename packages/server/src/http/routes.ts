@@ -14,6 +14,7 @@ import { sendEmail } from '../service/send.js';
 import { addDomain, createMailbox, dnsRecords, listDomains, listMailboxes, rotateDkim } from '../service/tenants.js';
 import { iterateAudit, listAudit, verifyChain } from '../store/audit.js';
 import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhooks } from '../service/webhooks.js';
+import { auditLogRoutes } from './audit-routes.js';
 import { jsonBody } from './body.js';
 import { type ApiRequest, type ApiResponse, Router, json } from './router.js';
 
@@ -97,6 +98,7 @@ export function buildRouter(ctx: Ctx): Router {
     if (!p.scopes.has('oversight')) requireScope(p, 'admin');
     return json(200, verifyChain(iterateAudit(ctx.db, p.tenantId)));
   }));
+  auditLogRoutes(r, ctx, auth);
 
   // webhooks
   r.on('GET', '/v1/webhooks', auth((p) => { admin(p); return json(200, { webhooks: listWebhooks(ctx, p.tenantId) }); }));

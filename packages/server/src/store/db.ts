@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
   recipients TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL, last_error TEXT, updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS deliveries_message ON deliveries(message_id);
 CREATE TABLE IF NOT EXISTS idempotency (
   credential_id TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,
   message_id TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY(credential_id, key));
@@ -83,13 +84,15 @@ CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries(state, next_attempt
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
-export function openDb(file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): Db {
+export function openDb(file: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL'): Db {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   // created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the same mode
   closeSync(openSync(file, 'a', 0o600));
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous}`);
+  const sync = String(synchronous).toUpperCase();
+  if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error(`dbSynchronous must be FULL or NORMAL, got ${JSON.stringify(synchronous)}`);
+  db.pragma(`synchronous = ${sync}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);

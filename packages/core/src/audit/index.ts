@@ -1,0 +1,32 @@
+/** Tamper-evident audit log (SPEC §5): RFC 9162 Merkle trees, signed tree heads, offline export check. */
+export {
+  HASH_BYTES,
+  consistencyProof,
+  inclusionProof,
+  leafHash,
+  nodeHash,
+  treeHash,
+  verifyConsistency,
+  verifyInclusion,
+  type ConsistencyCheck,
+  type InclusionCheck,
+} from './merkle.js';
+export {
+  AUDIT_GENESIS_HASH,
+  auditChainHash,
+  auditEntryBytes,
+  auditLeafHash,
+  canonicalJson as auditCanonicalJson,
+  parseAuditEntry,
+  type AuditLogEntry,
+} from './entry.js';
+export { signTreeHead, treeHeadBytes, verifyTreeHead, type SignedTreeHead, type TreeHeadCheck } from './tree-head.js';
+export {
+  verifyAuditConsistency,
+  verifyAuditExport,
+  verifyAuditInclusion,
+  type AuditExportReason,
+  type AuditExportReport,
+  type TreeHeadResult,
+  type VerifyAuditExportOptions,
+} from './verify-export.js';

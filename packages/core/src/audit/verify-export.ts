@@ -1,0 +1,170 @@
+/**
+ * Offline check of an exported audit log (SPEC §5): every NDJSON line is a well-formed entry, the
+ * sequence has no gap, the hash chain links, and every signed tree head the auditor holds
+ * verifies with the log key and has the Merkle tree hash of the export's first `tree_size`
+ * entries. A rewritten, removed, reordered or inserted entry below a tree head changes that hash.
+ * Never throws for bad content: the first problem comes back as `error` with a stable `reason`.
+ */
+import { fromBase64, toBase64 } from '../identity/base64.js';
+import type { IdentityKeySet } from '../identity/keys.js';
+import { AUDIT_GENESIS_HASH, auditChainHash, auditLeafHash, parseAuditEntry, type AuditLogEntry } from './entry.js';
+import { HASH_BYTES, equalBytes, treeHash, verifyConsistency, verifyInclusion } from './merkle.js';
+import { verifyTreeHead, type SignedTreeHead } from './tree-head.js';
+
+export type AuditExportReason =
+  | 'malformed_entry' | 'sequence_gap' | 'tenant_mismatch' | 'prev_hash_mismatch' | 'hash_mismatch'
+  | 'malformed_tree_head' | 'unknown_log_key' | 'bad_signature' | 'export_shorter_than_tree_head' | 'root_mismatch';
+
+export interface TreeHeadResult {
+  tree_size: number | null;
+  timestamp: number | null;
+  ok: boolean;
+  reason?: AuditExportReason;
+  detail?: string;
+}
+
+export interface AuditExportReport {
+  ok: boolean;
+  entries: number;
+  tenant: string | null;
+  /** Chain hash of the last entry (the genesis hash for an empty export). */
+  head: string;
+  /** Base64 Merkle tree hash over every entry of the export. */
+  root_hash: string;
+  /** Entries after the largest verified tree head: not yet covered by a signature. */
+  unanchored: number;
+  tree_heads: TreeHeadResult[];
+  error?: { reason: AuditExportReason; detail: string; line?: number; seq?: number };
+}
+
+export interface VerifyAuditExportOptions {
+  /** NDJSON text, or already parsed lines. */
+  entries: string | readonly unknown[];
+  /** Tree heads to check against the export (the latest, and any older ones kept). */
+  treeHeads?: readonly unknown[];
+  /** The log's public key(s): a key set, or PEM/JWK/JWKS text. Required when treeHeads are given. */
+  logKeys?: IdentityKeySet | string;
+}
+
+function parseLines(input: string | readonly unknown[]): { values: unknown[] } | { line: number; detail: string } {
+  if (typeof input !== 'string') return { values: [...input] };
+  const values: unknown[] = [];
+  const lines = input.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const text = lines[i]!.trim();
+    if (text === '') continue;
+    try {
+      values.push(JSON.parse(text));
+    } catch {
+      return { line: i + 1, detail: 'line is not JSON' };
+    }
+  }
+  return { values };
+}
+
+type ChainResult = { entries: AuditLogEntry[]; leaves: Uint8Array[]; head: string; error?: AuditExportReport['error'] };
+
+/** Walks the entries in order: shape, sequence, tenant, chain link and chain hash. */
+function checkChain(values: unknown[]): ChainResult {
+  const entries: AuditLogEntry[] = [];
+  const leaves: Uint8Array[] = [];
+  let prev = AUDIT_GENESIS_HASH;
+  const fail = (reason: AuditExportReason, detail: string, at: number, seq?: number): ChainResult =>
+    ({ entries, leaves, head: prev, error: { reason, detail, line: at + 1, ...(seq !== undefined ? { seq } : {}) } });
+  for (let i = 0; i < values.length; i++) {
+    const parsed = parseAuditEntry(values[i]);
+    if (!parsed.ok) return fail('malformed_entry', parsed.detail, i);
+    const e = parsed.entry;
+    if (e.seq !== i + 1) return fail('sequence_gap', `expected seq ${i + 1}, found ${e.seq}`, i, e.seq);
+    if (i > 0 && e.tenant !== entries[0]!.tenant) return fail('tenant_mismatch', `entry of tenant ${e.tenant} in the log of ${entries[0]!.tenant}`, i, e.seq);
+    if (e.prev_hash !== prev) return fail('prev_hash_mismatch', 'prev_hash is not the previous entry\'s hash', i, e.seq);
+    if (auditChainHash(e) !== e.hash) return fail('hash_mismatch', 'the entry does not hash to its "hash"', i, e.seq);
+    entries.push(e);
+    leaves.push(auditLeafHash(e));
+    prev = e.hash;
+  }
+  return { entries, leaves, head: prev };
+}
+
+async function checkTreeHead(sth: unknown, leaves: Uint8Array[], keys: IdentityKeySet | string | undefined): Promise<TreeHeadResult> {
+  const h = (sth ?? {}) as Record<string, unknown>;
+  const base = { tree_size: Number.isSafeInteger(h.tree_size) ? (h.tree_size as number) : null, timestamp: Number.isSafeInteger(h.timestamp) ? (h.timestamp as number) : null };
+  if (keys === undefined) return { ...base, ok: false, reason: 'unknown_log_key', detail: 'no log key given to check the tree head with' };
+  const check = await verifyTreeHead(sth, keys);
+  if (!check.ok) return { ...base, ok: false, reason: check.reason, detail: check.detail };
+  if (check.treeSize > leaves.length) {
+    return { ...base, ok: false, reason: 'export_shorter_than_tree_head', detail: `the tree head covers ${check.treeSize} entries, the export has ${leaves.length}` };
+  }
+  if (!equalBytes(treeHash(leaves, check.treeSize), check.rootHash)) {
+    return { ...base, ok: false, reason: 'root_mismatch', detail: `the first ${check.treeSize} entries do not have the signed tree hash: history was rewritten` };
+  }
+  return { ...base, ok: true };
+}
+
+/** Checks an exported audit log end to end, offline. */
+export async function verifyAuditExport(opts: VerifyAuditExportOptions): Promise<AuditExportReport> {
+  const parsed = parseLines(opts.entries);
+  const values = 'values' in parsed ? parsed.values : [];
+  const chain = checkChain(values);
+  const tenant = chain.entries[0]?.tenant ?? null;
+  const treeHeads: TreeHeadResult[] = [];
+  for (const sth of opts.treeHeads ?? []) treeHeads.push(await checkTreeHead(sth, chain.leaves, opts.logKeys));
+  const anchored = Math.max(0, ...treeHeads.filter((t) => t.ok).map((t) => t.tree_size ?? 0));
+  let error = 'line' in parsed ? { reason: 'malformed_entry' as const, detail: parsed.detail, line: parsed.line } : chain.error;
+  const badHead = treeHeads.find((t) => !t.ok);
+  if (!error && badHead) error = { reason: badHead.reason!, detail: badHead.detail ?? '' };
+  return {
+    ok: !error,
+    entries: chain.entries.length,
+    tenant,
+    head: chain.head,
+    root_hash: toBase64(treeHash(chain.leaves)),
+    unanchored: chain.entries.length - anchored,
+    tree_heads: treeHeads,
+    ...(error ? { error } : {}),
+  };
+}
+
+function decodeHashes(list: unknown): Uint8Array[] | null {
+  if (!Array.isArray(list)) return null;
+  const out: Uint8Array[] = [];
+  for (const item of list) {
+    const h = typeof item === 'string' ? fromBase64(item) : null;
+    if (!h || h.length !== HASH_BYTES) return null;
+    out.push(h);
+  }
+  return out;
+}
+
+/**
+ * One entry against a verified tree head, without the rest of the log: `proof` is the body of
+ * `GET /v1/audit/proof/inclusion` ({ leaf_index, tree_size, audit_path: base64[] }).
+ */
+export function verifyAuditInclusion(entry: unknown, proof: unknown, treeHead: { tree_size: number; root_hash: string }): boolean {
+  const parsed = parseAuditEntry(entry);
+  const p = (proof ?? {}) as Record<string, unknown>;
+  const path = decodeHashes(p.audit_path);
+  const root = fromBase64(String(treeHead.root_hash));
+  if (!parsed.ok || !path || !root || p.tree_size !== treeHead.tree_size) return false;
+  if (p.leaf_index !== parsed.entry.seq - 1 || auditChainHash(parsed.entry) !== parsed.entry.hash) return false;
+  return verifyInclusion({ leafIndex: parsed.entry.seq - 1, treeSize: treeHead.tree_size, leafHash: auditLeafHash(parsed.entry), proof: path, rootHash: root });
+}
+
+/**
+ * Two verified tree heads of one log: is the older a prefix of the newer? `proof` is the body of
+ * `GET /v1/audit/proof/consistency` ({ first, second, consistency_path: base64[] }).
+ */
+export function verifyAuditConsistency(
+  older: { tree_size: number; root_hash: string },
+  newer: { tree_size: number; root_hash: string },
+  proof: unknown,
+): boolean {
+  const p = (proof ?? {}) as Record<string, unknown>;
+  const path = decodeHashes(p.consistency_path);
+  const a = fromBase64(String(older.root_hash));
+  const b = fromBase64(String(newer.root_hash));
+  if (!path || !a || !b || p.first !== older.tree_size || p.second !== newer.tree_size) return false;
+  return verifyConsistency({ first: older.tree_size, second: newer.tree_size, firstHash: a, secondHash: b, proof: path });
+}
+
+export type { SignedTreeHead };

@@ -1,0 +1,147 @@
+/**
+ * The audit log as an RFC 9162 Merkle tree (SPEC §5): signed tree heads, inclusion and
+ * consistency proofs over a tenant's entries, and the tenant's log signing key (ECDSA P-256,
+ * created on first use, private half sealed under the master key like every other key).
+ *
+ * Cost model: appends are untouched (appendAudit stores the canonical entry, which already fixes
+ * the leaf). Leaf hashes are computed on demand and memoized per tenant in memory, extending from
+ * the last cached seq, so each entry is hashed once per process. Tree hashes and proofs are then
+ * O(n) hashes per request, and the latest tree head is reused while the tree has not grown.
+ */
+import { createHash } from 'node:crypto';
+import {
+  auditEntryBytes, consistencyProof, exportPrivatePem, exportPublicJwk, exportPublicPem, generateIdentityKeyPair,
+  inclusionProof, signTreeHead, treeHash, type SignedTreeHead,
+} from '@multimail/core';
+import type { Ctx } from './context.js';
+import { ApiError, badRequest } from './errors.js';
+import { seal, unseal } from './secrets.js';
+import { appendAudit, GENESIS_HASH, listAudit } from '../store/audit.js';
+import { type Db, tx } from '../store/db.js';
+
+const PAGE = 1000;
+const LEAF_PREFIX = Buffer.from([0]);
+const MS_PER_SECOND = 1000;
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS audit_log_keys (
+  tenant_id TEXT PRIMARY KEY REFERENCES tenants(id), kid TEXT NOT NULL, private_sealed BLOB NOT NULL,
+  public_pem TEXT NOT NULL, public_jwk TEXT NOT NULL, created_at INTEGER NOT NULL)`;
+
+interface TenantTree { leaves: Uint8Array[]; head: string; sth?: SignedTreeHead }
+interface LogKeyRow { tenant_id: string; kid: string; private_sealed: Buffer; public_pem: string; public_jwk: string; created_at: number }
+interface DbState { trees: Map<string, TenantTree>; keys: Map<string, Promise<LogKeyRow>> }
+
+const states = new WeakMap<Db, DbState>();
+
+function state(db: Db): DbState {
+  let s = states.get(db);
+  if (!s) {
+    // our own table, created here so the store schema stays as it is
+    db.exec(SCHEMA);
+    states.set(db, (s = { trees: new Map(), keys: new Map() }));
+  }
+  return s;
+}
+
+const sealContext = (tenant: string, kid: string) => `audit-log:${tenant}:${kid}`;
+
+/** The tenant's log key row, created (and its creation logged) on first use. */
+export function logKey(ctx: Ctx, tenant: string): Promise<LogKeyRow> {
+  const s = state(ctx.db);
+  let pending = s.keys.get(tenant);
+  if (!pending) {
+    pending = loadOrCreateKey(ctx, tenant);
+    s.keys.set(tenant, pending);
+    pending.catch(() => s.keys.delete(tenant));
+  }
+  return pending;
+}
+
+const selectKey = (db: Db, tenant: string) => db.prepare('SELECT * FROM audit_log_keys WHERE tenant_id = ?').get(tenant) as LogKeyRow | undefined;
+
+async function loadOrCreateKey(ctx: Ctx, tenant: string): Promise<LogKeyRow> {
+  const existing = selectKey(ctx.db, tenant);
+  if (existing) return existing;
+  const pair = await generateIdentityKeyPair();
+  const [privatePem, publicPem, jwk] = await Promise.all([exportPrivatePem(pair.privateKey), exportPublicPem(pair.publicKey), exportPublicJwk(pair.publicKey)]);
+  const now = ctx.now();
+  tx(ctx.db, () => {
+    if (selectKey(ctx.db, tenant)) return;
+    ctx.db.prepare('INSERT INTO audit_log_keys(tenant_id, kid, private_sealed, public_pem, public_jwk, created_at) VALUES (?,?,?,?,?,?)')
+      .run(tenant, pair.kid, seal(ctx.masterKey, privatePem, sealContext(tenant, pair.kid)), publicPem, JSON.stringify(jwk), now);
+    // the log records its own key, so a swapped key shows up in the history it signs
+    appendAudit(ctx.db, { tenant, event: 'key.created', actor: 'system', ts: now, data: { kid: pair.kid, kind: 'audit_log' } });
+  });
+  return selectKey(ctx.db, tenant)!;
+}
+
+/** The public log key: PEM, JWK and its id (the `log_id` of every tree head). */
+export async function logPublicKey(ctx: Ctx, tenant: string): Promise<{ log_id: string; tenant: string; pem: string; jwk: JsonWebKey }> {
+  const k = await logKey(ctx, tenant);
+  return { log_id: k.kid, tenant, pem: k.public_pem, jwk: { ...(JSON.parse(k.public_jwk) as JsonWebKey), kid: k.kid } as JsonWebKey };
+}
+
+/** Extends the memoized leaf hashes with entries appended since, checking the chain as it goes. */
+function tenantTree(ctx: Ctx, tenant: string): TenantTree {
+  const s = state(ctx.db);
+  let t = s.trees.get(tenant);
+  if (!t) s.trees.set(tenant, (t = { leaves: [], head: GENESIS_HASH }));
+  for (;;) {
+    const page = listAudit(ctx.db, tenant, { after: t.leaves.length, limit: PAGE });
+    for (const e of page) {
+      const bytes = auditEntryBytes(e);
+      if (e.seq !== t.leaves.length + 1 || e.prev_hash !== t.head || createHash('sha256').update(bytes).digest('hex') !== e.hash) {
+        throw new ApiError(500, 'audit_chain_broken', `the stored audit chain is broken at seq ${e.seq}; refusing to sign it`);
+      }
+      t.leaves.push(createHash('sha256').update(LEAF_PREFIX).update(bytes).digest());
+      t.head = e.hash;
+    }
+    if (page.length < PAGE) return t;
+  }
+}
+
+/** A signed tree head over every entry so far; reused while no entry has been appended. */
+export async function signedTreeHead(ctx: Ctx, tenant: string): Promise<SignedTreeHead> {
+  const key = await logKey(ctx, tenant);
+  const t = tenantTree(ctx, tenant);
+  if (t.sth && t.sth.tree_size === t.leaves.length && t.sth.log_id === key.kid) return t.sth;
+  const privatePem = unseal(ctx.masterKey, key.private_sealed, sealContext(tenant, key.kid));
+  const treeSize = t.leaves.length;
+  t.sth = await signTreeHead(privatePem, { treeSize, rootHash: treeHash(t.leaves, treeSize), timestamp: ctx.now() * MS_PER_SECOND });
+  return t.sth;
+}
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+function sizeParam(value: string | null, name: string, fallback: number, min: number, max: number): number {
+  if (value === null || value === '') return fallback;
+  if (!/^\d{1,15}$/.test(value)) throw badRequest(`${name} must be a non-negative integer`, { field: name });
+  const n = Number(value);
+  if (n < min || n > max) throw badRequest(`${name} must be from ${min} to ${max}, got ${n}`, { field: name });
+  return n;
+}
+
+/** RFC 9162 §2.1.3 audit path of entry `seq` (1-based; leaf index seq-1) in the tree of `tree_size` entries. */
+export function auditInclusionProof(ctx: Ctx, tenant: string, query: URLSearchParams) {
+  const t = tenantTree(ctx, tenant);
+  const size = t.leaves.length;
+  if (query.get('seq') === null) throw badRequest('name the entry: ?seq=N', { field: 'seq' });
+  const treeSize = sizeParam(query.get('tree_size'), 'tree_size', size, 1, size);
+  const seq = sizeParam(query.get('seq'), 'seq', 0, 1, treeSize);
+  return {
+    seq, leaf_index: seq - 1, tree_size: treeSize, leaf_hash: b64(t.leaves[seq - 1]!),
+    audit_path: inclusionProof(t.leaves, seq - 1, treeSize).map(b64),
+  };
+}
+
+/** RFC 9162 §2.1.4 proof that the tree of `first` entries is a prefix of the tree of `second`. */
+export function auditConsistencyProof(ctx: Ctx, tenant: string, query: URLSearchParams) {
+  const t = tenantTree(ctx, tenant);
+  const size = t.leaves.length;
+  const second = sizeParam(query.get('second'), 'second', size, 0, size);
+  if (query.get('first') === null) throw badRequest('name the older tree size: ?first=M', { field: 'first' });
+  const first = sizeParam(query.get('first'), 'first', 0, 0, second);
+  return {
+    first, second, consistency_path: consistencyProof(t.leaves, first, second).map(b64),
+  };
+}
