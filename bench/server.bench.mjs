@@ -10,7 +10,7 @@
  *
  * DNS is off (key bundle), SQLite uses synchronous=FULL as in production defaults.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
@@ -36,6 +36,23 @@ function pct(sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
 
+/** CPU milliseconds a process has used so far (Linux /proc; NaN elsewhere). */
+function cpuMs(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in 100 Hz ticks
+  } catch {
+    return NaN;
+  }
+}
+
+/** load() plus the CPU the process `pid` (server or sink) spent per operation, in ms. */
+async function measured(pid, clients, op) {
+  const before = cpuMs(pid);
+  const r = await load(clients, op);
+  return { ...r, cpu: (cpuMs(pid) - before) / Math.max(1, r.n) };
+}
+
 /** Runs `op` from `clients` concurrent loops for SECONDS; returns ops/s and latency percentiles (ms). */
 async function load(clients, op) {
   const lat = [];
@@ -56,7 +73,7 @@ async function load(clients, op) {
   }));
   const secs = (performance.now() - start) / 1000;
   lat.sort((a, b) => a - b);
-  return { rate: lat.length / secs, p50: pct(lat, 50), p99: pct(lat, 99), errors };
+  return { rate: lat.length / secs, p50: pct(lat, 50), p99: pct(lat, 99), errors, n: lat.length };
 }
 
 function bareSink() {
@@ -119,19 +136,19 @@ async function main() {
     const bare = transports(sink.port, clients);
     const ours = transports(server.smtp, clients);
     const env = { from: 'peer@peer.example', to: ['agent@agents.localhost'] };
-    const a = await load(clients, (c, i) => ours[c].sendMail({ envelope: env, raw: signedFor(i) }));
-    const b = await load(clients, (c, i) => bare[c].sendMail({ envelope: env, raw: signedFor(i) }));
+    const a = await measured(server.proc.pid, clients, (c, i) => ours[c].sendMail({ envelope: env, raw: signedFor(i) }));
+    const b = await measured(sink.proc.pid, clients, (c, i) => bare[c].sendMail({ envelope: env, raw: signedFor(i) }));
     rows.push({ bench: 'inbound verify+store vs bare smtp-server', clients, ours: a, alt: b });
     bare.concat(ours).forEach((t) => t.close());
   }
   for (const clients of ONLY === 'inbound' ? [] : LEVELS) {
     const plain = transports(sink.port, clients);
-    const a = await load(clients, async (_c, i) => {
+    const a = await measured(server.proc.pid, clients, async (_c, i) => {
       const r = await fetch(`${server.http}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ to: `p${i}@example.org`, subject: 'bench', text: body }) });
       const j = await r.json();
       if (j.status !== 'delivered') throw new Error(j.status ?? JSON.stringify(j));
     });
-    const b = await load(clients, (c, i) => plain[c].sendMail({ from: 'agent@agents.localhost', to: `p${i}@example.org`, subject: 'bench', text: body }));
+    const b = await measured(sink.proc.pid, clients, (c, i) => plain[c].sendMail({ from: 'agent@agents.localhost', to: `p${i}@example.org`, subject: 'bench', text: body }));
     rows.push({ bench: 'send API->signed+delivered vs plain nodemailer', clients, ours: a, alt: b });
     plain.forEach((t) => t.close());
   }
@@ -142,9 +159,9 @@ async function main() {
 
   const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
   console.log(`\nserver bench (${SECONDS}s per cell; server and sink in their own processes; SQLite synchronous=${SYNC}; DNS off)`);
-  console.log('bench'.padEnd(48) + 'clients  ours/s   alt/s    ratio  ours p50/p99 ms   alt p50/p99 ms  errors');
+  console.log('bench'.padEnd(48) + 'clients  ours/s   alt/s    ratio  ours p50/p99 ms   alt p50/p99 ms  cpu ms/msg ours/alt  errors');
   for (const r of rows) {
-    console.log(`${r.bench.padEnd(48)}${String(r.clients).padStart(7)}  ${f(r.ours.rate).padStart(6)}  ${f(r.alt.rate).padStart(6)}  ${(r.ours.rate / r.alt.rate).toFixed(2).padStart(6)}x  ${(f(r.ours.p50) + '/' + f(r.ours.p99)).padStart(15)}  ${(f(r.alt.p50) + '/' + f(r.alt.p99)).padStart(15)}  ${r.ours.errors + r.alt.errors}`);
+    console.log(`${r.bench.padEnd(48)}${String(r.clients).padStart(7)}  ${f(r.ours.rate).padStart(6)}  ${f(r.alt.rate).padStart(6)}  ${(r.ours.rate / r.alt.rate).toFixed(2).padStart(6)}x  ${(f(r.ours.p50) + '/' + f(r.ours.p99)).padStart(15)}  ${(f(r.alt.p50) + '/' + f(r.alt.p99)).padStart(15)}  ${(r.ours.cpu.toFixed(2) + '/' + r.alt.cpu.toFixed(2)).padStart(19)}  ${r.ours.errors + r.alt.errors}`);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { consistencyProof, inclusionProof, leafHash, treeHash, verifyConsistency, verifyInclusion } from '@multimail/core';
+import { MEMO_MIN_LEAVES, consistencyProof, inclusionProof, leafHash, treeHash, verifyConsistency, verifyInclusion, type SubtreeMemo } from '@multimail/core';
 
 const MAX_LEAVES = 150;
 const RUNS = 150;
@@ -68,5 +68,25 @@ describe('consistency proof properties', () => {
       }
       if (m < n) expect(verifyConsistency({ first: m, second: n, firstHash: flip(firstHash, byte, bit), secondHash, proof })).toBe(false);
     }), { numRuns: RUNS });
+  });
+});
+
+describe('memoized subtrees', () => {
+  it('give the same roots and proofs as recomputation, in any order of growing queries', () => {
+    const seed = 7;
+    const all = leavesOf(seed, 4 * MEMO_MIN_LEAVES + 37);
+    const memo: SubtreeMemo = new Map();
+    fc.assert(fc.property(fc.array(fc.record({ n: fc.integer({ min: 1, max: all.length }), a: fc.nat(), b: fc.nat() }), { minLength: 1, maxLength: 20 }), (queries) => {
+      for (const { n, a, b } of queries) {
+        const m = 1 + (a % n);
+        const i = b % n;
+        expect(treeHash(all, n, memo)).toEqual(treeHash(all, n));
+        expect(inclusionProof(all, i, n, memo)).toEqual(inclusionProof(all, i, n));
+        expect(consistencyProof(all, m, n, memo)).toEqual(consistencyProof(all, m, n));
+      }
+    }), { numRuns: 40 });
+    expect(memo.size).toBeGreaterThan(0);
+    // only complete subtrees of at least MEMO_MIN_LEAVES leaves are kept
+    expect(memo.size).toBeLessThanOrEqual((2 * all.length) / MEMO_MIN_LEAVES);
   });
 });

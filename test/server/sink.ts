@@ -17,6 +17,8 @@ export async function startSink(opts: { keep?: boolean } = {}): Promise<Sink> {
       });
     },
   });
+  // a peer killed mid-session (the SIGKILL test) resets its connections: not a sink failure
+  server.on('error', () => undefined);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = ((server as unknown as { server: import('node:net').Server }).server.address() as AddressInfo).port;
   return { url: `smtp://127.0.0.1:${port}`, port, received, close: () => new Promise((r) => server.close(() => r())) };

@@ -42,3 +42,46 @@ export async function loadIdentityKeyTexts(paths: string[]): Promise<string[]> {
   }
   return texts;
 }
+
+/** What an evidence export (the server's `GET /v1/messages/:id/evidence`) holds. */
+export interface Evidence {
+  bundles: KeyBundle[];
+  identityKeyTexts: string[];
+  messages: { path: string; bytes: Uint8Array; size: number }[];
+}
+
+const EVIDENCE_SCHEMA = 'multimail.evidence/1';
+
+/**
+ * Reads evidence exports: the message, the DKIM key records it was verified with, and the
+ * tenant JWKS. Their keys join the trusted keys of the run, so pass only exports you trust.
+ */
+export async function loadEvidence(paths: string[]): Promise<Evidence> {
+  const ev: Evidence = { bundles: [], identityKeyTexts: [], messages: [] };
+  for (const p of paths) {
+    const text = await readText(p, 'evidence export');
+    let doc: { schema?: unknown; eml_base64?: unknown; key_bundle?: unknown; jwks?: unknown };
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`${p} is not JSON: ${(err as Error).message}`);
+    }
+    if (doc?.schema !== EVIDENCE_SCHEMA || typeof doc.eml_base64 !== 'string') {
+      throw new UsageError(`${p} is not an evidence export (expected "schema": "${EVIDENCE_SCHEMA}" and "eml_base64")`);
+    }
+    try {
+      if (doc.key_bundle) ev.bundles.push(parseKeyBundle(doc.key_bundle as object));
+      if (doc.jwks) {
+        const jwks = JSON.stringify(doc.jwks);
+        await loadIdentityKeys(jwks);
+        ev.identityKeyTexts.push(jwks);
+      }
+    } catch (err) {
+      throw new UsageError(`${p} holds unusable keys: ${(err as Error).message}`);
+    }
+    // A copy that owns its ArrayBuffer, so it can be transferred to a worker thread.
+    const bytes = new Uint8Array(Buffer.from(doc.eml_base64, 'base64'));
+    ev.messages.push({ path: p, bytes, size: text.length });
+  }
+  return ev;
+}

@@ -38,12 +38,15 @@ function parseJson(text: string, path: string): unknown {
 }
 
 function summary(r: AuditExportReport, sthPaths: string[]): string {
-  const lines = [`${r.ok ? 'ok' : 'FAILED'}: ${r.entries} entries${r.tenant ? ` of tenant ${r.tenant}` : ''}, chain head ${r.head}`];
+  const where = r.error && (r.error.seq !== undefined ? ` at seq ${r.error.seq}` : r.error.line !== undefined ? ` on line ${r.error.line}` : '');
+  const lines = [r.error
+    ? `FAILED: ${r.error.reason}${where}: ${r.error.detail}`
+    : `ok: ${r.entries} entries${r.tenant ? ` of tenant ${r.tenant}` : ''}, chain head ${r.head}, Merkle root ${r.root_hash}`];
   r.tree_heads.forEach((t, i) => {
-    lines.push(`  tree head ${sthPaths[i]} (size ${t.tree_size ?? '?'}): ${t.ok ? 'signature and root hash match' : `${t.reason}: ${t.detail}`}`);
+    const verdict = t.ok ? 'signature and root hash match' : t.reason ? `${t.reason}: ${t.detail}` : t.detail;
+    lines.push(`  tree head ${sthPaths[i]} (size ${t.tree_size ?? '?'}): ${verdict}`);
   });
   if (r.unanchored > 0) lines.push(`  ${r.unanchored} entries after the newest tree head are not yet anchored by a signature`);
-  if (r.error) lines.push(`  error: ${r.error.reason}${r.error.seq !== undefined ? ` at seq ${r.error.seq}` : ''}${r.error.line !== undefined ? ` (line ${r.error.line})` : ''}: ${r.error.detail}`);
   return lines.join('\n') + '\n';
 }
 

@@ -4,8 +4,9 @@
  */
 import { parse, parseAt, parseJobs, parseRequire, parseShard, pickFormat, type Requirement } from '../args.js';
 import { EXIT_FAILED, EXIT_IO, EXIT_OK, UsageError } from '../exit-codes.js';
-import { loadBundles, loadIdentityKeyTexts } from '../keys-io.js';
+import { loadBundles, loadEvidence, loadIdentityKeyTexts } from '../keys-io.js';
 import { readInputs, inputBytes, isSmallInput } from '../sources/inputs.js';
+import type { MessageItem } from '../sources/types.js';
 import { createVerifier, type VerifyConfig, type VerifyOutcomeFn } from '../verify/engine.js';
 import { inProcess } from '../verify/safe-verify.js';
 import { WorkerPool } from '../verify/worker-pool.js';
@@ -27,6 +28,8 @@ Keys and clock:
   --dns                   also resolve DKIM keys through DNS (bundles are asked first)
   --dns-server IP[:PORT]  with --dns: the DNS server to ask (repeatable; default: the system's)
   --at TIME               verify as of TIME (unix seconds or ISO 8601), e.g. the archive's date
+  --evidence FILE         an evidence export from the MultiMail server: its message is verified
+                          with the key records and JWKS it carries (which join the trusted keys); repeatable
 Policy:
   --require WHAT          identity | dkim | aligned; repeatable. Default: an aligned DKIM signature
                           passes and, when an identity signature is present, it passes too
@@ -48,6 +51,7 @@ const OPTIONS = {
   dns: { type: 'boolean' },
   'dns-server': { type: 'string', multiple: true },
   at: { type: 'string' },
+  evidence: { type: 'string', multiple: true },
   require: { type: 'string', multiple: true },
   json: { type: 'boolean' },
   ndjson: { type: 'boolean' },
@@ -66,7 +70,10 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
     io.out(`${VERIFY_HELP}\n`);
     return EXIT_OK;
   }
-  if (positionals.length === 0) throw new UsageError('verify needs at least one path (a file, a folder, an mbox, or - for stdin)');
+  const evidence = await loadEvidence(values.evidence ?? []);
+  if (positionals.length === 0 && evidence.messages.length === 0) {
+    throw new UsageError('verify needs at least one path (a file, a folder, an mbox, or - for stdin) or --evidence FILE');
+  }
   if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('"-" (stdin) can be given only once');
   const format = pickFormat(values);
   // Without --jobs, a small batch of files runs on one thread: workers would not pay off.
@@ -75,8 +82,8 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   const require = parseRequire(values.require);
   if (values['dns-server'] && !values.dns) throw new UsageError('--dns-server needs --dns');
   const config: VerifyConfig = {
-    bundles: await loadBundles(values.keys ?? []),
-    identityKeyTexts: await loadIdentityKeyTexts(values['identity-keys'] ?? []),
+    bundles: [...(await loadBundles(values.keys ?? [])), ...evidence.bundles],
+    identityKeyTexts: [...(await loadIdentityKeyTexts(values['identity-keys'] ?? [])), ...evidence.identityKeyTexts],
     dns: Boolean(values.dns),
     dnsServers: values['dns-server'],
     now: parseAt(values.at),
@@ -95,7 +102,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   let ioFailed = 0;
   let count = 0;
   try {
-    await runPipeline(readInputs(positionals, { stdin: io.stdin, onSkip }), verify, {
+    await runPipeline(withEvidence(evidence.messages, readInputs(positionals, { stdin: io.stdin, onSkip })), verify, {
       maxInFlight: jobs * IN_FLIGHT_PER_JOB,
       ordered: Boolean(values.ordered),
       shard,
@@ -121,6 +128,11 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   if (count === 0 && !values.quiet) io.err('multimail: no messages found under the given paths\n');
   if (ioFailed) return EXIT_IO;
   return failed ? EXIT_FAILED : EXIT_OK;
+}
+
+async function* withEvidence(messages: { path: string; bytes: Uint8Array; size: number }[], rest: AsyncIterable<MessageItem>): AsyncGenerator<MessageItem> {
+  for (const m of messages) yield { source: { path: m.path, index: 0 }, bytes: m.bytes, consumed: m.size };
+  yield* rest;
 }
 
 function describePolicy(require: Requirement[] | undefined): string {

@@ -1,6 +1,7 @@
 /** Tamper-evident audit log (SPEC §5): RFC 9162 Merkle trees, signed tree heads, offline export check. */
 export {
   HASH_BYTES,
+  MEMO_MIN_LEAVES,
   consistencyProof,
   inclusionProof,
   leafHash,
@@ -10,6 +11,7 @@ export {
   verifyInclusion,
   type ConsistencyCheck,
   type InclusionCheck,
+  type SubtreeMemo,
 } from './merkle.js';
 export {
   AUDIT_GENESIS_HASH,

@@ -2,14 +2,25 @@
  * Merkle trees as in RFC 9162 (Certificate Transparency 2.0) §2.1 (SPEC §5): leaf hash
  * SHA-256(0x00 || data), node hash SHA-256(0x01 || left || right), the tree hash MTH splitting n
  * leaves at the largest power of two below n, inclusion proofs (§2.1.3) and consistency proofs
- * (§2.1.4). Generation works on the list of leaf hashes and costs O(n) hashes per call; the
- * verifiers cost O(log n) and return false (never throw) for any malformed proof.
+ * (§2.1.4). Generation works on the list of leaf hashes and costs O(n) hashes per call, or
+ * about O(MEMO_MIN_LEAVES · log n) with a `SubtreeMemo` kept across calls; the verifiers cost
+ * O(log n) and return false (never throw) for any malformed proof.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 
 export const HASH_BYTES = 32;
 const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;
+/** Complete subtrees at least this large are memoized: ~2n/64 entries, each query recomputes < 64·log n hashes. */
+export const MEMO_MIN_LEAVES = 64;
+/** Room for log2(size) in a memo key: lo * 64 + log2(size) stays exact below 2^47 leaves. */
+const MEMO_KEY_SPAN = 64;
+
+/**
+ * Hashes of complete (power-of-two) subtrees of one append-only leaf list, reused across calls.
+ * Valid only while the leaves it was filled from never change: start a new memo for another list.
+ */
+export type SubtreeMemo = Map<number, Uint8Array>;
 
 /** SHA-256(0x00 || data): the hash of one entry (RFC 9162 §2.1.1). */
 export function leafHash(data: Uint8Array): Uint8Array {
@@ -41,70 +52,82 @@ function checkSize(leaves: readonly Uint8Array[], size: number, what: string): v
   }
 }
 
-/** MTH over leaves[lo, hi). */
-function subtreeHash(leaves: readonly Uint8Array[], lo: number, hi: number): Uint8Array {
+function isPowerOfTwo(n: number): boolean {
+  let k = 1;
+  while (k < n) k *= 2;
+  return k === n;
+}
+
+/** MTH over leaves[lo, hi); complete subtrees go through the memo, if any. */
+function subtreeHash(leaves: readonly Uint8Array[], lo: number, hi: number, memo?: SubtreeMemo): Uint8Array {
   const n = hi - lo;
   if (n === 1) return leaves[lo]!;
+  // MTH's splits keep every subtree aligned to its size, so (lo, size) names a complete one exactly
+  const key = memo && n >= MEMO_MIN_LEAVES && isPowerOfTwo(n) ? lo * MEMO_KEY_SPAN + Math.log2(n) : -1;
+  const hit = key >= 0 ? memo!.get(key) : undefined;
+  if (hit) return hit;
   const k = splitPoint(n);
-  return nodeHash(subtreeHash(leaves, lo, lo + k), subtreeHash(leaves, lo + k, hi));
+  const h = nodeHash(subtreeHash(leaves, lo, lo + k, memo), subtreeHash(leaves, lo + k, hi, memo));
+  if (key >= 0) memo!.set(key, h);
+  return h;
 }
 
 /** MTH(D[size]) from leaf hashes (default: all of them); the empty tree is SHA-256 of nothing. */
-export function treeHash(leafHashes: readonly Uint8Array[], size = leafHashes.length): Uint8Array {
+export function treeHash(leafHashes: readonly Uint8Array[], size = leafHashes.length, memo?: SubtreeMemo): Uint8Array {
   checkSize(leafHashes, size, 'tree size');
-  return size === 0 ? sha256(new Uint8Array(0)) : subtreeHash(leafHashes, 0, size);
+  return size === 0 ? sha256(new Uint8Array(0)) : subtreeHash(leafHashes, 0, size, memo);
 }
 
 /** PATH(m, D[n]) over leaves[lo, hi), leaf-first as §2.1.3.1 orders it. */
-function path(leaves: readonly Uint8Array[], m: number, lo: number, hi: number, out: Uint8Array[]): void {
+function path(leaves: readonly Uint8Array[], m: number, lo: number, hi: number, out: Uint8Array[], memo?: SubtreeMemo): void {
   const n = hi - lo;
   if (n <= 1) return;
   const k = splitPoint(n);
   if (m < k) {
-    path(leaves, m, lo, lo + k, out);
-    out.push(subtreeHash(leaves, lo + k, hi));
+    path(leaves, m, lo, lo + k, out, memo);
+    out.push(subtreeHash(leaves, lo + k, hi, memo));
   } else {
-    path(leaves, m - k, lo + k, hi, out);
-    out.push(subtreeHash(leaves, lo, lo + k));
+    path(leaves, m - k, lo + k, hi, out, memo);
+    out.push(subtreeHash(leaves, lo, lo + k, memo));
   }
 }
 
 /** The inclusion proof (audit path) of leaf `index` in the tree of the first `size` leaves. */
-export function inclusionProof(leafHashes: readonly Uint8Array[], index: number, size = leafHashes.length): Uint8Array[] {
+export function inclusionProof(leafHashes: readonly Uint8Array[], index: number, size = leafHashes.length, memo?: SubtreeMemo): Uint8Array[] {
   checkSize(leafHashes, size, 'tree size');
   if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
     throw new RangeError(`leaf index must be an integer from 0 to ${size - 1}, got ${index}`);
   }
   const out: Uint8Array[] = [];
-  path(leafHashes, index, 0, size, out);
+  path(leafHashes, index, 0, size, out, memo);
   return out;
 }
 
 /** SUBPROOF(m, D[n], b) over leaves[lo, hi) (§2.1.4.1). */
-function subproof(leaves: readonly Uint8Array[], m: number, lo: number, hi: number, complete: boolean, out: Uint8Array[]): void {
+function subproof(leaves: readonly Uint8Array[], m: number, lo: number, hi: number, complete: boolean, out: Uint8Array[], memo?: SubtreeMemo): void {
   const n = hi - lo;
   if (m === n) {
-    if (!complete) out.push(subtreeHash(leaves, lo, hi));
+    if (!complete) out.push(subtreeHash(leaves, lo, hi, memo));
     return;
   }
   const k = splitPoint(n);
   if (m <= k) {
-    subproof(leaves, m, lo, lo + k, complete, out);
-    out.push(subtreeHash(leaves, lo + k, hi));
+    subproof(leaves, m, lo, lo + k, complete, out, memo);
+    out.push(subtreeHash(leaves, lo + k, hi, memo));
   } else {
-    subproof(leaves, m - k, lo + k, hi, false, out);
-    out.push(subtreeHash(leaves, lo, lo + k));
+    subproof(leaves, m - k, lo + k, hi, false, out, memo);
+    out.push(subtreeHash(leaves, lo, lo + k, memo));
   }
 }
 
 /** The consistency proof between the trees of the first `first` and `second` leaves; empty when first is 0 or equal. */
-export function consistencyProof(leafHashes: readonly Uint8Array[], first: number, second = leafHashes.length): Uint8Array[] {
+export function consistencyProof(leafHashes: readonly Uint8Array[], first: number, second = leafHashes.length, memo?: SubtreeMemo): Uint8Array[] {
   checkSize(leafHashes, second, 'second tree size');
   if (!Number.isSafeInteger(first) || first < 0 || first > second) {
     throw new RangeError(`first tree size must be an integer from 0 to ${second}, got ${first}`);
   }
   const out: Uint8Array[] = [];
-  if (first > 0 && first < second) subproof(leafHashes, first, 0, second, true, out);
+  if (first > 0 && first < second) subproof(leafHashes, first, 0, second, true, out, memo);
   return out;
 }
 
@@ -159,12 +182,6 @@ export interface ConsistencyCheck {
   secondHash: Uint8Array;
   proof: readonly Uint8Array[];
 }
-
-const isPowerOfTwo = (n: number) => {
-  let k = 1;
-  while (k < n) k *= 2;
-  return k === n;
-};
 
 /** RFC 9162 §2.1.4.2: is the tree of `first` leaves with `firstHash` a prefix of the one of `second` leaves? */
 export function verifyConsistency(c: ConsistencyCheck): boolean {

@@ -31,7 +31,7 @@ export interface AuditExportReport {
   head: string;
   /** Base64 Merkle tree hash over every entry of the export. */
   root_hash: string;
-  /** Entries after the largest verified tree head: not yet covered by a signature. */
+  /** Entries after the largest verified tree head: not yet covered by a signature (0 when the export is broken). */
   unanchored: number;
   tree_heads: TreeHeadResult[];
   error?: { reason: AuditExportReason; detail: string; line?: number; seq?: number };
@@ -86,12 +86,14 @@ function checkChain(values: unknown[]): ChainResult {
   return { entries, leaves, head: prev };
 }
 
-async function checkTreeHead(sth: unknown, leaves: Uint8Array[], keys: IdentityKeySet | string | undefined): Promise<TreeHeadResult> {
+/** Signature, then (when the chain held, so `leaves` is the whole export) size and root. */
+async function checkTreeHead(sth: unknown, leaves: Uint8Array[] | null, keys: IdentityKeySet | string | undefined): Promise<TreeHeadResult> {
   const h = (sth ?? {}) as Record<string, unknown>;
   const base = { tree_size: Number.isSafeInteger(h.tree_size) ? (h.tree_size as number) : null, timestamp: Number.isSafeInteger(h.timestamp) ? (h.timestamp as number) : null };
   if (keys === undefined) return { ...base, ok: false, reason: 'unknown_log_key', detail: 'no log key given to check the tree head with' };
   const check = await verifyTreeHead(sth, keys);
   if (!check.ok) return { ...base, ok: false, reason: check.reason, detail: check.detail };
+  if (leaves === null) return { ...base, ok: false, detail: 'signature valid; root not checked: the export itself is broken' };
   if (check.treeSize > leaves.length) {
     return { ...base, ok: false, reason: 'export_shorter_than_tree_head', detail: `the tree head covers ${check.treeSize} entries, the export has ${leaves.length}` };
   }
@@ -108,10 +110,11 @@ export async function verifyAuditExport(opts: VerifyAuditExportOptions): Promise
   const chain = checkChain(values);
   const tenant = chain.entries[0]?.tenant ?? null;
   const treeHeads: TreeHeadResult[] = [];
-  for (const sth of opts.treeHeads ?? []) treeHeads.push(await checkTreeHead(sth, chain.leaves, opts.logKeys));
-  const anchored = Math.max(0, ...treeHeads.filter((t) => t.ok).map((t) => t.tree_size ?? 0));
   let error = 'line' in parsed ? { reason: 'malformed_entry' as const, detail: parsed.detail, line: parsed.line } : chain.error;
-  const badHead = treeHeads.find((t) => !t.ok);
+  const leaves = error ? null : chain.leaves;
+  for (const sth of opts.treeHeads ?? []) treeHeads.push(await checkTreeHead(sth, leaves, opts.logKeys));
+  const anchored = Math.max(0, ...treeHeads.filter((t) => t.ok).map((t) => t.tree_size ?? 0));
+  const badHead = treeHeads.find((t) => !t.ok && t.reason);
   if (!error && badHead) error = { reason: badHead.reason!, detail: badHead.detail ?? '' };
   return {
     ok: !error,
@@ -119,7 +122,7 @@ export async function verifyAuditExport(opts: VerifyAuditExportOptions): Promise
     tenant,
     head: chain.head,
     root_hash: toBase64(treeHash(chain.leaves)),
-    unanchored: chain.entries.length - anchored,
+    unanchored: error ? 0 : chain.entries.length - anchored,
     tree_heads: treeHeads,
     ...(error ? { error } : {}),
   };

@@ -5,13 +5,14 @@
  *
  * Cost model: appends are untouched (appendAudit stores the canonical entry, which already fixes
  * the leaf). Leaf hashes are computed on demand and memoized per tenant in memory, extending from
- * the last cached seq, so each entry is hashed once per process. Tree hashes and proofs are then
- * O(n) hashes per request, and the latest tree head is reused while the tree has not grown.
+ * the last cached seq, so each entry is hashed once per process (O(n) for the first request after
+ * a start). Hashes of complete subtrees are memoized too, so a later tree head or proof costs about
+ * MEMO_MIN_LEAVES · log n hashes; the latest tree head is reused while the tree has not grown.
  */
 import { createHash } from 'node:crypto';
 import {
   auditEntryBytes, consistencyProof, exportPrivatePem, exportPublicJwk, exportPublicPem, generateIdentityKeyPair,
-  inclusionProof, signTreeHead, treeHash, type SignedTreeHead,
+  inclusionProof, signTreeHead, treeHash, type SignedTreeHead, type SubtreeMemo,
 } from '@multimail/core';
 import type { Ctx } from './context.js';
 import { ApiError, badRequest } from './errors.js';
@@ -27,7 +28,8 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS audit_log_keys (
   tenant_id TEXT PRIMARY KEY REFERENCES tenants(id), kid TEXT NOT NULL, private_sealed BLOB NOT NULL,
   public_pem TEXT NOT NULL, public_jwk TEXT NOT NULL, created_at INTEGER NOT NULL)`;
 
-interface TenantTree { leaves: Uint8Array[]; head: string; sth?: SignedTreeHead }
+/** Append-only: cached leaves are never rewritten, which is what keeps `memo` valid. */
+interface TenantTree { leaves: Uint8Array[]; head: string; memo: SubtreeMemo; sth?: SignedTreeHead }
 interface LogKeyRow { tenant_id: string; kid: string; private_sealed: Buffer; public_pem: string; public_jwk: string; created_at: number }
 interface DbState { trees: Map<string, TenantTree>; keys: Map<string, Promise<LogKeyRow>> }
 
@@ -85,7 +87,7 @@ export async function logPublicKey(ctx: Ctx, tenant: string): Promise<{ log_id: 
 function tenantTree(ctx: Ctx, tenant: string): TenantTree {
   const s = state(ctx.db);
   let t = s.trees.get(tenant);
-  if (!t) s.trees.set(tenant, (t = { leaves: [], head: GENESIS_HASH }));
+  if (!t) s.trees.set(tenant, (t = { leaves: [], head: GENESIS_HASH, memo: new Map() }));
   for (;;) {
     const page = listAudit(ctx.db, tenant, { after: t.leaves.length, limit: PAGE });
     for (const e of page) {
@@ -107,7 +109,7 @@ export async function signedTreeHead(ctx: Ctx, tenant: string): Promise<SignedTr
   if (t.sth && t.sth.tree_size === t.leaves.length && t.sth.log_id === key.kid) return t.sth;
   const privatePem = unseal(ctx.masterKey, key.private_sealed, sealContext(tenant, key.kid));
   const treeSize = t.leaves.length;
-  t.sth = await signTreeHead(privatePem, { treeSize, rootHash: treeHash(t.leaves, treeSize), timestamp: ctx.now() * MS_PER_SECOND });
+  t.sth = await signTreeHead(privatePem, { treeSize, rootHash: treeHash(t.leaves, treeSize, t.memo), timestamp: ctx.now() * MS_PER_SECOND });
   return t.sth;
 }
 
@@ -130,7 +132,7 @@ export function auditInclusionProof(ctx: Ctx, tenant: string, query: URLSearchPa
   const seq = sizeParam(query.get('seq'), 'seq', 0, 1, treeSize);
   return {
     seq, leaf_index: seq - 1, tree_size: treeSize, leaf_hash: b64(t.leaves[seq - 1]!),
-    audit_path: inclusionProof(t.leaves, seq - 1, treeSize).map(b64),
+    audit_path: inclusionProof(t.leaves, seq - 1, treeSize, t.memo).map(b64),
   };
 }
 
@@ -142,6 +144,6 @@ export function auditConsistencyProof(ctx: Ctx, tenant: string, query: URLSearch
   if (query.get('first') === null) throw badRequest('name the older tree size: ?first=M', { field: 'first' });
   const first = sizeParam(query.get('first'), 'first', 0, 0, second);
   return {
-    first, second, consistency_path: consistencyProof(t.leaves, first, second).map(b64),
+    first, second, consistency_path: consistencyProof(t.leaves, first, second, t.memo).map(b64),
   };
 }

@@ -83,7 +83,9 @@ async function advance(ctx: Ctx, id: string): Promise<MessageRow> {
   if (m.status !== 'signed') return m;
   const due = deliveriesOf(ctx.db, id).filter((d) => (d.state === 'pending' || d.state === 'sending') && d.next_attempt_at <= ctx.now());
   await Promise.all(due.map((d) => attempt(ctx, m, d)));
-  return txBatched(ctx.db, () => finish(ctx, id));
+  // a successful last attempt has already finished the message in its own commit
+  const after = getMessageById(ctx.db, id)!;
+  return after.status === 'signed' ? txBatched(ctx.db, () => finish(ctx, id)) : after;
 }
 
 /** A message that cannot be signed (revoked key, bad key material) is never sent unsigned: it fails. */

@@ -17,6 +17,7 @@ import { holdsInbound } from './policy.js';
 import { capturingResolver } from './resolvers.js';
 import { newId } from './secrets.js';
 import { findHostedMailbox } from './tenants.js';
+import { type HeaderFields, readHeaderFields } from './header-fields.js';
 
 export class InboundRejection extends Error {
   constructor(public readonly smtpCode: number, message: string) {
@@ -43,24 +44,53 @@ export interface InboundInput { raw: Buffer; mailFrom: string; rcpts: string[]; 
 
 const first = (a: { address?: string; group?: Array<{ address: string }> } | undefined) => a?.address ?? a?.group?.[0]?.address ?? null;
 
+/** Only these top-level types can hold more than one MIME part (message/rfc822 is parsed inline). */
+const NESTED_TYPE = /^\s*(multipart|message)\//i;
+/** The MIME-part limit cannot be reached by a single part: a full parse is needed only below this. */
+const SINGLE_PART_MAX = 3;
+
+/** Offset just past the blank line that ends the header section, or -1. */
+function headerSectionEnd(raw: Buffer): number {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  if (crlf < 0 && lf < 0) return -1;
+  return crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf + 2;
+}
+
+/**
+ * The header fields stored for threading and listing, and the MIME-part count for the limit.
+ * Decoding the body of a single-part message tells nothing the header does not (and costs ten
+ * times the header), so only multipart and message/* bodies go through a full parse.
+ */
+async function parseFields(ctx: Ctx, raw: Buffer): Promise<{ fields: HeaderFields; attachments: number }> {
+  const end = headerSectionEnd(raw);
+  if (end >= 0 && ctx.config.smtp.maxMimeParts >= SINGLE_PART_MAX) {
+    const fields = readHeaderFields(raw.subarray(0, end));
+    const types = fields.contentTypes;
+    if (types.length === 0 || (types.length === 1 && !NESTED_TYPE.test(types[0]!))) return { fields, attachments: 0 };
+  }
+  const full = await PostalMime.parse(raw, { maxNestingDepth: 20, maxHeadersSize: ctx.config.smtp.maxHeaderBytes });
+  return { fields: { ...full, contentTypes: [] }, attachments: full.attachments.length };
+}
+
 /** Verifies and stores one message for each hosted recipient; returns the stored ids. */
 export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<string[]> {
   const { raw } = input;
   let parsed;
   try {
-    parsed = await PostalMime.parse(raw, { maxNestingDepth: 20, maxHeadersSize: ctx.config.smtp.maxHeaderBytes });
+    parsed = await parseFields(ctx, raw);
   } catch (err) {
     throw new InboundRejection(554, `message could not be parsed: ${(err as Error).message}`);
   }
-  if (parsed.attachments.length + 2 > ctx.config.smtp.maxMimeParts) {
+  if (parsed.attachments + 2 > ctx.config.smtp.maxMimeParts) {
     throw new InboundRejection(552, `message has more than ${ctx.config.smtp.maxMimeParts} MIME parts`);
   }
   const used: Record<string, string> = {};
   const report = await verifyMessage(raw, { resolveKey: capturingResolver(ctx, used), identityKeys: await identityKeys(ctx), now: ctx.now() });
   const auth = await checkSenderAuth(ctx, raw, report, { ip: input.ip, helo: input.helo, mailFrom: input.mailFrom });
-  const messageId = extractMsgIds(parsed.messageId)[0] ?? null;
-  const inReplyTo = extractMsgIds(parsed.inReplyTo)[0] ?? null;
-  const refs = [...new Set([...extractMsgIds(parsed.references), ...(inReplyTo ? [inReplyTo] : [])])];
+  const messageId = extractMsgIds(parsed.fields.messageId)[0] ?? null;
+  const inReplyTo = extractMsgIds(parsed.fields.inReplyTo)[0] ?? null;
+  const refs = [...new Set([...extractMsgIds(parsed.fields.references), ...(inReplyTo ? [inReplyTo] : [])])];
   const passing = report.dkim.find((d) => d.result === 'pass' && d.domain === report.dkim_domain && d.selector === report.dkim_selector);
   const stored: string[] = [];
   const now = ctx.now();
@@ -77,8 +107,8 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
       insertMessage(ctx.db, {
         id, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, direction: 'in', status: held ? 'pending_inbound_approval' : 'received',
         message_id_header: messageId, thread_id: threadFor(ctx.db, mailbox.tenant_id, messageId, refs), in_reply_to: inReplyTo,
-        refs: JSON.stringify(refs), subject: parsed.subject ?? null, from_addr: first(parsed.from)?.toLowerCase() ?? null,
-        to_json: JSON.stringify(parsed.to ?? []), cc_json: JSON.stringify(parsed.cc ?? []), envelope_from: input.mailFrom,
+        refs: JSON.stringify(refs), subject: parsed.fields.subject ?? null, from_addr: first(parsed.fields.from)?.toLowerCase() ?? null,
+        to_json: JSON.stringify(parsed.fields.to ?? []), cc_json: JSON.stringify(parsed.fields.cc ?? []), envelope_from: input.mailFrom,
         envelope_to: JSON.stringify([rcpt]), agent_id: report.identity.find((i) => i.result === 'pass')?.agent ?? null, credential_id: null,
         oversight_mode: mailbox.oversight_mode, bcc_oversight: 0, raw, dkim_domain: report.dkim_domain, dkim_selector: report.dkim_selector,
         dkim_result: report.dkim_result, approval_code: null, expires_at: held ? now + ctx.config.pendingTtlSec : null,
@@ -96,9 +126,9 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
       });
       if (held) {
         appendAudit(ctx.db, { tenant: mailbox.tenant_id, event: 'inbound.held', message_id: id, actor: 'system:policy', ts: now, data: { reason: 'gated_all' } });
-        enqueueEvent(ctx, mailbox.tenant_id, 'oversight.pending', { id, direction: 'in', mailbox: rcpt, subject: parsed.subject ?? null, from: report.from });
+        enqueueEvent(ctx, mailbox.tenant_id, 'oversight.pending', { id, direction: 'in', mailbox: rcpt, subject: parsed.fields.subject ?? null, from: report.from });
       } else {
-        enqueueEvent(ctx, mailbox.tenant_id, 'message.received', { id, mailbox: rcpt, message_id: messageId, from: report.from, subject: parsed.subject ?? null, dkim_result: report.dkim_result });
+        enqueueEvent(ctx, mailbox.tenant_id, 'message.received', { id, mailbox: rcpt, message_id: messageId, from: report.from, subject: parsed.fields.subject ?? null, dkim_result: report.dkim_result });
       }
       return true;
     });

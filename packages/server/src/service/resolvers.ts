@@ -47,6 +47,15 @@ export function capturingResolver(ctx: Ctx, used: Record<string, string>): KeyRe
   };
 }
 
+/** An ENOTFOUND without a stack trace: with DNS off every SPF/DMARC lookup ends here, per message. */
+function dnsOff(name: string, rrtype: string): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const err = Object.assign(new Error(`DNS is off: no ${rrtype} record for ${name}`), { code: 'ENOTFOUND' });
+  Error.stackTraceLimit = limit;
+  return err;
+}
+
 type MailauthResolver = (name: string, rrtype: string) => Promise<unknown>;
 
 /** The resolver handed to mailauth's SPF, DMARC and ARC code: never reaches DNS when DNS is off. */
@@ -57,8 +66,6 @@ export function mailauthResolver(ctx: Ctx): MailauthResolver {
       if (local) return [[local]];
     }
     if (ctx.config.dns === 'system') return dnsPromises.resolve(name, rrtype as 'TXT');
-    const err = new Error(`DNS is off: no ${rrtype} record for ${name}`) as Error & { code: string };
-    err.code = 'ENOTFOUND';
-    throw err;
+    throw dnsOff(name, rrtype);
   };
 }
