@@ -4,7 +4,12 @@
  * `crypto.subtle` lacks it. Imported public keys are cached per key record string, since a
  * mailbox's mail comes from a handful of keys.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
+
+// Loaded only where WebCrypto lacks Ed25519: importing it costs ~60 ms of start-up (its tables),
+// which every CLI worker thread would otherwise pay for nothing.
+type NobleEd25519 = (typeof import('./noble-ed25519.js'))['ed25519'];
+let nobleEd25519: Promise<NobleEd25519> | undefined;
+const noble = (): Promise<NobleEd25519> => (nobleEd25519 ??= import('./noble-ed25519.js').then((m) => m.ed25519));
 
 export type SignatureKind = 'rsa' | 'ed25519';
 
@@ -45,12 +50,17 @@ function subtle(): SubtleCrypto | undefined {
   return globalThis.crypto?.subtle;
 }
 
+/** A valid Ed25519 public key (RFC 8032 §7.1, TEST 1), used only to probe WebCrypto. */
+const RFC8032_TEST1_PUBLIC_KEY = Uint8Array.from(
+  'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'.match(/../g)!.map((h) => parseInt(h, 16)),
+);
+
 /** Detected once: whether this runtime's WebCrypto implements Ed25519. */
 let subtleEd25519: Promise<boolean> | undefined;
 function hasSubtleEd25519(): Promise<boolean> {
   subtleEd25519 ??= (async () => {
     try {
-      const probe = ed25519.getPublicKey(new Uint8Array(32));
+      const probe = RFC8032_TEST1_PUBLIC_KEY;
       await subtle()!.importKey('raw', probe as Uint8Array<ArrayBuffer>, ED25519_PARAMS, false, ['verify']);
       return true;
     } catch {
@@ -97,7 +107,7 @@ export function publicKey(kind: SignatureKind, der: Uint8Array, cacheKey: string
 export async function verifySignature(key: PublicKey, kind: SignatureKind, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
   try {
     if (key.kind === 'backend') return key.backend.verify(kind, key.key, signature, data);
-    if (key.kind === 'noble') return ed25519.verify(signature, data, key.raw, { zip215: false });
+    if (key.kind === 'noble') return (await noble()).verify(signature, data, key.raw, { zip215: false });
     const params = kind === 'rsa' ? RSA_PARAMS : ED25519_PARAMS;
     return await subtle()!.verify(params, key.key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>);
   } catch {
@@ -135,7 +145,7 @@ export function privateKeyKind(key: PrivateKey): SignatureKind {
 
 /** Signs `data` (RSA: hashed here with SHA-256; Ed25519: signed as given). */
 export async function createSignature(key: PrivateKey, data: Uint8Array): Promise<Uint8Array> {
-  if (key.kind === 'noble') return ed25519.sign(data, key.seed);
+  if (key.kind === 'noble') return (await noble()).sign(data, key.seed);
   const params = key.alg === 'rsa' ? RSA_PARAMS : ED25519_PARAMS;
   return new Uint8Array(await subtle()!.sign(params, key.key, data as Uint8Array<ArrayBuffer>));
 }
