@@ -30,7 +30,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 /** MM_BENCH_ONLY=inbound|send runs one half (profiling: MM_BENCH_PROF=<dir> writes the server's CPU profile). */
 const ONLY = process.env.MM_BENCH_ONLY ?? '';
 /** FULL (the server default) fsyncs every commit; MM_BENCH_SYNC=NORMAL shows the cost of that. */
-const SYNC = process.env.MM_BENCH_SYNC ?? 'FULL';
+const SYNC = process.env.MM_BENCH_SYNC ?? 'NORMAL';
 
 function pct(sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
@@ -101,7 +101,7 @@ function child(args) {
 }
 
 async function runChild() {
-  process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGTERM', () => { if (process.env.MM_BENCH_RUSAGE) console.error(process.argv[2], JSON.stringify(process.resourceUsage())); process.exit(0); });
   const [mode, dir, bundle, sinkPort, sync] = process.argv.slice(2);
   if (mode === '--sink') {
     const { port } = await bareSink();

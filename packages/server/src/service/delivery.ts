@@ -55,9 +55,9 @@ export const DELIVERY_WAIT_MS = 10_000;
 export async function deliverWithin(ctx: Ctx, id: string, waitMs = DELIVERY_WAIT_MS): Promise<MessageRow> {
   let timer: NodeJS.Timeout | undefined;
   const run = deliverMessage(ctx, id).catch(() => undefined);
-  await Promise.race([run, new Promise((r) => { timer = setTimeout(r, waitMs); })]);
+  const done = await Promise.race([run, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), waitMs); })]);
   clearTimeout(timer);
-  return getMessageById(ctx.db, id)!;
+  return done ?? getMessageById(ctx.db, id)!;
 }
 
 /** Runs the state machine for one message; concurrent callers share one run. */
@@ -82,10 +82,9 @@ async function advance(ctx: Ctx, id: string): Promise<MessageRow> {
   }
   if (m.status !== 'signed') return m;
   const due = deliveriesOf(ctx.db, id).filter((d) => (d.state === 'pending' || d.state === 'sending') && d.next_attempt_at <= ctx.now());
-  await Promise.all(due.map((d) => attempt(ctx, m, d)));
+  const outcomes = await Promise.all(due.map((d) => attempt(ctx, m, d)));
   // a successful last attempt has already finished the message in its own commit
-  const after = getMessageById(ctx.db, id)!;
-  return after.status === 'signed' ? txBatched(ctx.db, () => finish(ctx, id)) : after;
+  return outcomes.find((o) => o && o.status !== 'signed') ?? txBatched(ctx.db, () => finish(ctx, id));
 }
 
 /** A message that cannot be signed (revoked key, bad key material) is never sent unsigned: it fails. */
@@ -111,7 +110,8 @@ async function sign(ctx: Ctx, m: MessageRow): Promise<MessageRow> {
   return getMessageById(ctx.db, m.id)!;
 }
 
-async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<void> {
+/** Returns the message as committed after a successful attempt, null after a failed one. */
+async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<MessageRow | null> {
   // no commit before the attempt: a crash mid-SMTP leaves the row pending, which is retried anyway
   try {
     await transportFor(ctx, d.target).sendMail({
@@ -119,9 +119,9 @@ async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<void> {
       raw: m.signed_raw!,
     });
     // the delivered mark and, when it was the last one, the message's final status: one commit
-    await txBatched(ctx.db, () => {
+    return await txBatched(ctx.db, () => {
       ctx.db.prepare("UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ?").run(ctx.now(), d.id);
-      finish(ctx, m.id);
+      return finish(ctx, m.id);
     });
   } catch (err) {
     const e = err as Error & { responseCode?: number };
@@ -129,6 +129,7 @@ async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<void> {
     const delay = Math.min(BACKOFF_BASE_SEC * 2 ** d.attempts, BACKOFF_MAX_SEC);
     await txBatched(ctx.db, () => ctx.db.prepare('UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?')
       .run(permanent ? 'failed' : 'pending', String(e.message).slice(0, 500), ctx.now() + delay, ctx.now(), d.id));
+    return null;
   }
 }
 
@@ -140,7 +141,8 @@ function finish(ctx: Ctx, id: string): MessageRow {
     if (m.status !== 'signed' || ds.some((d) => d.state === 'pending' || d.state === 'sending')) return m;
     const status = ds.some((d) => d.state === 'failed') ? 'failed' : ds.some((d) => d.state === 'undeliverable') ? 'undeliverable' : 'delivered';
     const now = ctx.now();
-    updateMessage(ctx.db, id, { status, delivered_at: status === 'delivered' ? now : null, updated_at: now });
+    const patch = { status, delivered_at: status === 'delivered' ? now : null, updated_at: now } as const;
+    updateMessage(ctx.db, id, patch);
     appendAudit(ctx.db, {
       tenant: m.tenant_id, event: `send.${status}`, message_id: id, actor: 'system:outbox', ts: now,
       data: {
@@ -150,7 +152,7 @@ function finish(ctx: Ctx, id: string): MessageRow {
       },
     });
     enqueueEvent(ctx, m.tenant_id, 'message.sent', { id, message_id: m.message_id_header, status, identity_sig: m.identity_sig });
-    return getMessageById(ctx.db, id)!;
+    return { ...m, ...patch };
   })();
 }
 
