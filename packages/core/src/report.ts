@@ -77,3 +77,25 @@ export interface VerificationReport {
   /** Set when the message itself could not be processed (SPEC §7); dkim and identity are then empty. */
   error?: { reason: string; detail: string } | null;
 }
+
+/**
+ * The report for input that could not be processed at all (SPEC §7): nothing was verified, the
+ * verdict is fail with `message_error`, and `error` says why. Every surface uses this one shape.
+ */
+export function errorReport(error: { reason: string; detail: string }, source?: ReportSource): VerificationReport {
+  return {
+    schema: REPORT_SCHEMA,
+    ...(source ? { source } : {}),
+    message_id: null,
+    from: null,
+    subject: null,
+    dkim: [],
+    dkim_result: 'none',
+    dkim_domain: null,
+    dkim_selector: null,
+    identity: [],
+    verdict: 'fail',
+    verdict_reasons: ['message_error'],
+    error: { reason: error.reason, detail: error.detail },
+  };
+}

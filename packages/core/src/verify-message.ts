@@ -8,7 +8,7 @@ import { bundleResolver, chainResolvers, fromDomain, summarizeDkim, verifyDkim, 
 import type { IdentityKeySet } from './identity/keys.js';
 import { verifyIdentity } from './identity/verify.js';
 import { MessageFormatError, parseMessage, unfold, type HeaderField, type ParsedMessage } from './mime/index.js';
-import { REPORT_SCHEMA, type ReportSource, type VerificationReport } from './report.js';
+import { errorReport, REPORT_SCHEMA, type ReportSource, type VerificationReport } from './report.js';
 
 export type Requirement = 'dkim' | 'aligned' | 'identity';
 
@@ -68,24 +68,6 @@ export function verdictReasons(report: Pick<VerificationReport, 'dkim' | 'identi
   return [...new Set(reasons)];
 }
 
-function errorReport(e: MessageFormatError, source?: ReportSource): VerificationReport {
-  return {
-    schema: REPORT_SCHEMA,
-    ...(source ? { source } : {}),
-    message_id: null,
-    from: null,
-    subject: null,
-    dkim: [],
-    dkim_result: 'none',
-    dkim_domain: null,
-    dkim_selector: null,
-    identity: [],
-    verdict: 'fail',
-    verdict_reasons: ['message_error'],
-    error: { reason: e.reason, detail: e.message },
-  };
-}
-
 async function verifyParsed(msg: ParsedMessage, opts: VerifyMessageOptions): Promise<VerificationReport> {
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   const [dkim, identity] = await Promise.all([
@@ -115,13 +97,13 @@ export async function verifyMessage(input: Uint8Array | ArrayBuffer | string, op
   try {
     msg = parseMessage(input);
   } catch (e) {
-    if (e instanceof MessageFormatError) return errorReport(e, opts.source);
-    return errorReport(new MessageFormatError('unreadable_message', String((e as Error)?.message ?? e)), opts.source);
+    if (e instanceof MessageFormatError) return errorReport({ reason: e.reason, detail: e.message }, opts.source);
+    return errorReport({ reason: 'unreadable_message', detail: String((e as Error)?.message ?? e) }, opts.source);
   }
   try {
     return await verifyParsed(msg, opts);
   } catch (e) {
     // A bug, not the message's fault; still one report per message so a batch never stops.
-    return errorReport(new MessageFormatError('internal_error', String((e as Error)?.message ?? e)), opts.source);
+    return errorReport({ reason: 'internal_error', detail: String((e as Error)?.message ?? e) }, opts.source);
   }
 }

@@ -3,7 +3,7 @@
  * SPEC §6 reports sent back with progress. The loop yields to the worker's event loop between
  * batches so a cancel request is seen promptly, and never lets one bad message stop the batch.
  */
-import { REPORT_SCHEMA, verifyMessage, type VerificationReport } from '@multimail/core';
+import { errorReport as coreErrorReport, verifyMessage, type VerificationReport } from '@multimail/core';
 import { collectKeySource, emptyKeys, loadKeys, type CollectedKeys, type LoadedKeys } from './keys.js';
 import { fileUnits, type MessageUnit } from './inputs.js';
 import type { FileJob, ReportSink, RunOptions, RunSummary } from './protocol.js';
@@ -37,20 +37,7 @@ export function yieldToEventLoop(): Promise<void> {
 
 /** A report for input that is not a message, or for an unexpected failure (SPEC §7). */
 export function errorReport(unit: MessageUnit, reason: string, detail: string): VerificationReport {
-  return {
-    schema: REPORT_SCHEMA,
-    source: unit.source,
-    message_id: null,
-    from: null,
-    dkim: [],
-    dkim_result: 'none',
-    dkim_domain: null,
-    dkim_selector: null,
-    identity: [],
-    verdict: 'fail',
-    verdict_reasons: [reason],
-    error: { reason, detail },
-  };
+  return coreErrorReport({ reason, detail }, unit.source);
 }
 
 function merge(a: CollectedKeys, b: CollectedKeys): CollectedKeys {

@@ -3,7 +3,7 @@
  * structured-cloneable settings, so the same code runs in-process (`--jobs 1`) and in every
  * worker thread. No verification logic lives here.
  */
-import { REPORT_SCHEMA, verifyMessage, loadIdentityKeys, type KeyBundle, type KeyResolver, type VerificationReport } from '@multimail/core';
+import { errorReport as coreErrorReport, verifyMessage, loadIdentityKeys, type KeyBundle, type KeyResolver, type VerificationReport } from '@multimail/core';
 // Importing the Node adapter makes node:crypto core's SHA-256 (several times faster than WASM).
 import { createDnsResolver } from '@multimail/core/node';
 import type { MessageError, MessageSource } from '../sources/types.js';
@@ -47,18 +47,5 @@ export async function createVerifier(config: VerifyConfig): Promise<VerifyFn> {
 
 /** The report for a message that could not be read or was refused before verification (SPEC §7). */
 export function errorReport(source: MessageSource, error: MessageError): VerificationReport {
-  return {
-    schema: REPORT_SCHEMA,
-    source,
-    message_id: null,
-    from: null,
-    dkim: [],
-    dkim_result: 'none',
-    dkim_domain: null,
-    dkim_selector: null,
-    identity: [],
-    verdict: 'fail',
-    verdict_reasons: [error.reason],
-    error,
-  };
+  return coreErrorReport(error, source);
 }

@@ -3,6 +3,7 @@
  * PKCS#1 RSAPublicKey (RFC 8017 §A.1.1), wrapping the latter into SPKI (RFC 5280 §4.1.2.7), and
  * wrapping PKCS#1 / raw Ed25519 private keys into PKCS#8 (RFC 5208, RFC 8410) for WebCrypto.
  */
+import { concatBytes } from '../bytes.js';
 
 interface Tlv {
   tag: number;
@@ -106,37 +107,28 @@ function encodeLength(n: number): Uint8Array {
   return Uint8Array.of(0x80 | bytes.length, ...bytes);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function wrap(tag: number, content: Uint8Array): Uint8Array {
-  return concat(Uint8Array.of(tag), encodeLength(content.length), content);
+  return concatBytes(Uint8Array.of(tag), encodeLength(content.length), content);
 }
 
-const RSA_ALGORITHM_ID = wrap(SEQUENCE, concat(wrap(OID, RSA_OID), Uint8Array.of(NULL_TAG, 0)));
+const RSA_ALGORITHM_ID = wrap(SEQUENCE, concatBytes(wrap(OID, RSA_OID), Uint8Array.of(NULL_TAG, 0)));
 const ED25519_ALGORITHM_ID = wrap(SEQUENCE, wrap(OID, ED25519_OID));
 const VERSION_0 = Uint8Array.of(INTEGER, 1, 0);
 
 /** PKCS#1 RSAPublicKey → SubjectPublicKeyInfo. */
 export function wrapRsaSpki(pkcs1: Uint8Array): Uint8Array {
-  return wrap(SEQUENCE, concat(RSA_ALGORITHM_ID, wrap(BIT_STRING, concat(Uint8Array.of(0), pkcs1))));
+  return wrap(SEQUENCE, concatBytes(RSA_ALGORITHM_ID, wrap(BIT_STRING, concatBytes(Uint8Array.of(0), pkcs1))));
 }
 
 /** PKCS#1 RSAPrivateKey ("BEGIN RSA PRIVATE KEY") → PKCS#8 PrivateKeyInfo. */
 export function wrapRsaPkcs8(pkcs1: Uint8Array): Uint8Array {
-  return wrap(SEQUENCE, concat(VERSION_0, RSA_ALGORITHM_ID, wrap(OCTET_STRING, pkcs1)));
+  return wrap(SEQUENCE, concatBytes(VERSION_0, RSA_ALGORITHM_ID, wrap(OCTET_STRING, pkcs1)));
 }
 
 /** Raw 32-byte Ed25519 seed → PKCS#8 PrivateKeyInfo (RFC 8410 §7). */
 export function wrapEd25519Pkcs8(seed: Uint8Array): Uint8Array {
-  return wrap(SEQUENCE, concat(VERSION_0, ED25519_ALGORITHM_ID, wrap(OCTET_STRING, wrap(OCTET_STRING, seed))));
+  return wrap(SEQUENCE, concatBytes(VERSION_0, ED25519_ALGORITHM_ID, wrap(OCTET_STRING, wrap(OCTET_STRING, seed))));
 }
 
 /** The algorithm of a PKCS#8 PrivateKeyInfo, and the Ed25519 seed when it is one. */

@@ -5,6 +5,7 @@
  */
 import { canonicalizeHeader, type Canon } from '../canon/index.js';
 import type { HeaderField } from '../mime/index.js';
+import { concatBytes } from '../bytes.js';
 
 const SEMICOLON = 0x3b;
 const EQUALS = 0x3d;
@@ -66,11 +67,5 @@ export function headerHashInput(fields: HeaderField[], signatureRaw: Uint8Array,
   const own = canonicalizeHeader(stripSignatureValue(signatureRaw), canon);
   // The signature field goes in without its trailing CRLF (§3.7).
   parts.push(own.subarray(0, own.length - 2));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }

@@ -3,11 +3,12 @@
  * canonicalization pairs, default header list with oversigning, t=, optional x= and l=.
  * Returns the field to prepend, folded to lines of at most 78 characters.
  */
-import { canonicalizeHeader, createBodyHasher, ready, sha256, type Canon } from '../canon/index.js';
+import { createBodyHasher, ready, sha256, type Canon } from '../canon/index.js';
 import { encodeBase64 } from '../crypto/base64.js';
 import { createSignature, privateKeyKind } from '../crypto/signature.js';
 import { parseMessage, type HeaderField } from '../mime/index.js';
 import { foldTags, type TagPiece } from './fold.js';
+import { headerHashInput, selectHeaders } from './header-hash.js';
 import { loadPrivateKey } from './sign-key.js';
 
 export type Canonicalization = 'relaxed/relaxed' | 'relaxed/simple' | 'simple/relaxed' | 'simple/simple';
@@ -68,7 +69,8 @@ export async function signDkim(message: Uint8Array | ArrayBuffer | string, opts:
     [{ text: `bh=${encodeBase64(body.digest)}` }],
   ];
   const head = foldTags('DKIM-Signature:', pieces, true);
-  const input = headerHashInputForSigning(msg.headers, names, head, hc);
+  // The verifier's own code builds the input: the b= value is still empty, so nothing is stripped.
+  const input = headerHashInput(selectHeaders(msg.headers, names), new TextEncoder().encode(head), hc);
   const signature = await createSignature(key, wantKind === 'ed25519' ? sha256(input) : input);
   return `${head}${foldBase64(head, encodeBase64(signature))}\r\n`;
 }
@@ -96,26 +98,6 @@ function headerList(headers: HeaderField[], wanted: string[], oversign: string[]
   }
   if (!names.includes('from')) throw new Error('the message has no From field to sign');
   return names;
-}
-
-/** Same input the verifier builds: selected fields bottom-up, then our field ending in "b=". */
-function headerHashInputForSigning(headers: HeaderField[], names: string[], head: string, canon: Canon): Uint8Array {
-  const byName = new Map<string, HeaderField[]>();
-  for (const h of headers) byName.set(h.lname, [...(byName.get(h.lname) ?? []), h]);
-  const parts: Uint8Array[] = [];
-  for (const n of names) {
-    const f = byName.get(n)?.pop();
-    if (f) parts.push(canonicalizeHeader(f.raw, canon));
-  }
-  const own = canonicalizeHeader(new TextEncoder().encode(head), canon);
-  parts.push(own.subarray(0, own.length - 2));
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Appends the b= value after `head` (which ends in "b="), breaking lines at 78 characters. */
