@@ -1,6 +1,7 @@
 /**
  * Outbox behaviour against a misbehaving relay (issue §1, §4): a 5xx is permanent (`failed`), an
- * unreachable relay is retried with backoff and delivered once it answers; inbox paging.
+ * unreachable relay is retried with backoff and delivered once it answers, recipients refused
+ * among accepted ones get their own failed row; inbox paging.
  */
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -60,6 +61,20 @@ describe('outbox against a relay', () => {
     expect(m.body.deliveries[0]).toMatchObject({ state: 'delivered', attempts: 2 });
     closeTransports(s.ctx);
     await sink.close();
+  });
+
+  it('recipients refused while others are accepted are failed on their own row, never dropped', async () => {
+    // our own listener refuses an unknown mailbox of a hosted domain at RCPT and takes the other
+    const r = await s.api('POST', '/v1/messages', { key: s.keys.send, json: { to: ['oversight@agents.localhost', 'ghost@agents.localhost'], subject: 'partly', text: 'x' } });
+    expect(r.body.status).toBe('failed');
+    const local = r.body.deliveries.filter((d: { target: string }) => d.target === 'local');
+    expect(local).toHaveLength(2);
+    expect(local.find((d: { state: string }) => d.state === 'delivered')).toMatchObject({ recipients: ['oversight@agents.localhost'] });
+    const refused = local.find((d: { state: string }) => d.state === 'failed');
+    expect(refused).toMatchObject({ recipients: ['ghost@agents.localhost'] });
+    expect(refused.last_error).toMatch(/ghost@agents\.localhost: .*no such mailbox/);
+    const inbox = await s.api('GET', '/v1/inbox?mailbox=oversight@agents.localhost&limit=100', { key: s.keys.oversight });
+    expect(JSON.stringify(inbox.body)).toContain(r.body.message_id.slice(1, -1));
   });
 });
 

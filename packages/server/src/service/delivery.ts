@@ -6,46 +6,48 @@
  * crash is still `pending` and is retried; the local hop de-duplicates by (mailbox, Message-ID), so a
  * hosted recipient never stores a message twice.
  */
-import nodemailer, { type Transporter } from 'nodemailer';
 import { txBatched } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
-import { deliveriesOf, getMessageById, updateMessage } from '../store/messages.js';
+import { deliveriesOf, getMessageById, insertDelivery, updateMessage } from '../store/messages.js';
 import type { DeliveryRow, MessageRow } from '../store/rows.js';
 import type { Ctx } from './context.js';
 import { enqueueEvent } from './events.js';
 import { signOutbound } from './signing.js';
+import { OutboundPool, type SendOutcome } from '../smtp/outbound-pool.js';
 
 export const MAX_DELIVERY_ATTEMPTS = 8;
 export const BACKOFF_BASE_SEC = 15;
 export const BACKOFF_MAX_SEC = 3600;
 const SMTP_TIMEOUT_MS = 30_000;
+/** Sessions per destination (our listener, or the relay) and messages per session. */
+const MAX_CONNECTIONS = 16;
+const MAX_MESSAGES_PER_CONNECTION = 1000;
 
 const inflight = new WeakMap<Ctx, Map<string, Promise<MessageRow>>>();
-const transports = new WeakMap<Ctx, Map<string, Transporter>>();
+const pools = new WeakMap<Ctx, Map<string, OutboundPool>>();
 
-function transportFor(ctx: Ctx, target: 'local' | 'relay'): Transporter {
+function poolFor(ctx: Ctx, target: 'local' | 'relay'): OutboundPool {
   const url = target === 'local' ? `smtp://${ctx.config.smtpHost}:${ctx.config.smtpPort}` : ctx.config.relayUrl!;
-  let map = transports.get(ctx);
-  if (!map) transports.set(ctx, (map = new Map()));
-  let t = map.get(url);
-  if (!t) {
+  let map = pools.get(ctx);
+  if (!map) pools.set(ctx, (map = new Map()));
+  let pool = map.get(url);
+  if (!pool) {
     const u = new URL(url);
-    t = nodemailer.createTransport({
+    pool = new OutboundPool({
       host: u.hostname, port: Number(u.port || 25), secure: u.protocol === 'smtps:',
       ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } } : {}),
       // the local hop never leaves loopback; a relay gets opportunistic STARTTLS
-      ignoreTLS: target === 'local', pool: true, maxConnections: 16, maxMessages: 1000,
-      connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS,
-      name: ctx.config.hostname,
+      ignoreTLS: target === 'local', name: ctx.config.hostname,
+      timeoutMs: SMTP_TIMEOUT_MS, maxConnections: MAX_CONNECTIONS, maxMessages: MAX_MESSAGES_PER_CONNECTION,
     });
-    map.set(url, t);
+    map.set(url, pool);
   }
-  return t;
+  return pool;
 }
 
 export function closeTransports(ctx: Ctx): void {
-  for (const t of transports.get(ctx)?.values() ?? []) t.close();
-  transports.delete(ctx);
+  for (const pool of pools.get(ctx)?.values() ?? []) pool.close();
+  pools.delete(ctx);
 }
 
 /** How long an API call waits for delivery before answering with the current (queued/signed) state. */
@@ -114,12 +116,10 @@ async function sign(ctx: Ctx, m: MessageRow): Promise<MessageRow> {
 async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<MessageRow | null> {
   // no commit before the attempt: a crash mid-SMTP leaves the row pending, which is retried anyway
   try {
-    await transportFor(ctx, d.target).sendMail({
-      envelope: { from: m.envelope_from ?? '', to: JSON.parse(d.recipients) as string[] },
-      raw: m.signed_raw!,
-    });
+    const outcome = await poolFor(ctx, d.target).send({ from: m.envelope_from ?? '', to: JSON.parse(d.recipients) as string[] }, m.signed_raw!);
     // the delivered mark and, when it was the last one, the message's final status: one commit
     return await txBatched(ctx.db, () => {
+      if (outcome.rejected.length) splitRefused(ctx, d, outcome.rejected);
       ctx.db.prepare("UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ?").run(ctx.now(), d.id);
       return finish(ctx, m.id);
     });
@@ -130,6 +130,26 @@ async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<Message
     await txBatched(ctx.db, () => ctx.db.prepare('UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?')
       .run(permanent ? 'failed' : 'pending', String(e.message).slice(0, 500), ctx.now() + delay, ctx.now(), d.id));
     return null;
+  }
+}
+
+/**
+ * Recipients the peer refused while accepting others are never dropped silently: they leave this
+ * delivery row for rows of their own, failed (5xx) or pending a retry (4xx). Call inside tx.
+ */
+function splitRefused(ctx: Ctx, d: DeliveryRow, refused: SendOutcome['rejected']): void {
+  const now = ctx.now();
+  const gone = new Set(refused.map((r) => r.address.toLowerCase()));
+  const kept = (JSON.parse(d.recipients) as string[]).filter((r) => !gone.has(r.toLowerCase()));
+  ctx.db.prepare('UPDATE deliveries SET recipients = ? WHERE id = ?').run(JSON.stringify(kept), d.id);
+  for (const permanent of [true, false]) {
+    const group = refused.filter((r) => (r.responseCode >= 500) === permanent);
+    if (!group.length) continue;
+    insertDelivery(ctx.db, {
+      message_id: d.message_id, target: d.target, recipients: JSON.stringify(group.map((r) => r.address)),
+      state: permanent ? 'failed' : 'pending', next_attempt_at: now + BACKOFF_BASE_SEC, updated_at: now,
+      last_error: group.map((r) => `${r.address}: ${r.message}`).join('; ').slice(0, 500),
+    });
   }
 }
 

@@ -64,6 +64,8 @@ function headerSectionEnd(raw: Buffer): number {
  */
 async function parseFields(ctx: Ctx, raw: Buffer): Promise<{ fields: HeaderFields; attachments: number }> {
   const end = headerSectionEnd(raw);
+  // the listener refuses oversized header sections while streaming; this keeps the check here too
+  if (end > ctx.config.smtp.maxHeaderBytes) throw new Error(`header section larger than ${ctx.config.smtp.maxHeaderBytes} bytes`);
   if (end >= 0 && ctx.config.smtp.maxMimeParts >= SINGLE_PART_MAX) {
     const fields = readHeaderFields(raw.subarray(0, end));
     const types = fields.contentTypes;

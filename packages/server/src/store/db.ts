@@ -9,6 +9,8 @@ import { dirname } from 'node:path';
 export type Db = Database.Database;
 
 const SCHEMA_VERSION = 1;
+/** SQLite page cache per connection (the default is 2 MiB). */
+const CACHE_KIB = 32 * 1024;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tenants (
@@ -94,6 +96,9 @@ export function openDb(file: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL'):
   if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error(`dbSynchronous must be FULL or NORMAL, got ${JSON.stringify(synchronous)}`);
   db.pragma(`synchronous = ${sync}`);
   db.pragma('foreign_keys = ON');
+  // every message row touches six indexes: keep their hot pages in memory as the file grows
+  db.pragma(`cache_size = -${CACHE_KIB}`);
+  db.pragma('temp_store = MEMORY');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
   cacheStatements(db);
