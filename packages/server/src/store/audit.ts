@@ -4,6 +4,7 @@
  * encoding, which includes the previous entry's hash. The same bytes can later become the leaves
  * of an RFC 9162 Merkle tree without re-encoding history.
  */
+import { auditCanonicalJson } from '@multimail/core';
 import { createHash } from 'node:crypto';
 import type { Db } from './db.js';
 
@@ -30,22 +31,8 @@ export interface AuditEntry {
   hash: string;
 }
 
-/** Canonical JSON: sorted keys, no insignificant whitespace; only finite integers allowed as numbers. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new Error(`audit values must be integers, got ${value}`);
-    return String(value);
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  throw new Error(`cannot encode ${typeof value} in the audit log`);
-}
+/** The audit log's canonical JSON is core's, so the server and an offline auditor encode entries alike. */
+export const canonicalJson = auditCanonicalJson;
 
 export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
   return createHash('sha256').update(canonicalJson(entry), 'utf8').digest('hex');
