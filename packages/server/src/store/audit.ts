@@ -4,11 +4,11 @@
  * encoding, which includes the previous entry's hash. The same bytes can later become the leaves
  * of an RFC 9162 Merkle tree without re-encoding history.
  */
-import { auditCanonicalJson } from '@multimail/core';
+import { AUDIT_GENESIS_HASH, auditCanonicalJson, type AuditLogEntry } from '@multimail/core';
 import { createHash } from 'node:crypto';
 import type { Db } from './db.js';
 
-export const GENESIS_HASH = '0'.repeat(64);
+export const GENESIS_HASH = AUDIT_GENESIS_HASH;
 
 export type AuditEvent =
   | 'send.requested' | 'send.held' | 'send.refused' | 'send.approved' | 'send.rejected' | 'send.expired'
@@ -19,17 +19,8 @@ export type AuditEvent =
   | 'mailbox.created' | 'mailbox.mode_changed' | 'allowlist.added' | 'allowlist.removed'
   | 'domain.created' | 'tenant.created' | 'webhook.created' | 'webhook.deleted';
 
-export interface AuditEntry {
-  tenant: string;
-  seq: number;
-  ts: number;
-  event: string;
-  message_id: string | null;
-  actor: string | null;
-  data: Record<string, unknown>;
-  prev_hash: string;
-  hash: string;
-}
+/** One log entry; the shape is core's, which an offline auditor checks. */
+export type AuditEntry = AuditLogEntry;
 
 /** The audit log's canonical JSON is core's, so the server and an offline auditor encode entries alike. */
 export const canonicalJson = auditCanonicalJson;
