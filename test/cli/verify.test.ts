@@ -273,6 +273,23 @@ describe('parallel, ordered, sharded', () => {
     expect(reports.slice(0, COUNT).map((r) => r.source.index)).toEqual([...Array(COUNT).keys()]);
   });
 
+  it('with enough mail the worker takes part, and the output still equals --jobs 1', async () => {
+    // The small corpus finishes before a worker is up; 60 copies of the mbox keep one busy.
+    const big = join(dir, 'big.mbox');
+    const one = await readFile(corpus.mbox);
+    await writeFile(big, Buffer.concat(Array.from({ length: 60 }, () => one)));
+    const env = { MULTIMAIL_THREAD_STATS: '1' };
+    const a = await runCli(['verify', ...keyArgs, '--ndjson', '--ordered', '--jobs', '1', big], { env });
+    const b = await runCli(['verify', ...keyArgs, '--ndjson', '--ordered', '--jobs', '2', big], { env });
+    expect(b.stdout).toBe(a.stdout);
+    expect(ndjson(a.stdout)).toHaveLength(60 * COUNT);
+    const perThread = /verified per thread \(main first\): (\d+) (\d+)/.exec(b.stderr);
+    expect(perThread, b.stderr).toBeTruthy();
+    const [main, worker] = [Number(perThread![1]), Number(perThread![2])];
+    expect(main + worker).toBe(60 * COUNT);
+    expect(worker).toBeGreaterThan(0);
+  });
+
   it('--shard K/N splits deterministically and report merge restores the ordered whole', async () => {
     const n = 3;
     const full = await runCli(['verify', ...keyArgs, '--ndjson', '--ordered', corpus.mbox, corpus.maildir]);

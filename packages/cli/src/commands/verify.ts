@@ -39,8 +39,9 @@ Output (stdout; progress and logs on stderr):
   --ordered               keep output in input order    --quiet   no progress, no skip notes
   --no-color              (NO_COLOR is honoured too)
 Scale:
-  --jobs N                worker threads (default: the number of cores; one thread when the
-                          paths are only files totalling under 8 MiB)
+  --jobs N                verification threads: the main thread and N-1 workers (default: the
+                          number of cores; one thread when the paths are only files totalling
+                          under 8 MiB)
   --shard K/N             verify only messages i with i mod N = K (same PATHS, same order in
                           every shard); combine the NDJSON with "multimail report merge"
 Exit: 0 all passed, 1 some failed, 2 usage error, 3 I/O error (a path could not be read).`;
@@ -96,7 +97,8 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   const onSkip = values.quiet ? undefined : (path: string, why: string) => io.err(`skipped ${path}: ${why}\n`);
 
   const local = inProcess(await createVerifier(config));
-  const pool = jobs > 1 ? WorkerPool.start(jobs, config, local) : null;
+  // The main thread is one of the --jobs threads (see worker-pool.ts).
+  const pool = jobs > 1 ? WorkerPool.start(jobs - 1, config, local) : null;
   const verify: VerifyOutcomeFn = pool ? pool.verify : local;
   let failed = 0;
   let ioFailed = 0;
@@ -121,6 +123,8 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
       },
     });
   } finally {
+    // Tuning aid (and what the tests use to see the workers take part): who verified what.
+    if (pool && process.env.MULTIMAIL_THREAD_STATS) io.err(`multimail: verified per thread (main first): ${pool.threadStats().join(' ')}\n`);
     await pool?.close();
     progress?.end();
   }

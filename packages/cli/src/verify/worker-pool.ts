@@ -1,7 +1,14 @@
 /**
- * A fixed pool of verification threads (`--jobs N`). Each worker loads core once; messages are
- * gathered into small batches (see worker-protocol.ts) whose buffers are transferred, not
- * copied. Each batch goes to the worker with the fewest messages pending.
+ * The verification threads of `--jobs N`: the main thread plus N-1 workers. Each worker loads
+ * core once; messages are gathered into small batches (see worker-protocol.ts) whose buffers are
+ * transferred, not copied. Each batch goes to the worker with the fewest messages pending.
+ *
+ * The main thread verifies too, but only messages the workers do not need: a message goes to a
+ * worker while that worker has fewer than WORKER_QUEUE_TARGET messages pending, otherwise it is
+ * verified here. Reading an mbox and writing reports takes the main thread only a fraction of a
+ * core, so on two cores a second worker would leave that core part idle and pay for a third
+ * isolate's start-up, JIT warm-up and garbage collection; messages verified here also skip the
+ * transfer and the JSON round trip.
  */
 import { Worker } from 'node:worker_threads';
 import type { MessageSource } from '../sources/types.js';
@@ -11,6 +18,14 @@ import type { WorkerRequestItem, WorkerResponse } from './worker-protocol.js';
 
 /** Messages per batch: enough to amortize a postMessage, few enough to keep workers evenly fed. */
 export const BATCH_MAX = 16;
+/**
+ * Messages kept pending per worker before the main thread verifies one itself: three batches,
+ * so a worker that answers one batch still has two queued while the main thread, busy with a
+ * slice of its own messages (LOCAL_SLICE_MS), gets round to refilling it.
+ */
+export const WORKER_QUEUE_TARGET = 3 * BATCH_MAX;
+/** Longest run of main-thread verification between two looks at the workers' answers. */
+const LOCAL_SLICE_MS = 2;
 
 /**
  * Heap sizes per worker. V8 otherwise lets each thread's heap grow well past what verification
@@ -30,27 +45,32 @@ interface Slot {
   pending: Map<number, Pending>;
   dead: boolean;
   ready: boolean;
+  /** Messages this worker has answered, for `threadStats`. */
+  verified: number;
 }
 
 export class WorkerPool {
   private nextId = 0;
   private batch: Array<WorkerRequestItem & Pending> = [];
   private flushScheduled = false;
+  private localQueue: Array<{ bytes: Uint8Array; source: MessageSource; done: (o: Outcome) => void }> = [];
+  private pumping = false;
+  private verifiedHere = 0;
   private constructor(
     private readonly slots: Slot[],
-    private readonly warmup: VerifyOutcomeFn,
+    private readonly local: VerifyOutcomeFn,
   ) {}
 
   /**
    * Starts `size` workers. It does not wait for them: until the first one has loaded core and
-   * its keys, messages are verified on the calling thread by `warmup` (which has core loaded
+   * its keys, messages are verified on the calling thread by `local` (which has core loaded
    * already), so a short run does not pay the workers' start-up in full.
    */
-  static start(size: number, config: VerifyConfig, warmup: VerifyOutcomeFn): WorkerPool {
+  static start(size: number, config: VerifyConfig, local: VerifyOutcomeFn): WorkerPool {
     const url = new URL('./worker.js', import.meta.url);
     const slots = Array.from({ length: size }, () => {
       const worker = new Worker(url, { workerData: config, resourceLimits: WORKER_HEAP_LIMITS });
-      const slot: Slot = { worker, pending: new Map(), dead: false, ready: false };
+      const slot: Slot = { worker, pending: new Map(), dead: false, ready: false, verified: 0 };
       worker.once('message', () => {
         slot.ready = true;
         wire(slot);
@@ -60,15 +80,14 @@ export class WorkerPool {
       worker.once('exit', () => (slot.dead = true));
       return slot;
     });
-    return new WorkerPool(slots, warmup);
+    return new WorkerPool(slots, local);
   }
 
   /** The verify function to hand to the pipeline. */
   readonly verify: VerifyOutcomeFn = (bytes, source) => {
-    if (!this.slots.some((s) => s.ready && !s.dead)) {
-      // No worker yet (or none could start): verify here rather than wait.
-      return this.warmup(bytes, source);
-    }
+    const least = this.leastPending();
+    // No worker ready yet (or none could start), or all are well fed: verify here, not wait.
+    if (!least || least.pending.size + this.batch.length >= WORKER_QUEUE_TARGET) return this.yieldThenLocal(bytes, source);
     // The readers give every message a buffer of its own (MessageItem.bytes), so the whole buffer
     // is transferred, never copied; the view's bounds travel with it.
     return new Promise((done) => {
@@ -82,6 +101,46 @@ export class WorkerPool {
       }
     });
   };
+
+  /**
+   * Queues a message for the main thread. The pipeline hands over a whole read chunk's messages
+   * within one turn of the event loop, and a worker's "ready" and its answers (which refill it)
+   * are only seen between turns, so these are verified in short slices with turns in between.
+   */
+  private yieldThenLocal(bytes: Uint8Array, source: MessageSource): Promise<Outcome> {
+    return new Promise((done) => {
+      this.localQueue.push({ bytes, source, done });
+      if (!this.pumping) {
+        this.pumping = true;
+        setImmediate(this.pumpLocal);
+      }
+    });
+  }
+
+  /** Verifies queued messages for up to LOCAL_SLICE_MS, then yields a turn of the event loop. */
+  private readonly pumpLocal = (): void => {
+    const deadline = performance.now() + LOCAL_SLICE_MS;
+    const step = (): void => {
+      const next = this.localQueue.shift();
+      if (!next) {
+        this.pumping = false;
+        return;
+      }
+      void this.local(next.bytes, next.source).then((outcome) => {
+        this.verifiedHere++;
+        next.done(outcome);
+        if (performance.now() < deadline) step();
+        else setImmediate(this.pumpLocal);
+      });
+    };
+    step();
+  };
+
+  private leastPending(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.slots) if (s.ready && !s.dead && (!best || s.pending.size < best.pending.size)) best = s;
+    return best;
+  }
 
   private flush(): void {
     this.flushScheduled = false;
@@ -99,6 +158,11 @@ export class WorkerPool {
     slot.worker.postMessage({ items: request }, request.map((r) => r.buffer));
   }
 
+  /** How many messages each thread verified (main thread first), for MULTIMAIL_THREAD_STATS. */
+  threadStats(): number[] {
+    return [this.verifiedHere, ...this.slots.map((s) => s.verified)];
+  }
+
   async close(): Promise<void> {
     for (const s of this.slots) s.dead = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
@@ -107,6 +171,7 @@ export class WorkerPool {
 
 function wire(slot: Slot): void {
   slot.worker.on('message', (res: WorkerResponse) => {
+    slot.verified += res.results.length;
     for (const r of res.results) {
       const p = slot.pending.get(r.id);
       slot.pending.delete(r.id);
