@@ -41,7 +41,7 @@ Output (stdout; progress and logs on stderr):
 Scale:
   --jobs N                verification threads: the main thread and N-1 workers (default: the
                           number of cores; one thread when the paths are only files totalling
-                          under 8 MiB)
+                          under 48 MiB)
   --shard K/N             verify only messages i with i mod N = K (same PATHS, same order in
                           every shard); combine the NDJSON with "multimail report merge"
 Exit: 0 all passed, 1 some failed, 2 usage error, 3 I/O error (a path could not be read).`;

@@ -49,8 +49,12 @@ export async function* readInputs(paths: string[], opts: InputOptions = {}): Asy
   }
 }
 
-/** Below this, a run given only files is over before worker threads would pay off. */
-export const SMALL_INPUT_BYTES = 8 * 1024 * 1024;
+/**
+ * Below this, a run given only files is over before worker threads would pay off: a worker costs
+ * ~0.25 s to start and two threads run ~1.4x one here, so the break-even is near 40 MB of mail
+ * (bench/cli.bench.mjs: 30 MB ran faster on one thread, 100 MB on two).
+ */
+export const SMALL_INPUT_BYTES = 48 * 1024 * 1024;
 
 /** True when the paths are only files (or stdin) totalling under SMALL_INPUT_BYTES. */
 export async function isSmallInput(paths: string[]): Promise<boolean> {
