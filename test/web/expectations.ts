@@ -38,6 +38,9 @@ export async function expectFourResults(page: Page, fx: WebFixtures): Promise<vo
   expect(ours).toMatch(new RegExp(`pass\\s+${DOMAIN}\\s+mm\\s+rsa-sha256\\s+yes`));
   expect(ours).toMatch(new RegExp(`pass\\s+${TENANT}\\s+${AGENT}\\s+monitored\\s+apr_7\\s+${fx.kid.replace(/[-]/g, '\\-')}\\s+\\d{4}-\\d\\d-\\d\\dT`));
   expect(ours).toContain('x-mm-identity-sig');
+  // Our signer oversigns From: the name shows once with its count, not as a bare repeat.
+  expect(ours).toMatch(/from ×2/);
+  expect(ours).not.toMatch(/from, from/);
   expect(tampered).toMatch(/body_modified/);
   expect(tampered).toMatch(/fail\s+example\.org\s+mm/);
   expect(garbage).toMatch(/Not verifiable: \w+/);

@@ -21,8 +21,16 @@ function reasonText(r: { reason: string | null; detail?: string; warnings?: stri
   return parts.filter(Boolean).join(' ') || '—';
 }
 
+/**
+ * Each name once, in first-seen order; a name listed n times shows "×n". DKIM signers list a name
+ * once more than it occurs (oversigning) so that adding one breaks the signature; a bare repeat
+ * would read like a typo to an auditor.
+ */
 function headerList(h: string[] | undefined): string {
-  return h && h.length > 0 ? h.join(', ') : '—';
+  if (!h || h.length === 0) return '—';
+  const counts = new Map<string, number>();
+  for (const name of h) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return [...counts].map(([name, n]) => (n > 1 ? `${name} ×${n}` : name)).join(', ');
 }
 
 function dkimRow(s: DkimSignatureReport): TemplateResult {
