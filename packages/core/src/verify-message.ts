@@ -7,7 +7,7 @@ import { ready } from './canon/index.js';
 import { bundleResolver, chainResolvers, fromDomain, summarizeDkim, verifyDkim, type KeyBundle, type KeyResolver } from './dkim/index.js';
 import type { IdentityKeySet } from './identity/keys.js';
 import { verifyIdentity } from './identity/verify.js';
-import { MessageFormatError, parseMessage, unfold, type HeaderField, type ParsedMessage } from './mime/index.js';
+import { decodeEncodedWords, MessageFormatError, parseMessage, unfold, type HeaderField, type ParsedMessage } from './mime/index.js';
 import { errorReport, REPORT_SCHEMA, type ReportSource, type VerificationReport } from './report.js';
 
 export type Requirement = 'dkim' | 'aligned' | 'identity';
@@ -35,6 +35,11 @@ const emptyKeySet: IdentityKeySet = { keys: [] };
 function firstValue(headers: HeaderField[], lname: string): string | null {
   const f = headers.find((h) => h.lname === lname);
   return f ? unfold(f.value).trim() : null;
+}
+
+/** The Subject as a reader sees it (RFC 2047 words decoded); display only, never hashed. */
+function decodeSubject(value: string | null): string | null {
+  return value === null ? null : decodeEncodedWords(value);
 }
 
 /** The address of the first From field: the angle-addr if any, else the bare addr-spec. */
@@ -80,7 +85,7 @@ async function verifyParsed(msg: ParsedMessage, opts: VerifyMessageOptions): Pro
     ...(opts.source ? { source: opts.source } : {}),
     message_id: firstValue(msg.headers, 'message-id'),
     from: fromAddress(msg.headers),
-    subject: firstValue(msg.headers, 'subject'),
+    subject: decodeSubject(firstValue(msg.headers, 'subject')),
     dkim,
     ...summarizeDkim(dkim, fromDomain(msg.headers)),
     identity,

@@ -2,3 +2,4 @@ export { parseMessage, unfold, type HeaderField, type ParsedMessage } from './sp
 export { toCrlf, toBytes } from './line-endings.js';
 export { MessageFormatError } from './errors.js';
 export * as limits from './limits.js';
+export { decodeEncodedWords } from './encoded-words.js';
