@@ -7,6 +7,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createServer, type Server } from 'node:http';
+import { normalize } from 'node:path';
+import type { AddressInfo } from 'node:net';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WEB = `${ROOT}packages/verifier-web/`;
@@ -69,4 +72,25 @@ export async function shownMessages(page: Page): Promise<ShownMessage[]> {
   return page.locator('mm-verifier li.message').evaluateAll((els) =>
     els.map((el) => ({ verdict: el.getAttribute('data-verdict') ?? '', text: (el as HTMLElement).innerText })),
   );
+}
+
+/** What a loopback test server answers for one path: a body and its type, or null for 404. */
+export type Responder = (path: string) => Promise<{ type: string; body: string | Buffer } | null>;
+
+const CONTENT_TYPES: Record<string, string> = { js: 'text/javascript', map: 'application/json', html: 'text/html', wasm: 'application/wasm' };
+
+export function contentType(path: string): string {
+  return CONTENT_TYPES[path.split('.').pop() ?? ''] ?? 'application/octet-stream';
+}
+
+/** A static server on 127.0.0.1 (random port); paths reach `respond` without the leading slash. */
+export async function serveLoopback(respond: Responder): Promise<{ server: Server; origin: string }> {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '');
+    const answer = path.includes('..') ? null : await respond(path).catch(() => null);
+    if (answer) res.writeHead(200, { 'content-type': answer.type }).end(answer.body);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

@@ -4,18 +4,16 @@
  * built app verifies the four standard files in Chromium, served from 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, normalize } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { build } from 'vite';
-import { ROOT, ensureBuilt, isolatedContext, launch, recordEvents, waitForDone } from './browser.js';
+import { ROOT, contentType, ensureBuilt, serveLoopback, isolatedContext, launch, recordEvents, waitForDone } from './browser.js';
 import { expectFourResults, mailFiles } from './expectations.js';
 import { makeFixtures, type WebFixtures } from './fixtures.js';
 
-const TYPES: Record<string, string> = { js: 'text/javascript', html: 'text/html', wasm: 'application/wasm' };
 let app: string;
 let server: Server;
 let origin: string;
@@ -37,27 +35,13 @@ document.body.append(el);`);
   return join(dir, 'dist');
 }
 
-function serve(dir: string): Promise<void> {
-  server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '') || 'index.html';
-    try {
-      if (path.includes('..')) throw new Error('outside');
-      const body = await readFile(join(dir, path));
-      res.writeHead(200, { 'content-type': TYPES[path.split('.').pop() ?? ''] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    resolve();
-  }));
-}
-
 beforeAll(async () => {
   ensureBuilt();
   app = await buildPortal();
-  await serve(app);
+  ({ server, origin } = await serveLoopback(async (path) => {
+    const file = path || 'index.html';
+    return { type: contentType(file), body: await readFile(join(app, file)) };
+  }));
   [browser, fx] = await Promise.all([launch(), makeFixtures()]);
 });
 afterAll(async () => {

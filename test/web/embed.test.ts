@@ -5,17 +5,14 @@
  * root, so its events must be composed to reach `document`; theming goes through parts and --mm-*.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { normalize } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, ROOT, ensureBuilt, isolatedContext, launch, recordEvents, shownMessages, waitForDone } from './browser.js';
+import { ARTIFACTS, ROOT, contentType, ensureBuilt, serveLoopback, isolatedContext, launch, recordEvents, shownMessages, waitForDone } from './browser.js';
 import { expectFourResults, mailFiles } from './expectations.js';
 import { makeFixtures, type WebFixtures } from './fixtures.js';
 
 const SERVED = ['node_modules/', 'packages/verifier-web/dist/lib/', 'packages/verifier-web/dist/verifier.html'];
-const TYPES: Record<string, string> = { js: 'text/javascript', map: 'application/json', html: 'text/html' };
 
 const IMPORT_MAP = {
   imports: {
@@ -51,28 +48,12 @@ const requested: string[] = [];
 let browser: Browser;
 let fx: WebFixtures;
 
-function startServer(): Promise<void> {
-  server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '');
+async function startServer(): Promise<void> {
+  ({ server, origin } = await serveLoopback(async (path) => {
     requested.push(path);
-    if (path === '' || path === 'portal.html') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(portalPage());
-      return;
-    }
-    if (!SERVED.some((p) => path.startsWith(p)) || path.includes('..')) {
-      res.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await readFile(ROOT + path);
-      res.writeHead(200, { 'content-type': TYPES[path.split('.').pop() ?? ''] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    resolve();
+    if (path === '' || path === 'portal.html') return { type: 'text/html', body: portalPage() };
+    if (!SERVED.some((p) => path.startsWith(p))) return null;
+    return { type: contentType(path), body: await readFile(ROOT + path) };
   }));
 }
 
