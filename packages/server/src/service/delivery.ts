@@ -20,7 +20,7 @@ export const BACKOFF_BASE_SEC = 15;
 export const BACKOFF_MAX_SEC = 3600;
 const SMTP_TIMEOUT_MS = 30_000;
 /** Sessions per destination (our listener, or the relay) and messages per session. */
-const MAX_CONNECTIONS = 16;
+export const MAX_CONNECTIONS = 16;
 const MAX_MESSAGES_PER_CONNECTION = 1000;
 
 const inflight = new WeakMap<Ctx, Map<string, Promise<MessageRow>>>();
