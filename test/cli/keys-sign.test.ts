@@ -4,58 +4,27 @@
  * round trips, and `sign` refusing bad values.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCorpus } from './fixtures/make-corpus.mjs';
 import { ndjson, runCli } from './run-cli.js';
+import { type Dnsmasq, startDnsmasq } from '../support/dnsmasq.js';
 
 const COUNT = 20;
 let dir: string;
 let corpus: Awaited<ReturnType<typeof makeCorpus>>;
-let dns: ChildProcess | null = null;
+let dns: Dnsmasq | null = null;
 let server = '';
-
-/** dnsmasq takes a long TXT record as several strings of at most 255 bytes (RFC 1035 §3.3.14). */
-function txtArg(name: string, record: string): string {
-  const parts = record.match(/.{1,255}/g)!;
-  return `--txt-record=${name},${parts.join(',')}`;
-}
-
-async function startDnsmasq(records: Record<string, string>): Promise<void> {
-  for (let attempt = 0; attempt < 5 && !dns; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 40000);
-    const child = spawn('dnsmasq', [
-      '--no-daemon', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
-      '--local=/example.org/example.net/', ...Object.entries(records).map(([n, r]) => txtArg(n, r)),
-    ], { stdio: 'ignore' });
-    const exited = new Promise<boolean>((res) => child.once('exit', () => res(false)));
-    const resolver = new Resolver({ timeout: 300, tries: 1 });
-    resolver.setServers([`127.0.0.1:${port}`]);
-    for (let i = 0; i < 30; i++) {
-      const up = await Promise.race([resolver.resolveTxt(Object.keys(records)[0]!).then(() => true, () => false), exited]);
-      if (up) {
-        dns = child;
-        server = `127.0.0.1:${port}`;
-        return;
-      }
-      if (child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    child.kill();
-  }
-  throw new Error('dnsmasq did not start');
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mm-cli-keys-'));
   corpus = await makeCorpus(dir, { count: COUNT });
-  await startDnsmasq(corpus.keys.records);
+  dns = await startDnsmasq(['example.org', 'example.net'], corpus.keys.records);
+  server = dns.server;
 });
 afterAll(async () => {
-  dns?.kill();
+  dns?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 

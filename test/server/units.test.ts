@@ -1,5 +1,5 @@
 /** Pure parts of the server: the oversight policy table, streaming DATA limits, config loading, sealing. */
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,19 @@ describe('configuration and secrets', () => {
     expect(c.dns).toBe('off');
     expect(() => loadConfig({ MULTIMAIL_DATA_DIR: dir, MULTIMAIL_HTTP_PORT: 'x' })).toThrow(/MULTIMAIL_HTTP_PORT/);
     expect(() => loadConfig({ MULTIMAIL_CONFIG: join(dir, 'missing.json') })).toThrow(/cannot read config file/);
+  });
+  it('refuses misspelt fields and bad DNS settings instead of keeping a default', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-cfg-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ relayURL: 'smtp://relay.example:25' }));
+    expect(() => loadConfig({ MULTIMAIL_CONFIG: file })).toThrow(/unknown configuration field "relayURL"/);
+    writeFileSync(file, JSON.stringify({ dns: 'of' }));
+    expect(() => loadConfig({ MULTIMAIL_CONFIG: file })).toThrow(/dns must be "system" or "off"/);
+    writeFileSync(file, JSON.stringify({ dnsServers: '127.0.0.1' }));
+    expect(() => loadConfig({ MULTIMAIL_CONFIG: file })).toThrow(/dnsServers must be a list/);
+    expect(() => loadConfig({ MULTIMAIL_DATA_DIR: dir, MULTIMAIL_DNS: 'yes' })).toThrow(/MULTIMAIL_DNS must be system or off/);
+    const c = loadConfig({ MULTIMAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'mm-cfg-')), MULTIMAIL_DNS_SERVERS: '127.0.0.1:5353, [::1]:53' });
+    expect(c.dnsServers).toEqual(['127.0.0.1:5353', '[::1]:53']);
   });
   it('creates a 0600 master key file once and seals with context binding', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mm-key-'));

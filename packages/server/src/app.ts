@@ -6,7 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ready } from '@multimail/core';
-import { type ServerConfig, loadConfig, mergeConfig } from './config.js';
+import { type ServerConfig, checkConfig, loadConfig, mergeConfig } from './config.js';
 import type { Ctx } from './service/context.js';
 import { createCredential } from './service/credentials.js';
 import { closeTransports, sweepOutbox } from './service/delivery.js';
@@ -117,7 +117,7 @@ export async function createTenantCommand(name: string, domain: string, env = pr
 }
 
 export async function startServer(overrides: Partial<ServerConfig> = {}, env: Record<string, string | undefined> = process.env): Promise<RunningServer> {
-  const config = mergeConfig(loadConfig(env), overrides);
+  const config = checkConfig(mergeConfig(loadConfig(env), overrides));
   const { ctx, masterKeyCreated } = await openContext(config);
   const { db } = ctx;
   const info = await bootstrap(ctx) as BootstrapInfo | null;

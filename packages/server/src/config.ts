@@ -51,6 +51,8 @@ export interface ServerConfig {
   relayUrl: string | null;
   /** 'system' uses the operating system's DNS; 'off' never queries DNS (tests, air-gapped). */
   dns: 'system' | 'off';
+  /** DNS servers to ask instead of the system's ("192.0.2.53", "127.0.0.1:5353", "[::1]:53"). */
+  dnsServers: string[];
   /** Key bundle files (SPEC §3.1) consulted before DNS. */
   keyBundleFiles: string[];
   /** Seconds a held item waits for a decision. */
@@ -94,6 +96,7 @@ export function defaultConfig(dataDir = '.multimail'): ServerConfig {
     publicUrl: null,
     relayUrl: null,
     dns: 'system',
+    dnsServers: [],
     keyBundleFiles: [],
     pendingTtlSec: 24 * 3600,
     expiryAction: 'reject',
@@ -133,7 +136,11 @@ export const ENV_VARS: Record<string, (c: ServerConfig, v: string) => void> = {
   MULTIMAIL_HOSTNAME: (c, v) => { c.hostname = v; },
   MULTIMAIL_PUBLIC_URL: (c, v) => { c.publicUrl = v; },
   MULTIMAIL_RELAY: (c, v) => { c.relayUrl = v || null; },
-  MULTIMAIL_DNS: (c, v) => { c.dns = v === 'off' ? 'off' : 'system'; },
+  MULTIMAIL_DNS: (c, v) => {
+    if (v !== 'off' && v !== 'system') throw new Error(`MULTIMAIL_DNS must be system or off, got ${JSON.stringify(v)}`);
+    c.dns = v;
+  },
+  MULTIMAIL_DNS_SERVERS: (c, v) => { c.dnsServers = v.split(',').map((x) => x.trim()).filter(Boolean); },
   MULTIMAIL_KEY_BUNDLES: (c, v) => { c.keyBundleFiles = v.split(',').filter(Boolean).map((p) => resolve(p)); },
   MULTIMAIL_PENDING_TTL: (c, v) => { c.pendingTtlSec = int(v, 'MULTIMAIL_PENDING_TTL'); },
   MULTIMAIL_EXPIRY_ACTION: (c, v) => { c.expiryAction = v === 'approve' ? 'approve' : 'reject'; },
@@ -158,7 +165,16 @@ export function loadConfig(env: Env = process.env, overrides: Partial<ServerConf
     const value = env[name];
     if (value !== undefined) apply(config, value);
   }
-  return mergeConfig(config, overrides);
+  return checkConfig(mergeConfig(config, overrides));
+}
+
+/** The fields whose wrong type or value would only fail later, far from their cause. */
+export function checkConfig(c: ServerConfig): ServerConfig {
+  if (c.dns !== 'system' && c.dns !== 'off') throw new Error(`dns must be "system" or "off", got ${JSON.stringify(c.dns)}`);
+  if (!Array.isArray(c.dnsServers) || c.dnsServers.some((x) => typeof x !== 'string' || !x)) {
+    throw new Error('dnsServers must be a list of addresses such as "127.0.0.1:5353"');
+  }
+  return c;
 }
 
 function readJsonIfPresent(file: string, required: boolean): Partial<ServerConfig> {
@@ -180,6 +196,8 @@ function readJsonIfPresent(file: string, required: boolean): Partial<ServerConfi
 export function mergeConfig(base: ServerConfig, patch: Partial<ServerConfig>): ServerConfig {
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
+    // a misspelt field would otherwise be ignored and its default silently kept
+    if (!Object.prototype.hasOwnProperty.call(base, key)) throw new Error(`unknown configuration field ${JSON.stringify(key)}`);
     if (key === 'smtp' || key === 'firstTenant') {
       Object.assign(base[key], value);
     } else if (key === 'dataDir') {

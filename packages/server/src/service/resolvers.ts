@@ -4,7 +4,7 @@
  * DNS is configured off (tests, air-gapped). Every record actually used is captured so it can be
  * stored beside the message for evidence exports.
  */
-import { promises as dnsPromises } from 'node:dns';
+import { Resolver } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { type KeyBundle, type KeyResolver, parseKeyBundle } from '@multimail/core';
 import { createDnsResolver } from '@multimail/core/node';
@@ -31,7 +31,23 @@ function staticRecords(ctx: Ctx): Map<string, string> {
   return map;
 }
 
-let dnsResolver: KeyResolver | null = null;
+/** Per query; mailauth bounds a whole SPF evaluation separately (10 s). */
+const DNS_TIMEOUT_MS = 5000;
+const DNS_TRIES = 2;
+/** How long SPF/DMARC/ARC answers, and "no such record", are reused. */
+export const DNS_CACHE_TTL_MS = 60_000;
+const DNS_CACHE_MAX = 10_000;
+/** Answers that mean "there is no record": cached like answers. Timeouts and SERVFAIL are not. */
+const NO_RECORD = new Set(['ENOTFOUND', 'ENODATA']);
+
+/** The DKIM key resolver for this server (one per server: its cache and its DNS servers). */
+function dkimDns(ctx: Ctx): KeyResolver {
+  const hit = ctx.cache.get('dkimDns');
+  if (hit) return hit as KeyResolver;
+  const r = createDnsResolver({ timeoutMs: DNS_TIMEOUT_MS, tries: DNS_TRIES, cacheTtlMs: DNS_CACHE_TTL_MS, ...(ctx.config.dnsServers.length ? { servers: ctx.config.dnsServers } : {}) });
+  ctx.cache.set('dkimDns', r);
+  return r;
+}
 
 /** A key resolver that records what it returned in `used`. */
 export function capturingResolver(ctx: Ctx, used: Record<string, string>): KeyResolver {
@@ -39,8 +55,7 @@ export function capturingResolver(ctx: Ctx, used: Record<string, string>): KeyRe
     const local = staticRecords(ctx).get(name.toLowerCase());
     let answer: string[] | null = local ? [local] : null;
     if (!answer && ctx.config.dns === 'system') {
-      dnsResolver ??= createDnsResolver({ timeoutMs: 5000 });
-      answer = await dnsResolver(name);
+      answer = await dkimDns(ctx)(name);
     }
     if (answer?.[0]) used[name.toLowerCase()] = answer[0];
     return answer;
@@ -58,6 +73,41 @@ function dnsOff(name: string, rrtype: string): Error {
 
 type MailauthResolver = (name: string, rrtype: string) => Promise<unknown>;
 
+/**
+ * DNS for mailauth with a timeout, the configured servers and a TTL cache: SPF and DMARC ask the
+ * same few names for every message from a sender, and each answer (or NXDOMAIN) is reused for
+ * DNS_CACHE_TTL_MS. Failures other than "no record" are never cached.
+ */
+function cachedSystemDns(ctx: Ctx): MailauthResolver {
+  const hit = ctx.cache.get('mailauthDns');
+  if (hit) return hit as MailauthResolver;
+  const resolver = new Resolver({ timeout: DNS_TIMEOUT_MS, tries: DNS_TRIES });
+  if (ctx.config.dnsServers.length) resolver.setServers(ctx.config.dnsServers);
+  const cache = new Map<string, { at: number; ok: boolean; value: unknown }>();
+  const lookup: MailauthResolver = async (name, rrtype) => {
+    const key = `${rrtype} ${name.toLowerCase()}`;
+    const now = Date.now();
+    const cached = cache.get(key);
+    if (cached && now - cached.at < DNS_CACHE_TTL_MS) {
+      if (cached.ok) return cached.value;
+      throw cached.value;
+    }
+    let entry: { at: number; ok: boolean; value: unknown };
+    try {
+      entry = { at: now, ok: true, value: await resolver.resolve(name, rrtype as 'TXT') };
+    } catch (err) {
+      if (!NO_RECORD.has((err as { code?: string }).code ?? '')) throw err;
+      entry = { at: now, ok: false, value: err };
+    }
+    if (cache.size >= DNS_CACHE_MAX) cache.clear();
+    cache.set(key, entry);
+    if (entry.ok) return entry.value;
+    throw entry.value;
+  };
+  ctx.cache.set('mailauthDns', lookup);
+  return lookup;
+}
+
 /** The resolver handed to mailauth's SPF, DMARC and ARC code: never reaches DNS when DNS is off. */
 export function mailauthResolver(ctx: Ctx): MailauthResolver {
   return async (name: string, rrtype: string) => {
@@ -65,7 +115,7 @@ export function mailauthResolver(ctx: Ctx): MailauthResolver {
       const local = staticRecords(ctx).get(name.toLowerCase());
       if (local) return [[local]];
     }
-    if (ctx.config.dns === 'system') return dnsPromises.resolve(name, rrtype as 'TXT');
+    if (ctx.config.dns === 'system') return cachedSystemDns(ctx)(name, rrtype);
     throw dnsOff(name, rrtype);
   };
 }
