@@ -142,6 +142,10 @@ describe('oversight modes (SPEC §4)', () => {
     expect((await s.api('PATCH', `/v1/mailboxes/${AGENT}`, { key: s.keys.send, json: { oversight_mode: 'autonomous' } })).status).toBe(403);
     expect((await s.api('PATCH', `/v1/mailboxes/${AGENT}`, { key: s.keys.admin, json: { oversight_mode: 'monitored' } })).status).toBe(403);
     expect((await s.api('PATCH', `/v1/mailboxes/${AGENT}`, { key: s.keys.oversight, json: { oversight_mode: 'autonomous' } })).status).toBe(200);
+    // read_only forbids sending but would release inbound mail that gated_all holds: a human decides
+    expect((await s.api('PATCH', `/v1/mailboxes/${AGENT}`, { key: s.keys.send, json: { oversight_mode: 'gated_all' } })).status).toBe(200);
+    expect((await s.api('PATCH', `/v1/mailboxes/${AGENT}`, { key: s.keys.send, json: { oversight_mode: 'read_only' } })).status).toBe(403);
+    expect((await s.api('PATCH', `/v1/mailboxes/${AGENT}`, { key: s.keys.oversight, json: { oversight_mode: 'autonomous' } })).status).toBe(200);
   });
 
   it('gated_all holds inbound mail until an oversight key releases it', async () => {

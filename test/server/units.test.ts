@@ -25,6 +25,11 @@ describe('policy (SPEC §4 table)', () => {
     expect(effectiveMode('monitored', 'gated_all')).toBe('gated_all');
     expect(modeChangeNeedsOversight('gated_send', 'monitored')).toBe(true);
     expect(modeChangeNeedsOversight('monitored', 'read_only')).toBe(false);
+    expect(modeChangeNeedsOversight('gated_send', 'gated_all')).toBe(false);
+    // weaker in the receiving column alone: gated_all holds inbound mail, read_only does not
+    expect(modeChangeNeedsOversight('gated_all', 'read_only')).toBe(true);
+    expect(modeChangeNeedsOversight('read_only', 'gated_all')).toBe(true);
+    expect(modeChangeNeedsOversight('gated_all', 'gated_all')).toBe(false);
   });
   it('matches allowlist entries exactly or by *@domain, not by suffix', () => {
     expect(isAllowlisted('A@X.org', ['a@x.org'])).toBe(true);

@@ -7,7 +7,10 @@ import { isValidDomain, parseAddress } from './addresses.js';
 export const OVERSIGHT_MODES = ['autonomous', 'monitored', 'gated_send', 'gated_all', 'read_only'] as const;
 export type OversightMode = (typeof OVERSIGHT_MODES)[number];
 
-/** Strictness rank: a higher number is stricter. `read_only` forbids sending outright. */
+/**
+ * Strictness of the sending column of SPEC §4: a higher number is stricter; `read_only` forbids
+ * sending outright. The receiving column is ordered separately (see modeChangeNeedsOversight).
+ */
 const STRICTNESS: Record<OversightMode, number> = {
   autonomous: 0,
   monitored: 1,
@@ -61,9 +64,13 @@ export function holdsInbound(mode: OversightMode): boolean {
   return mode === 'gated_all';
 }
 
-/** A mode change needs the oversight scope when it makes the mailbox less strict. */
+/**
+ * A mode change needs the oversight scope when it makes the mailbox less strict in either column
+ * of the SPEC §4 table: `gated_all` → `read_only` forbids sending but stops holding inbound mail,
+ * so an agent must not be able to make it on its own.
+ */
 export function modeChangeNeedsOversight(from: OversightMode, to: OversightMode): boolean {
-  return isStricter(from, to);
+  return isStricter(from, to) || (holdsInbound(from) && !holdsInbound(to));
 }
 
 /** Allowlist entries are exact addresses or `*@domain` (case-insensitive). */
