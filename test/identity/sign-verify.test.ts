@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll } from 'vitest';
-import { signIdentity, verifyIdentity, parseIdentityHeader, SEED_WARNING } from '@multimail/core';
+import { exportPublicJwk, loadIdentityKeys, signIdentity, verifyIdentity, parseIdentityHeader, SEED_WARNING } from '@multimail/core';
 import { MESSAGE, NOW, makeKeys, parse, type Keys } from './helpers.js';
 
 let k: Keys;
@@ -27,6 +27,23 @@ describe('signIdentity / verifyIdentity', () => {
     expect(late).toMatchObject({ result: 'pass', warnings: ['ts_in_future'] });
     const [ok] = await verifyIdentity(parse(s.field + MESSAGE), { keys: k.set, now: NOW - 300 });
     expect(ok!.warnings).toBeUndefined();
+  });
+
+  it('a key bound to one tenant (mm_tenant) is no key for another: neutral, for both profiles', async () => {
+    const jwk = await exportPublicJwk(k.publicKey, { mm_tenant: 'ten_other' });
+    const otherTenants = await loadIdentityKeys(jwk);
+    for (const profile of ['v1', 'seed'] as const) {
+      const s = await signIdentity(MESSAGE, { ...base, privateKey: k.privateKey, profile });
+      const [r] = await verifyIdentity(parse(s.field + MESSAGE), { keys: otherTenants });
+      expect(r).toMatchObject({ result: 'neutral', reason: 'no_key', tenant: 'ten_01' });
+      expect(r!.detail).toContain('ten_other');
+      // the same key bound to the header's tenant, or given without a tenant, verifies
+      const [own] = await verifyIdentity(parse(s.field + MESSAGE), { keys: await loadIdentityKeys({ ...jwk, mm_tenant: 'ten_01' }) });
+      expect(own!.result).toBe('pass');
+      const [unbound] = await verifyIdentity(parse(s.field + MESSAGE), { keys: k.set });
+      expect(unbound!.result).toBe('pass');
+    }
+    await expect(loadIdentityKeys({ ...jwk, mm_tenant: 'bad tenant;' })).rejects.toThrow(/mm_tenant/);
   });
 
   it('no header → []', async () => {

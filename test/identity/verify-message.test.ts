@@ -81,6 +81,29 @@ describe('verifyMessage', () => {
     expect(await verifyMessage(msg, { identityKeys: k.set, require: ['identity'] })).toMatchObject({ verdict: 'pass' });
   });
 
+  it('with several identity headers, one failing header fails the verdict; an unknown key does not', async () => {
+    const other = await makeKeys();
+    const good = identityField + MESSAGE;
+    const forged = identityField.replace(/(sig=[A-Za-z0-9+/]{10}[0-9+/]*)([A-Za-z])/, (_m, head: string, c: string) => head + (c === 'A' ? 'B' : 'A'));
+    expect(forged).not.toBe(identityField);
+    const passAndFail = await verifyMessage(forged + good, { identityKeys: k.set, require: ['identity'] });
+    expect(passAndFail.identity.map((i) => i.result)).toEqual(['fail', 'pass']);
+    expect(passAndFail).toMatchObject({ verdict: 'fail', verdict_reasons: ['identity_fail'] });
+    const foreign = await signIdentity(MESSAGE, { privateKey: other.privateKey, tenant: 'ten_02', agent: 'a2', oversight: 'autonomous', now: NOW });
+    const passAndNeutral = await verifyMessage(foreign.field + good, { identityKeys: k.set, require: ['identity'] });
+    expect(passAndNeutral.identity.map((i) => i.result)).toEqual(['neutral', 'pass']);
+    expect(passAndNeutral.verdict).toBe('pass');
+  });
+
+  it('a repeated From is a permerror for the message, even when only the identity signature is required', async () => {
+    // a signer that bound only Subject: the second From slips past the identity signature itself
+    const narrow = await signIdentity(MESSAGE, { privateKey: k.privateKey, tenant: 'ten_01', agent: 'summarizer', oversight: 'monitored', now: NOW, headers: ['subject'] });
+    const doubled = narrow.field + 'From: ceo@example.org\r\n' + MESSAGE;
+    const r = await verifyMessage(doubled, { identityKeys: k.set, require: ['identity'] });
+    expect(r.identity[0]!.result).toBe('pass');
+    expect(r).toMatchObject({ verdict: 'fail', verdict_reasons: ['multiple_from'] });
+  });
+
   it('a modified body fails both proofs', async () => {
     const r = await verifyMessage(signedBoth.replace('numbers', 'Numbers'), { keyBundles: [bundle], identityKeys: k.set, now: NOW });
     expect(r.dkim[0]!.result).toBe('fail');

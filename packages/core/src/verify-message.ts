@@ -4,7 +4,7 @@
  * message content: a message that cannot be parsed gets `error` and verdict `fail` (SPEC §7).
  */
 import { ready } from './canon/index.js';
-import { bundleResolver, chainResolvers, fromDomain, summarizeDkim, verifyDkim, type KeyBundle, type KeyResolver } from './dkim/index.js';
+import { bundleResolver, chainResolvers, duplicateHeaderReason, fromDomain, summarizeDkim, verifyDkim, type KeyBundle, type KeyResolver } from './dkim/index.js';
 import type { IdentityKeySet } from './identity/keys.js';
 import { verifyIdentity } from './identity/verify.js';
 import { decodeEncodedWords, MessageFormatError, parseMessage, unfold, type HeaderField, type ParsedMessage } from './mime/index.js';
@@ -60,11 +60,16 @@ function resolverFor(opts: VerifyMessageOptions): KeyResolver {
 }
 
 /** Stable codes for each unmet requirement; empty means the verdict is pass. */
-export function verdictReasons(report: Pick<VerificationReport, 'dkim' | 'identity'>, require?: Requirement[]): string[] {
+export function verdictReasons(report: Pick<VerificationReport, 'dkim' | 'identity'>, require?: Requirement[], messageProblem: string | null = null): string[] {
   const dkimPass = report.dkim.some((d) => d.result === 'pass');
   const alignedPass = report.dkim.some((d) => d.result === 'pass' && d.aligned);
-  const identityPass = report.identity.some((i) => i.result === 'pass');
-  const reasons: string[] = [];
+  // one passing header is not enough when another one fails: the failure is evidence of tampering
+  // (or of a forged second signer); headers for keys not supplied (neutral) neither help nor hurt
+  const identityPass = report.identity.some((i) => i.result === 'pass') &&
+    !report.identity.some((i) => i.result === 'fail' || i.result === 'permerror');
+  // SPEC §3: a repeated From, To, Cc, Subject, Date or Message-ID is a permerror for the message,
+  // whatever the policy: it is how unsigned content is shown above a valid signature
+  const reasons: string[] = messageProblem ? [messageProblem] : [];
   const needs = require ?? ['aligned'];
   if (needs.includes('dkim') && !dkimPass) reasons.push('no_dkim_pass');
   if (needs.includes('aligned') && !alignedPass) reasons.push(dkimPass ? 'no_aligned_dkim_pass' : 'no_dkim_pass');
@@ -79,7 +84,7 @@ async function verifyParsed(msg: ParsedMessage, opts: VerifyMessageOptions): Pro
     verifyDkim(msg, { resolveKey: resolverFor(opts), now }),
     verifyIdentity(msg, { keys: opts.identityKeys ?? emptyKeySet, now }),
   ]);
-  const reasons = verdictReasons({ dkim, identity }, opts.require);
+  const reasons = verdictReasons({ dkim, identity }, opts.require, duplicateHeaderReason(msg.headers));
   return {
     schema: REPORT_SCHEMA,
     ...(opts.source ? { source: opts.source } : {}),

@@ -9,4 +9,4 @@ export { signDkim, DKIM_DEFAULT_SIGNED_HEADERS, DKIM_DEFAULT_OVERSIGNED_HEADERS,
 export { DkimTempError } from './errors.js';
 export { parseTagList, type TagMap, type TagListResult } from './tags.js';
 export { parseKeyRecord, type KeyRecord } from './key-record.js';
-export { fromDomain } from './from-domain.js';
+export { duplicateHeaderReason, fromDomain } from './from-domain.js';

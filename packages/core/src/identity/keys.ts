@@ -20,6 +20,8 @@ export interface IdentityJwk extends JsonWebKey {
   mm_not_before?: number;
   /** Unix seconds: signatures with a later `ts` fail with `key_not_valid_at_time`. */
   mm_not_after?: number;
+  /** The tenant the key signs for: a header naming another tenant finds no key (neutral). */
+  mm_tenant?: string;
 }
 
 export interface IdentityPublicKey {
@@ -28,6 +30,8 @@ export interface IdentityPublicKey {
   jwk: IdentityJwk;
   notBefore: number | null;
   notAfter: number | null;
+  /** From `mm_tenant`; null = a key given without one (PEM), which may sign for any tenant. */
+  tenant: string | null;
 }
 
 /** Public keys a verifier trusts, looked up by `kid`. */
@@ -131,7 +135,11 @@ async function fromJwk(jwk: IdentityJwk): Promise<IdentityPublicKey> {
     throw new Error(`JWK kid "${jwk.kid}" is not its RFC 7638 thumbprint "${kid}"`);
   }
   const key = await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, EC_P256, true, ['verify']);
-  return { kid, key, jwk: { ...jwk, kid }, notBefore: windowBound(jwk, 'mm_not_before'), notAfter: windowBound(jwk, 'mm_not_after') };
+  const tenant = jwk.mm_tenant ?? null;
+  if (tenant !== null && (typeof tenant !== 'string' || !/^[A-Za-z0-9._:@/+-]{1,128}$/.test(tenant))) {
+    throw new Error('JWK mm_tenant must be a tenant id ([A-Za-z0-9._:@/+-]{1,128})');
+  }
+  return { kid, key, jwk: { ...jwk, kid }, notBefore: windowBound(jwk, 'mm_not_before'), notAfter: windowBound(jwk, 'mm_not_after'), tenant };
 }
 
 async function fromPem(text: string): Promise<IdentityPublicKey[]> {

@@ -1,7 +1,7 @@
 /**
  * Verifying X-MM-Identity-Sig fields (SPEC §2.4): one report per field, top first, never a throw.
  *
- * Order of checks: syntax (permerror) → key by kid (neutral) → signature over the header's own
+ * Order of checks: syntax (permerror) → key by kid and tenant (neutral) → signature over the header's own
  * values (fail bad_signature) → key validity window at `ts` → `bh` against the body
  * (body_modified) → `hh` against the headers (headers_modified). Because the signature is checked
  * over the header's bh/hh first, `body_modified` and `headers_modified` are reported only for a
@@ -87,9 +87,15 @@ async function verifyOne(field: HeaderField, msg: ParsedMessage, opts: VerifyIde
   const report = baseReport(parsed.fields, parsed.profile);
   if (parsed.profile === 'seed') report.warnings = [SEED_WARNING];
   const kid = parsed.fields.get('kid');
-  const candidates = parsed.profile === 'v1' ? keys.keys.filter((k) => k.kid === kid) : keys.keys;
+  const tenant = parsed.fields.get('tenant')!;
+  const byKid = parsed.profile === 'v1' ? keys.keys.filter((k) => k.kid === kid) : keys.keys;
+  // SPEC §2.4 neutral: no key for that kid *and tenant*; a key bound to another tenant is no key
+  const candidates = byKid.filter((k) => k.tenant === null || k.tenant === tenant);
   if (candidates.length === 0) {
-    const detail = parsed.profile === 'v1' ? `no public key with kid ${kid}` : 'no identity public key was supplied';
+    const others = [...new Set(byKid.map((k) => k.tenant))].join(', ');
+    const detail = byKid.length > 0
+      ? `no key for tenant ${tenant}${parsed.profile === 'v1' ? ` with kid ${kid}` : ''} (supplied for tenant ${others})`
+      : parsed.profile === 'v1' ? `no public key with kid ${kid}` : 'no identity public key was supplied';
     return { ...report, result: 'neutral', reason: 'no_key', detail };
   }
   const verifying = findSigner(candidates, parsed.sig, payloadFor(parsed, body));
