@@ -17,6 +17,11 @@ describe('parseKeyBundle', () => {
     ['[]', /must be a JSON object/],
     [{ version: 2, captured_at: '2026-11-28T12:00:00Z', records: {} }, /version must be 1/],
     [{ version: 1, captured_at: 'yesterday', records: {} }, /captured_at/],
+    // Date.parse accepts these; a bundle's capture time must be unambiguous
+    [{ version: 1, captured_at: '1', records: {} }, /captured_at/],
+    [{ version: 1, captured_at: 'Nov 28 2026', records: {} }, /captured_at/],
+    [{ version: 1, captured_at: '2026-11-28T12:00:00', records: {} }, /captured_at/],
+    [{ version: 1, captured_at: '2026-11-28T12:00:00Z', records: { 'S1._domainkey.example.com': REC, 's1._domainkey.example.com': 'v=DKIM1; p=' } }, /twice/],
     [{ version: 1, captured_at: '2026-11-28T12:00:00Z', records: [] }, /records must be an object/],
     [{ version: 1, captured_at: '2026-11-28T12:00:00Z', records: { 'a b': REC } }, /not a DNS name/],
     [{ version: 1, captured_at: '2026-11-28T12:00:00Z', records: { 'a.b': 5 } }, /must be a string/],

@@ -46,6 +46,23 @@ describe('signIdentity / verifyIdentity', () => {
     await expect(loadIdentityKeys({ ...jwk, mm_tenant: 'bad tenant;' })).rejects.toThrow(/mm_tenant/);
   });
 
+  it('sig has one spelling: missing padding or non-zero pad bits are a permerror, not a pass', async () => {
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    let s = await signIdentity(MESSAGE, { ...base, privateKey: k.privateKey });
+    // ECDSA is randomized: DER lengths vary, so some signatures end in "=" and some do not
+    for (let i = 0; i < 50 && !/=\s*$/.test(s.field); i++) s = await signIdentity(MESSAGE, { ...base, privateKey: k.privateKey });
+    const sig = /sig=([A-Za-z0-9+/=]+)/.exec(s.value)![1]!;
+    expect(sig.endsWith('=')).toBe(true);
+    const last = sig.replace(/=+$/, '');
+    const dirty = last.slice(0, -1) + ALPHABET[ALPHABET.indexOf(last.at(-1)!) | 1]! + sig.slice(last.length);
+    for (const spelling of [last, dirty, `${sig}==`]) {
+      const [r] = await verifyIdentity(parse(s.field.replace(sig, spelling) + MESSAGE), { keys: k.set });
+      expect(r, spelling).toMatchObject({ result: 'permerror', reason: 'bad_value' });
+    }
+    const [ok] = await verifyIdentity(parse(s.field + MESSAGE), { keys: k.set });
+    expect(ok!.result).toBe('pass');
+  });
+
   it('no header → []', async () => {
     expect(await verifyIdentity(parse(MESSAGE), { keys: k.set })).toEqual([]);
   });

@@ -159,7 +159,7 @@ describe('revocation before approval', () => {
     const realNow = s.ctx.now;
     s.ctx.now = () => realNow() + 5;
     try {
-      const r = await s.api('POST', `/v1/oversight/${held.body.id}/approve`, { key: s.keys.oversight, json: {} });
+      const r = await s.api('POST', `/v1/oversight/${held.body.id}/approve`, { key: s.keys.oversight, json: { reason: 'ok' } });
       expect(r.body.status).toBe('failed');
       expect(r.body.identity_sig).toBeNull();
       expect(r.body.deliveries[0].last_error).toMatch(/not signed: identity key .* was retired/);

@@ -75,6 +75,17 @@ describe('oversight modes (SPEC §4)', () => {
     expect((await s.api('POST', `/v1/oversight/${r.body.id}/reject`, { key: s.keys.oversight, json: {} })).status).toBe(409);
   });
 
+  it('a decision needs a reason', async () => {
+    const r = await send({ to: 'someone@example.net', subject: 'why?', text: 'x' });
+    expect(r.body.status).toBe('pending_approval');
+    for (const json of [{}, { reason: '' }, { reason: '   ' }]) {
+      const d = await s.api('POST', `/v1/oversight/${r.body.id}/reject`, { key: s.keys.oversight, json });
+      expect(d.status).toBe(400);
+      expect(d.body.error.message).toMatch(/reason is required/);
+    }
+    expect((await s.api('POST', `/v1/oversight/${r.body.id}/reject`, { key: s.keys.oversight, json: { reason: 'not now' } })).body.status).toBe('rejected');
+  });
+
   it('a rejected message is never signed nor sent', async () => {
     const before = sink.received.length;
     const r = await send({ to: 'someone@example.net', subject: 'reject me', text: 'no' });

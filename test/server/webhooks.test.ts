@@ -59,7 +59,7 @@ describe('webhooks', () => {
     const history = (await s.api('GET', `/v1/webhooks/${created.body.id}/deliveries`, { key: s.keys.admin })).body.deliveries;
     expect(history[0]).toMatchObject({ event: 'oversight.pending', state: 'delivered', attempts: 2, last_status: 200 });
     // approval emits oversight.approved and message.sent
-    await s.api('POST', `/v1/oversight/${sent.id}/approve`, { key: s.keys.oversight, json: {} });
+    await s.api('POST', `/v1/oversight/${sent.id}/approve`, { key: s.keys.oversight, json: { reason: 'expected report' } });
     await waitFor(() => got.filter((g) => g.status === 200).length >= 3, 'approval events');
     expect(got.filter((g) => g.status === 200).map((g) => JSON.parse(g.body).type).sort()).toEqual(['message.sent', 'oversight.approved', 'oversight.pending']);
     // another tenant's admin cannot see this webhook

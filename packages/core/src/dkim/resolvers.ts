@@ -17,6 +17,9 @@ export interface KeyBundle {
 export const MAX_BUNDLE_RECORDS = 100_000;
 const RECORD_NAME = /^[A-Za-z0-9_.\u0080-\uffff-]+$/;
 
+/** RFC 3339 date-time (the ISO 8601 profile JSON uses), with a zone: Z or ±hh:mm. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/i;
+
 function normalizeName(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
@@ -37,8 +40,8 @@ export function parseKeyBundle(json: string | object): KeyBundle {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error('key bundle must be a JSON object');
   const obj = data as Record<string, unknown>;
   if (obj.version !== 1) throw new Error(`key bundle version must be 1, got ${JSON.stringify(obj.version)}`);
-  if (typeof obj.captured_at !== 'string' || Number.isNaN(Date.parse(obj.captured_at))) {
-    throw new Error('key bundle captured_at must be an ISO 8601 date-time string');
+  if (typeof obj.captured_at !== 'string' || !ISO_DATE_TIME.test(obj.captured_at) || Number.isNaN(Date.parse(obj.captured_at))) {
+    throw new Error(`key bundle captured_at must be an ISO 8601 date-time such as "2026-11-28T12:00:00Z", got ${JSON.stringify(obj.captured_at)}`);
   }
   const recs = obj.records;
   if (typeof recs !== 'object' || recs === null || Array.isArray(recs)) throw new Error('key bundle records must be an object of name → TXT record');
@@ -48,7 +51,10 @@ export function parseKeyBundle(json: string | object): KeyBundle {
   for (const [name, value] of entries) {
     if (!RECORD_NAME.test(name)) throw new Error(`key bundle record name ${JSON.stringify(name)} is not a DNS name`);
     if (typeof value !== 'string') throw new Error(`key bundle record ${name} must be a string`);
-    records[normalizeName(name)] = value;
+    const n = normalizeName(name);
+    // DNS names are case-insensitive: two spellings of one name would make the answer depend on order
+    if (n in records) throw new Error(`key bundle lists ${n} twice (names are case-insensitive)`);
+    records[n] = value;
   }
   return { version: 1, captured_at: obj.captured_at, records };
 }

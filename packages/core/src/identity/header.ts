@@ -19,8 +19,11 @@ export const MAX_IDENTITY_FIELDS = 32;
 /** A bound header name: RFC 5322 ftext, lowercase. */
 const HEADER_NAME = /^[\x21-\x39\x3b-\x40\x5b-\x7e]+$/;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
-/** Standard base64 only (RFC 4648 §4), so a signature has one spelling; whitespace is removed first. */
-const STD_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/**
+ * Canonical standard base64 only (RFC 4648 §4 with §3.5's zero pad bits and the padding `=`), so
+ * a signature has exactly one spelling; whitespace is removed first.
+ */
+const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=|[A-Za-z0-9+/][AQgw]==)$/;
 /** Decimal seconds; 12 digits reach year 33658, and stay exact as a JS number. */
 const UNIX_SECONDS = /^[0-9]{1,12}$/;
 const SEED_FIELDS = ['agent', 'oversight', 'sig', 'tenant'];
@@ -97,7 +100,7 @@ export function valueProblem(name: string, value: string): string | null {
     case 'h':
       return headerListProblem(value);
     case 'sig':
-      return STD_BASE64.test(value) ? null : 'sig must be standard base64';
+      return STD_BASE64.test(value) ? null : 'sig must be canonical standard base64 (padded, zero pad bits)';
     default:
       return null;
   }

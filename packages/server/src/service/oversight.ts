@@ -66,9 +66,12 @@ function recordDecision(ctx: Ctx, m: MessageRow, approve: boolean, reason: strin
 export async function decide(ctx: Ctx, p: Principal, id: string, decision: unknown, body: Record<string, unknown>): Promise<SendResult> {
   requireScope(p, 'oversight');
   if (decision !== 'approve' && decision !== 'reject') throw badRequest('decision must be approve or reject');
-  const reason = parseReason(body.reason);
   const m = getMessage(ctx.db, p.tenantId, id);
   if (!m) throw notFound(`message ${id}`);
+  if (!PENDING.includes(m.status)) throw conflict('not_pending', `message ${id} is ${m.status}, not pending`);
+  // SPEC §4: a human decides "with a reason", and who decided, when and why is recorded
+  const reason = parseReason(body.reason);
+  if (!reason.trim()) throw badRequest('reason is required: say why you approve or reject (it is recorded in the audit log)');
   const decided = recordDecision(ctx, m, decision === 'approve', reason, p.actor, false);
   if (decided.status === 'queued') return sendResult(ctx, await deliverWithin(ctx, id));
   return sendResult(ctx, decided);
