@@ -1,30 +1,30 @@
-// The README's library example (examples/verify.mjs) runs as written against the built package.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The README's library example (examples/verify.mjs) runs as written against the built package,
+// with the key bundle shipped beside it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../', import.meta.url).pathname;
-const fixtures = join(root, 'test/fixtures/generated-peer-interop');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
-function bundle(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mm-readme-'));
-  const records = JSON.parse(readFileSync(join(fixtures, 'keys.json'), 'utf8'));
-  const path = join(dir, 'bundle.json');
-  writeFileSync(path, JSON.stringify({ version: 1, captured_at: '2026-11-28T12:00:00Z', records }));
-  return path;
-}
-
-const run = (eml: string, b: string) =>
-  execFileSync(process.execPath, [join(root, 'examples/verify.mjs'), join(fixtures, eml), b], { encoding: 'utf8' }).trim();
+const run = (...args: string[]) => execFileSync(process.execPath, ['examples/verify.mjs', ...args], { cwd: root, encoding: 'utf8' }).trim();
 
 describe('README library example', () => {
-  const b = bundle();
-  it('passes a dkimpy-signed message with keys from a bundle', () => {
-    expect(run('dkimpy-rsa-sha256-relaxed.eml', b)).toBe('pass pass example.com -');
+  it('the command shown in the README prints the output shown there', () => {
+    const shown = /\$ node (examples\/verify\.mjs [^\n]+)\n([^\n]+)/.exec(readme);
+    expect(shown).not.toBeNull();
+    expect(run(...shown![1]!.split(' ').slice(1))).toBe(shown![2]!.trim());
   });
-  it('fails a tampered one', () => {
-    expect(run('dkimpy-rsa-body-tampered.eml', b)).toMatch(/^fail fail/);
+  it('fails a tampered message', () => {
+    expect(run('test/fixtures/generated-peer-interop/dkimpy-rsa-body-tampered.eml', 'examples/bundle.json')).toMatch(/^fail fail/);
+  });
+  it('a missing file or a bad bundle is one clear line, not a stack trace', () => {
+    const r = spawnSync(process.execPath, ['examples/verify.mjs', 'no-such.eml', 'examples/bundle.json'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^verify\.mjs: ENOENT.*no-such\.eml/);
+    const u = spawnSync(process.execPath, ['examples/verify.mjs'], { cwd: root, encoding: 'utf8' });
+    expect(u.status).toBe(2);
+    expect(u.stderr).toMatch(/^usage:/);
   });
 });
