@@ -130,6 +130,18 @@ describe('oversight modes (SPEC §4)', () => {
     expect(sink.received.at(-1)!.raw.toString()).not.toMatch(/^bcc:/im);
     const report = await verifyRaw(sink.received.at(-1)!.raw);
     expect(report.identity[0]).toMatchObject({ result: 'pass', oversight: 'monitored' });
+    // with no oversight address to copy (only possible by editing the database), nothing is sent
+    const before = sink.received.length;
+    const saved = s.ctx.db.prepare('SELECT oversight_address a FROM mailboxes WHERE address = ?').get(AGENT) as { a: string };
+    s.ctx.db.prepare('UPDATE mailboxes SET oversight_address = NULL WHERE address = ?').run(AGENT);
+    try {
+      const blind = await send({ to: 'c@example.org', subject: 'monitored, no copy', text: 'watch' });
+      expect(blind.status).toBe(409);
+      expect(blind.body.error.code).toBe('no_oversight_address');
+      expect(sink.received.length).toBe(before);
+    } finally {
+      s.ctx.db.prepare('UPDATE mailboxes SET oversight_address = ? WHERE address = ?').run(saved.a, AGENT);
+    }
   });
 
   it('autonomous delivers and still signs and logs; mail to other domains without relay is kept undeliverable', async () => {

@@ -138,6 +138,10 @@ export async function sendEmail(
     tx(ctx.db, () => appendAudit(ctx.db, { tenant: p.tenantId, event: 'send.refused', actor: p.actor, ts: now, data: { mailbox: mailbox.address, mode, to: recipients } }));
     throw new ApiError(403, 'read_only', `mailbox ${mailbox.address} is read_only: sending is refused`);
   }
+  // SPEC §4 monitored means "with a copy to the oversight address": without one, do not send blind
+  if (decision.action === 'deliver' && decision.bccOversight && !mailbox.oversight_address) {
+    throw new ApiError(409, 'no_oversight_address', `mailbox ${mailbox.address} is monitored but has no oversight address to copy`);
+  }
   const id = newId('msg', 10);
   const messageIdHeader = `<${id}@${domainOf(mailbox.address)}>`;
   const raw = await composeMessage({
@@ -145,7 +149,7 @@ export async function sendEmail(
     attachments: req.attachments, messageId: messageIdHeader, date: new Date(now * 1000),
     inReplyTo: req.inReplyTo, references: req.references,
   });
-  const envelope = [...new Set([...recipients, ...(decision.action === 'deliver' && decision.bccOversight && mailbox.oversight_address ? [mailbox.oversight_address] : [])])];
+  const envelope = [...new Set([...recipients, ...(decision.action === 'deliver' && decision.bccOversight ? [mailbox.oversight_address!] : [])])];
   const held = decision.action === 'hold';
   // delivering now: delivery time is now, so sign before the first commit and store the signed
   // bytes with the message (one fsync fewer; a crash after it resumes with these very bytes)
