@@ -1,5 +1,6 @@
 /** Runs the built multimail binary for real, as a user would (build first: npx tsc -b packages/cli). */
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../packages/cli/bin/multimail.js', import.meta.url));
@@ -11,13 +12,19 @@ export interface CliResult {
   out: Buffer;
 }
 
-export function runCli(args: string[], opts: { stdin?: Uint8Array | string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+/** `stdinPath` gives the command that file or folder as stdin, as a shell's `< path` does. */
+export function runCli(
+  args: string[],
+  opts: { stdin?: Uint8Array | string; stdinPath?: string; env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
+    const stdinFd = opts.stdinPath === undefined ? null : openSync(opts.stdinPath, 'r');
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd,
       env: { ...process.env, NO_COLOR: '', ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [stdinFd ?? 'pipe', 'pipe', 'pipe'],
     });
+    if (stdinFd !== null) closeSync(stdinFd);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -27,7 +34,7 @@ export function runCli(args: string[], opts: { stdin?: Uint8Array | string; env?
       const o = Buffer.concat(out);
       resolve({ code, stdout: o.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), out: o });
     });
-    child.stdin.end(opts.stdin ?? '');
+    child.stdin?.end(opts.stdin ?? '');
   });
 }
 

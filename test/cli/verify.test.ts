@@ -147,10 +147,10 @@ describe('output formats', () => {
     checkVerdicts(arr);
   });
 
-  it('--json prints [] when nothing is found', async () => {
+  it('--json prints [] when nothing is found, and exits 1: nothing was verified', async () => {
     const res = await runCli(['verify', '--json', join(dir, 'keys')]);
     expect(JSON.parse(res.stdout)).toEqual([]);
-    expect(res.code).toBe(0);
+    expect(res.code).toBe(1);
   });
 
   it('--csv has a header and one quoted row per message', async () => {

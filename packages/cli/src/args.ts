@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
 import { UsageError } from './exit-codes.js';
 
 /** Upper bound for --jobs: more threads than this only add memory, never speed. */
@@ -21,7 +22,14 @@ export function parse<O extends Options>(args: string[], options: O): Parsed<O> 
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    const e = err as NodeJS.ErrnoException;
+    // Node's wording for this one ends in an unbalanced quote (`as in '-- "--bogus"`).
+    const unknown = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '([^']*)'/.exec(e.message) : null;
+    if (unknown) {
+      const opt = unknown[1]!;
+      throw new UsageError(`Unknown option '${opt}' (a path that starts with '-' goes after '--', as in "-- ${opt}")`);
+    }
+    throw new UsageError(e.message);
   }
 }
 
@@ -71,4 +79,23 @@ export function pickFormat(flags: { json?: boolean; ndjson?: boolean; csv?: bool
   const chosen = (['json', 'ndjson', 'csv'] as const).filter((f) => flags[f]);
   if (chosen.length > 1) throw new UsageError(`choose one output format, not ${chosen.map((f) => `--${f}`).join(' and ')}`);
   return chosen[0] ?? 'human';
+}
+
+/** An IPv4 address, an IPv6 one, or either with a port: "1.2.3.4:53", "[::1]:5353". */
+const DNS_SERVER_RE = /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9a-fA-F:.]+)\])(?::(\d+))?$/;
+
+/** `--dns-server IP[:PORT]` (repeatable), checked here so a typo is not a DNS timeout later. */
+export function parseDnsServers(values: string[] | undefined): string[] {
+  for (const s of values ?? []) {
+    const m = DNS_SERVER_RE.exec(s);
+    const valid = m ? (m[1] !== undefined ? isIP(m[1]) === 4 : isIP(m[2]!) === 6) : isIP(s) === 6;
+    if (!valid) {
+      throw new UsageError(`--dns-server takes IP or IP:PORT (IPv6 as [IP]:PORT), got "${s}"`);
+    }
+    const port = m?.[3];
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+      throw new UsageError(`--dns-server port must be from 1 to 65535, got "${s}"`);
+    }
+  }
+  return values ?? [];
 }

@@ -5,7 +5,10 @@
 
 /** Every message passed the chosen policy (or the command succeeded). */
 export const EXIT_OK = 0;
-/** At least one message failed the policy (or, for `keys capture`, a key was not found). */
+/**
+ * At least one message failed the policy, or `verify` found no message to check (or, for
+ * `keys capture`, a key was not found).
+ */
 export const EXIT_FAILED = 1;
 /** Bad arguments or bad option values: nothing was verified. */
 export const EXIT_USAGE = 2;
@@ -28,7 +31,17 @@ export function describeError(err: unknown): { code: number; message: string } {
   if (err instanceof IoError) return { code: EXIT_IO, message: err.message };
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
-    return { code: EXIT_IO, message: `${e.path ?? ''}${e.path ? ': ' : ''}${e.message}` };
+    return { code: EXIT_IO, message: `${e.path ?? ''}${e.path ? ': ' : ''}${errnoMessage(e)}` };
   }
   return { code: EXIT_IO, message: `internal error: ${(e && e.stack) || String(err)}` };
+}
+
+/**
+ * An I/O error as "CODE: what happened". Node's own messages already start with their code
+ * ("ENOENT: no such file or directory, stat 'x'"), so it is added only when missing.
+ */
+export function errnoMessage(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const message = e?.message ?? String(err);
+  return typeof e?.code === 'string' && !message.startsWith(e.code) ? `${e.code}: ${message}` : message;
 }

@@ -1,4 +1,5 @@
 /** The process streams a command uses, passed in so commands stay testable. */
+import { fstatSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** Data is written in blocks of about this size: one syscall per report would dominate fast runs. */
@@ -52,4 +53,15 @@ export function processIo(): Io {
     flush,
     drained: () => (process.stdout.writableNeedDrain ? new Promise((r) => process.stdout.once('drain', () => r())) : null),
   };
+}
+
+/**
+ * Throws when the process's stdin cannot hold a message. Node reads a folder given as stdin
+ * (`< somedir`) as an empty stream, which would otherwise pass for an empty message.
+ */
+export function checkStdin(stream: Readable): void {
+  if (stream !== process.stdin) return;
+  if (fstatSync(0).isDirectory()) {
+    throw Object.assign(new Error('stdin is a folder, not a message'), { code: 'EISDIR' });
+  }
 }

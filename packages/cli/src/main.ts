@@ -27,7 +27,8 @@ Commands:
                               check a server audit log export offline (hash chain, signed Merkle tree head)
 
 Run "multimail <command> --help" for a command's options.
-Exit codes: 0 all passed, 1 some failed, 2 usage error, 3 I/O error.`;
+Exit codes: 0 all passed, 1 some failed (for verify, also: no message found), 2 usage error,
+3 I/O error.`;
 
 type Command = (args: string[], io: Io) => Promise<number>;
 

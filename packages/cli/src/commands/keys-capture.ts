@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { KeyBundle } from '@multimail/core';
 import { createDnsResolver } from '@multimail/core/node';
-import { parse } from '../args.js';
+import { parse, parseDnsServers } from '../args.js';
 import { EXIT_FAILED, EXIT_IO, EXIT_OK, IoError, UsageError } from '../exit-codes.js';
 import { readInputs } from '../sources/inputs.js';
 import { dkimKeyNames } from '../sources/dkim-names.js';
@@ -14,7 +14,6 @@ import type { Io } from '../io.js';
 
 /** DNS queries in flight at once: polite to the resolver, still quick for thousands of names. */
 const DNS_CONCURRENCY = 8;
-const SERVER_RE = /^(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?$/;
 
 export const KEYS_CAPTURE_HELP = `Usage: multimail keys capture [options] PATHS...
 
@@ -43,8 +42,7 @@ export async function keysCaptureCommand(args: string[], io: Io): Promise<number
     return EXIT_OK;
   }
   if (positionals.length === 0) throw new UsageError('keys capture needs at least one path to scan');
-  const servers = values['dns-server'] ?? [];
-  for (const s of servers) if (!SERVER_RE.test(s)) throw new UsageError(`--dns-server takes IP or IP:PORT, got "${s}"`);
+  const servers = parseDnsServers(values['dns-server']);
   const timeoutMs = values.timeout === undefined ? 5000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError(`--timeout must be milliseconds, got "${values.timeout}"`);
 

@@ -3,11 +3,12 @@
  * private PKCS#8 PEM readable by its owner only (0600), the public key as PEM, and a JWKS holding
  * the public JWK with its `kid` (RFC 7638 thumbprint). Existing files are never overwritten.
  */
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, stat, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { generateIdentityKeyPair, exportPrivatePem, exportPublicPem, exportPublicJwk } from '@multimail/core';
 import { parse } from '../args.js';
-import { EXIT_OK, IoError, UsageError } from '../exit-codes.js';
+import { errnoMessage, EXIT_OK, IoError, UsageError } from '../exit-codes.js';
 import type { Io } from '../io.js';
 
 export const PRIVATE_KEY_FILE = 'identity-private.pem';
@@ -35,9 +36,13 @@ export async function keysGenerateCommand(args: string[], io: Io): Promise<numbe
   }
   if (positionals.length) throw new UsageError(`keys generate takes no paths (use -o DIR), got "${positionals[0]}"`);
   const dir = values.output ?? '.';
+  const target = await lstat(dir).catch(() => null);
+  if (target && !target.isDirectory() && !(await stat(dir).catch(() => null))?.isDirectory()) {
+    throw new IoError(`${dir} exists and is ${kindOf(target)}, not a folder; -o takes the folder to write the three key files into`);
+  }
   for (const name of [PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, JWKS_FILE]) {
-    const exists = await access(join(dir, name)).then(() => true, () => false);
-    if (exists) throw new IoError(`${join(dir, name)} already exists; not overwriting a key`);
+    const existing = await lstat(join(dir, name)).catch(() => null);
+    if (existing) throw new IoError(alreadyThere(join(dir, name), existing));
   }
   const pair = await generateIdentityKeyPair();
   const jwk = await exportPublicJwk(pair.publicKey, { kid: pair.kid });
@@ -54,9 +59,23 @@ export async function keysGenerateCommand(args: string[], io: Io): Promise<numbe
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new IoError(e.code === 'EEXIST' ? `${e.path} already exists; not overwriting a key` : `cannot write keys: ${e.message}`);
+    // Something appeared between the check above and the write ("wx" refused it).
+    const existing = e.code === 'EEXIST' && e.path ? await lstat(e.path).catch(() => null) : null;
+    throw new IoError(existing ? alreadyThere(e.path!, existing) : `cannot write keys: ${errnoMessage(e)}`);
   }
   io.out(`${pair.kid}\n`);
   io.err(`wrote ${files.map(([n]) => join(dir, n)).join(', ')}\n`);
   return EXIT_OK;
+}
+
+/** Refusal for a key file name that is taken, worded for what actually holds it. */
+function alreadyThere(path: string, st: Stats): string {
+  return `${path} already exists (${kindOf(st)}); not overwriting it; choose another folder with -o or move it away`;
+}
+
+function kindOf(st: Stats): string {
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFile()) return 'a file';
+  return 'a special file';
 }

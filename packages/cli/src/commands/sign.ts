@@ -4,11 +4,12 @@
  * and, with --dkim-key, a DKIM-Signature covering it (SPEC §2.2: identity first, then DKIM over
  * it). Bad values are refused with exit 2 before anything is written.
  */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { signIdentity, signDkim, limits, OVERSIGHT_MODES } from '@multimail/core';
 import { parse } from '../args.js';
-import { EXIT_OK, IoError, UsageError } from '../exit-codes.js';
+import { errnoMessage, EXIT_OK, IoError, UsageError } from '../exit-codes.js';
 import { readText } from '../keys-io.js';
-import type { Io } from '../io.js';
+import { checkStdin, type Io } from '../io.js';
 
 const PROFILES = ['v1', 'seed'] as const;
 const DKIM_ALGORITHMS = ['rsa-sha256', 'ed25519-sha256'] as const;
@@ -16,13 +17,15 @@ const DKIM_ALGORITHMS = ['rsa-sha256', 'ed25519-sha256'] as const;
 export const SIGN_HELP = `Usage: multimail sign [options] < message.eml > signed.eml
 
 Adds X-MM-Identity-Sig (SPEC §2) to the message on stdin and writes it to stdout.
-  --identity-key FILE     identity private key, PKCS#8 PEM (from "multimail keys generate")
+  --identity-key FILE     identity private key, ECDSA P-256 as PKCS#8 PEM or JWK (from
+                          "multimail keys generate")
   --tenant T --agent A    tenant and agent ids ([A-Za-z0-9._:@/+-], 1-128 characters)
   --oversight MODE        ${OVERSIGHT_MODES.join(' | ')}
   --approval CODE         approval code, when the send went through a gated flow
   --profile v1|seed       v1 (default) binds headers, time and key; seed signs the body only
 Optional DKIM (RFC 6376), over the identity field too:
   --dkim-key FILE --domain D --selector S [--dkim-algorithm rsa-sha256|ed25519-sha256]
+                          (the algorithm follows the key's type when not given)
 Exit: 0 signed, 2 bad options or values, 3 unreadable key or input.`;
 
 const OPTIONS = {
@@ -51,7 +54,7 @@ export async function signCommand(args: string[], io: Io): Promise<number> {
   }
   oneOf('--oversight', values.oversight!, OVERSIGHT_MODES);
   const profile = oneOf('--profile', values.profile ?? 'v1', PROFILES);
-  const algorithm = oneOf('--dkim-algorithm', values['dkim-algorithm'] ?? 'rsa-sha256', DKIM_ALGORITHMS);
+  const chosenAlgorithm = values['dkim-algorithm'] === undefined ? undefined : oneOf('--dkim-algorithm', values['dkim-algorithm'], DKIM_ALGORITHMS);
   const dkim = values['dkim-key'] !== undefined;
   if (dkim && (!values.domain || !values.selector)) throw new UsageError('--dkim-key needs --domain and --selector');
   if (!dkim && (values.domain || values.selector || values['dkim-algorithm'])) {
@@ -59,8 +62,9 @@ export async function signCommand(args: string[], io: Io): Promise<number> {
   }
   if (profile === 'seed' && values.approval) throw new UsageError('the seed profile carries no approval; use --profile v1');
 
-  const identityKey = await readText(values['identity-key']!, 'identity key');
+  const identityKey = parseIdentityKey(values['identity-key']!, await readText(values['identity-key']!, 'identity key'));
   const dkimKey = dkim ? await readText(values['dkim-key']!, 'DKIM key') : null;
+  const algorithm = dkimKey ? dkimAlgorithm(values['dkim-key']!, dkimKey, chosenAlgorithm) : 'rsa-sha256';
   const message = await readStdin(io);
   if (message.length === 0) throw new UsageError('no message on stdin');
 
@@ -87,6 +91,93 @@ export async function signCommand(args: string[], io: Io): Promise<number> {
   return EXIT_OK;
 }
 
+const IDENTITY_KEY_HINT = 'identity keys are ECDSA P-256 private keys, as PKCS#8 PEM or JWK; create one with "multimail keys generate"';
+
+/**
+ * The identity key as core takes it (PEM text or a JWK object), checked first: core's own
+ * refusal of, say, an RSA key ("Invalid key type") does not say what would work.
+ */
+function parseIdentityKey(path: string, text: string): string | JsonWebKey {
+  if (text.trimStart().startsWith('{')) {
+    let jwk: JsonWebKey;
+    try {
+      jwk = JSON.parse(text) as JsonWebKey;
+    } catch (err) {
+      throw new UsageError(`--identity-key ${path} is not valid JSON (${(err as Error).message}); ${IDENTITY_KEY_HINT}`);
+    }
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') {
+      const what = Array.isArray((jwk as { keys?: unknown }).keys)
+        ? 'a JWKS (public keys; sign needs the private key)'
+        : jwk.kty === 'EC' && jwk.crv === 'P-256'
+          ? 'a public JWK (no "d"; sign needs the private key)'
+          : `a JWK with kty=${String(jwk.kty)}, crv=${String(jwk.crv)}`;
+      throw new UsageError(`--identity-key ${path} holds ${what}; ${IDENTITY_KEY_HINT}`);
+    }
+    return jwk;
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(text);
+  } catch (err) {
+    const what = /-----BEGIN [A-Z ]*PUBLIC KEY-----/.test(text)
+      ? 'a public key (sign needs the private key)'
+      : text.includes('-----BEGIN')
+        ? `no private key that can be read (${(err as Error).message})`
+        : 'no PEM or JSON key';
+    throw new UsageError(`--identity-key ${path} holds ${what}; ${IDENTITY_KEY_HINT}`);
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new UsageError(`--identity-key ${path} holds ${describeKey(key)}; ${IDENTITY_KEY_HINT}`);
+  }
+  return text;
+}
+
+/** What core's DKIM signer takes that is not PEM: dkimpy's base64 raw Ed25519 seed. */
+const ED25519_SEED_BYTES = 32;
+
+/**
+ * The DKIM algorithm: the one the key is for unless --dkim-algorithm says otherwise, and a
+ * mismatch named with its fix. A key we cannot classify is left for core to refuse.
+ */
+function dkimAlgorithm(path: string, text: string, chosen: (typeof DKIM_ALGORITHMS)[number] | undefined): (typeof DKIM_ALGORITHMS)[number] {
+  const kind = dkimKeyKind(text);
+  const fitting = kind === 'ed25519' ? 'ed25519-sha256' : kind === 'rsa' ? 'rsa-sha256' : undefined;
+  if (chosen === undefined) return fitting ?? 'rsa-sha256';
+  if (fitting && chosen !== fitting) {
+    throw new UsageError(
+      `--dkim-algorithm ${chosen} does not fit --dkim-key ${path}, which is an ${kind === 'rsa' ? 'RSA' : 'Ed25519'} key: use --dkim-algorithm ${fitting} or leave the option out`,
+    );
+  }
+  return chosen;
+}
+
+function dkimKeyKind(text: string): 'rsa' | 'ed25519' | null {
+  if (!text.includes('-----BEGIN')) {
+    const trimmed = text.trim();
+    const isSeed = /^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) && Buffer.from(trimmed, 'base64').length === ED25519_SEED_BYTES;
+    return isSeed ? 'ed25519' : null;
+  }
+  try {
+    const type = createPrivateKey(text).asymmetricKeyType;
+    return type === 'rsa' || type === 'ed25519' ? type : null;
+  } catch {
+    return null;
+  }
+}
+
+function describeKey(key: KeyObject): string {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return 'an RSA private key';
+    case 'ed25519':
+      return 'an Ed25519 private key';
+    case 'ec':
+      return `an EC private key on curve ${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'}`;
+    default:
+      return `a ${key.asymmetricKeyType ?? 'unknown'} private key`;
+  }
+}
+
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got "${value}"`);
   return value as T;
@@ -105,6 +196,7 @@ async function readStdin(io: Io): Promise<Uint8Array> {
   const parts: Buffer[] = [];
   let total = 0;
   try {
+    checkStdin(io.stdin);
     for await (const chunk of io.stdin) {
       total += (chunk as Buffer).length;
       if (total > limits.MAX_MESSAGE_BYTES) throw new UsageError(`the message is over ${limits.MAX_MESSAGE_BYTES} bytes`);
@@ -112,7 +204,7 @@ async function readStdin(io: Io): Promise<Uint8Array> {
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new IoError(`cannot read stdin: ${(err as Error).message}`);
+    throw new IoError(`cannot read stdin: ${errnoMessage(err)}`);
   }
   return new Uint8Array(Buffer.concat(parts, total));
 }

@@ -2,7 +2,7 @@
  * `multimail verify [PATHS...]`: every message under the paths through core's verifyMessage,
  * reports out in the chosen format, exit code from the verdicts (see exit-codes.ts).
  */
-import { parse, parseAt, parseJobs, parseRequire, parseShard, pickFormat, type Requirement } from '../args.js';
+import { parse, parseAt, parseDnsServers, parseJobs, parseRequire, parseShard, pickFormat, type Requirement } from '../args.js';
 import { EXIT_FAILED, EXIT_IO, EXIT_OK, UsageError } from '../exit-codes.js';
 import { loadBundles, loadEvidence, loadIdentityKeyTexts } from '../keys-io.js';
 import { readInputs, inputBytes, isSmallInput } from '../sources/inputs.js';
@@ -44,7 +44,8 @@ Scale:
                           under 48 MiB)
   --shard K/N             verify only messages i with i mod N = K (same PATHS, same order in
                           every shard); combine the NDJSON with "multimail report merge"
-Exit: 0 all passed, 1 some failed, 2 usage error, 3 I/O error (a path could not be read).`;
+Exit: 0 all passed, 1 some failed or no message was found, 2 usage error, 3 I/O error (a path
+could not be read). With --shard, a shard left with no message (while others got some) exits 0.`;
 
 const OPTIONS = {
   keys: { type: 'string', multiple: true },
@@ -82,11 +83,12 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   const shard = parseShard(values.shard);
   const require = parseRequire(values.require);
   if (values['dns-server'] && !values.dns) throw new UsageError('--dns-server needs --dns');
+  const dnsServers = values['dns-server'] ? parseDnsServers(values['dns-server']) : undefined;
   const config: VerifyConfig = {
     bundles: [...(await loadBundles(values.keys ?? [])), ...evidence.bundles],
     identityKeyTexts: [...(await loadIdentityKeyTexts(values['identity-keys'] ?? [])), ...evidence.identityKeyTexts],
     dns: Boolean(values.dns),
-    dnsServers: values['dns-server'],
+    dnsServers,
     now: parseAt(values.at),
     require,
   };
@@ -103,12 +105,16 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   let failed = 0;
   let ioFailed = 0;
   let count = 0;
+  let read = 0;
   try {
     await runPipeline(withEvidence(evidence.messages, readInputs(positionals, { stdin: io.stdin, onSkip })), verify, {
       maxInFlight: jobs * IN_FLIGHT_PER_JOB,
       ordered: Boolean(values.ordered),
       shard,
-      onRead: (item) => progress?.read(item.consumed),
+      onRead: (item) => {
+        read++;
+        progress?.read(item.consumed);
+      },
       outputDrained: io.drained,
       onReport: (outcome, item) => {
         count++;
@@ -129,8 +135,15 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
     progress?.end();
   }
   sink.finish();
-  if (count === 0 && !values.quiet) io.err('multimail: no messages found under the given paths\n');
   if (ioFailed) return EXIT_IO;
+  if (read === 0) {
+    // Nothing was verified, so exit 0 ("every message passed") would vouch for nothing; a
+    // script checking the exit code would take an empty or mistyped archive path as proof.
+    io.err('multimail: no messages found under the given paths\n');
+    return EXIT_FAILED;
+  }
+  // Small archives leave some shards empty; the merged report still covers every message.
+  if (count === 0 && !values.quiet) io.err(`multimail: no messages in shard ${shard!.k}/${shard!.n} (${read} read in all)\n`);
   return failed ? EXIT_FAILED : EXIT_OK;
 }
 

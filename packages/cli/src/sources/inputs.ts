@@ -14,11 +14,15 @@ import type { Readable } from 'node:stream';
 import { limits } from '@multimail/core';
 import { readMbox, looksLikeMbox } from './mbox-reader.js';
 import type { MessageItem, MessageSource } from './types.js';
+import { errnoMessage } from '../exit-codes.js';
+import { checkStdin } from '../io.js';
 
 /** Bytes read to recognise a file's kind (mbox or message). */
 const SNIFF_BYTES = 512;
 /** Names taken from folders without looking further. */
 const MESSAGE_EXTENSIONS = new Set(['.eml', '.mbox', '.mbx']);
+/** Names of mbox files, which may hold no message at all. */
+const MBOX_EXTENSIONS = new Set(['.mbox', '.mbx']);
 /** A first line like "Received: …" marks an extensionless file (MH, Maildir) as a message. */
 const HEADER_LINE = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
 
@@ -99,22 +103,40 @@ async function* readFolder(dir: string, counter: { next: number }, maxBytes: num
     return;
   }
   for (const e of entries) {
+    // Hidden entries are editor backups, .git and the like, and Maildir++ folders only count
+    // inside a Maildir (above).
+    if (e.name.startsWith('.')) continue;
     const p = join(dir, e.name);
-    // Symlinked folders are not followed: a link loop would never end.
     if (e.isDirectory()) yield* readFolder(p, counter, maxBytes, opts);
-    else if (e.isFile() || e.isSymbolicLink()) yield* readFile(p, counter, maxBytes, false, opts);
+    else if (e.isFile()) yield* readFile(p, counter, maxBytes, false, opts);
+    else if (e.isSymbolicLink()) {
+      // Symlinked folders are not followed: a link loop (`ln -s . self`) would never end. A
+      // link to a file is read; a dangling one is reported by readFile as unreadable.
+      if (await linksToFolder(p)) opts.onSkip?.(p, 'symlinked folder (not followed)');
+      else yield* readFile(p, counter, maxBytes, false, opts);
+    }
   }
 }
 
+async function linksToFolder(path: string): Promise<boolean> {
+  const st = await stat(path).catch(() => null);
+  return st?.isDirectory() ?? false;
+}
+
 async function* readMaildirPart(dir: string, counter: { next: number }, maxBytes: number): AsyncGenerator<MessageItem> {
-  let names: string[];
+  let entries;
   try {
-    names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+    entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (err) {
     yield ioItem({ path: dir, index: counter.next++ }, err);
     return;
   }
-  for (const n of names) yield* readFile(join(dir, n), counter, maxBytes, true, {});
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    // Messages are files; a folder (or a link to one) in cur/ or new/ is not a message.
+    if (e.isDirectory() || (e.isSymbolicLink() && (await linksToFolder(p)))) continue;
+    yield* readFile(p, counter, maxBytes, true, {});
+  }
 }
 
 /**
@@ -146,6 +168,8 @@ async function* readFile(
     const size = fstatSync(fd).size;
     const head = readAt(fd, new Uint8Array(Math.min(SNIFF_BYTES, size)), 0);
     if (looksLikeMbox(head)) mbox = true;
+    // A mailbox nobody has written to yet holds no messages: not one empty message.
+    else if (size === 0 && MBOX_EXTENSIONS.has(extname(path).toLowerCase())) opts.onSkip?.(path, 'empty mbox (no messages)');
     else if (!explicit && !MESSAGE_EXTENSIONS.has(extname(path).toLowerCase()) && !looksLikeMessage(head)) {
       opts.onSkip?.(path, 'not a message (no .eml name, no header line)');
     } else {
@@ -193,6 +217,7 @@ async function readStdin(stream: Readable, maxBytes: number): Promise<MessageIte
   const parts: Buffer[] = [];
   let total = 0;
   try {
+    checkStdin(stream);
     for await (const chunk of stream) {
       total += (chunk as Buffer).length;
       // Keep counting past the limit so the report says how big it was, but stop keeping bytes.
@@ -210,6 +235,5 @@ function tooLarge(source: MessageSource, size: number, maxBytes: number): Messag
 }
 
 function ioItem(source: MessageSource, err: unknown): MessageItem {
-  const e = err as NodeJS.ErrnoException;
-  return { source, consumed: 0, ioFailure: true, error: { reason: 'io_error', detail: `${source.path}: ${e.code ?? ''} ${e.message}`.trim() } };
+  return { source, consumed: 0, ioFailure: true, error: { reason: 'io_error', detail: `${source.path}: ${errnoMessage(err)}` } };
 }
