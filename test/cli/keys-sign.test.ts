@@ -114,6 +114,14 @@ describe('keys generate and sign', () => {
     expect(r!.dkim[0]).toMatchObject({ result: 'pass', aligned: true });
     const bad = await runCli(args, { stdin: signed.stdout.replace('weekly digest', 'weekly digest (edited)') });
     expect(bad.code).toBe(1);
+    // a JWKS that also publishes keys of other kinds still verifies, and says what it left out
+    const jwks = JSON.parse(await readFile(join(out, 'jwks.json'), 'utf8'));
+    jwks.keys.unshift({ kty: 'RSA', kid: 'mail-rsa', n: 'sXch', e: 'AQAB' });
+    const mixed = join(out, 'mixed-jwks.json');
+    await writeFile(mixed, JSON.stringify(jwks));
+    const withMixed = await runCli(args.map((a) => (a === join(out, 'jwks.json') ? mixed : a)), { stdin: signed.stdout });
+    expect(withMixed.code).toBe(0);
+    expect(withMixed.stderr).toMatch(/mixed-jwks\.json: JWKS key RSA "mail-rsa" is not an identity key \(EC P-256\): skipped/);
   });
 
   it('sign --profile seed gives a seed identity signature', async () => {

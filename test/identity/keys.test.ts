@@ -55,6 +55,20 @@ describe('identity keys', () => {
     await expect(loadIdentityKeys(rsa)).rejects.toThrow();
     await expect(signIdentity(MESSAGE, { privateKey: rsa, tenant: 't', agent: 'a', oversight: 'monitored' })).rejects.toThrow(/PKCS#8/);
   });
+
+  it('a JWKS keeps its P-256 keys and skips the others with a note (RFC 7517 §5); none usable is an error', async () => {
+    const { publicKey } = await generateIdentityKeyPair();
+    const good = await exportPublicJwk(publicKey);
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'jwk' });
+    const ed = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+    const rsa = { ...generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }), kid: 'rsa-1' };
+    const set = await loadIdentityKeys({ keys: [p384, good, ed, rsa] });
+    expect(set.keys.map((k) => k.kid)).toEqual([good.kid]);
+    expect(set.skipped).toHaveLength(3);
+    expect(set.skipped!.join('\n')).toMatch(/EC\/P-384[\s\S]*OKP\/Ed25519[\s\S]*RSA "rsa-1"/);
+    expect((await loadIdentityKeys({ keys: [good] })).skipped).toBeUndefined();
+    await expect(loadIdentityKeys({ keys: [rsa, ed] })).rejects.toThrow(/holds no EC P-256 key/);
+  });
 });
 
 describe('payload serialization (SPEC §2.2)', () => {

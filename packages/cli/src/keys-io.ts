@@ -33,11 +33,14 @@ export async function loadIdentityKeyTexts(paths: string[]): Promise<string[]> {
   const texts: string[] = [];
   for (const p of paths) {
     const text = await readText(p, 'identity key file');
+    let set;
     try {
-      await loadIdentityKeys(text);
+      set = await loadIdentityKeys(text);
     } catch (err) {
       throw new UsageError(`${p} holds no usable identity public key (PEM, JWK or JWKS): ${(err as Error).message}`);
     }
+    // a JWKS may carry other kinds of keys; say which were left out, once, before any verifying
+    for (const note of set.skipped ?? []) process.stderr.write(`multimail: ${p}: ${note}\n`);
     texts.push(text);
   }
   return texts;

@@ -37,6 +37,11 @@ export interface IdentityPublicKey {
 /** Public keys a verifier trusts, looked up by `kid`. */
 export interface IdentityKeySet {
   keys: IdentityPublicKey[];
+  /**
+   * Keys of a JWKS that are not identity keys (another curve, RSA, Ed25519), left out as RFC 7517
+   * §5 asks of a set, each with why. Absent when nothing was left out.
+   */
+  skipped?: string[];
 }
 
 /** RFC 7638 §3.2: the required EC members in lexicographic order, no whitespace, SHA-256, base64url. */
@@ -158,7 +163,15 @@ async function fromPem(text: string): Promise<IdentityPublicKey[]> {
 
 type KeyInput = string | IdentityJwk | { keys: IdentityJwk[] };
 
-async function loadOne(input: KeyInput): Promise<IdentityPublicKey[]> {
+const isIdentityJwk = (jwk: IdentityJwk): boolean => !!jwk && typeof jwk === 'object' && jwk.kty === 'EC' && jwk.crv === 'P-256';
+
+function describeJwk(jwk: IdentityJwk): string {
+  if (!jwk || typeof jwk !== 'object') return 'not an object';
+  const kid = typeof jwk.kid === 'string' ? ` ${JSON.stringify(jwk.kid.slice(0, 64))}` : '';
+  return `${String(jwk.kty).slice(0, 10)}${jwk.crv ? `/${String(jwk.crv).slice(0, 10)}` : ''}${kid}`;
+}
+
+async function loadOne(input: KeyInput, skippedOut: string[]): Promise<IdentityPublicKey[]> {
   if (typeof input === 'string') {
     const text = input.trim();
     if (text.startsWith('-----BEGIN')) return fromPem(text);
@@ -168,10 +181,16 @@ async function loadOne(input: KeyInput): Promise<IdentityPublicKey[]> {
     } catch {
       throw new Error('expected a PEM public key, JWK or JWKS (JSON did not parse)');
     }
-    return loadOne(parsed as KeyInput);
+    return loadOne(parsed as KeyInput, skippedOut);
   }
   if (input && Array.isArray((input as { keys?: unknown }).keys)) {
-    return Promise.all((input as { keys: IdentityJwk[] }).keys.map(fromJwk));
+    const all = (input as { keys: IdentityJwk[] }).keys;
+    const usable = all.filter(isIdentityJwk);
+    // a JWKS may publish other keys beside ours; a set holding none of ours is still a mistake
+    if (usable.length === 0 && all.length > 0) throw new Error(`the JWKS holds no EC P-256 key (${all.map(describeJwk).join(', ')})`);
+    const keys = await Promise.all(usable.map(fromJwk));
+    for (const jwk of all) if (!isIdentityJwk(jwk)) skippedOut.push(`JWKS key ${describeJwk(jwk)} is not an identity key (EC P-256): skipped`);
+    return keys;
   }
   if (input && typeof input === 'object') return [await fromJwk(input as IdentityJwk)];
   throw new Error('expected a PEM public key, JWK or JWKS');
@@ -180,8 +199,9 @@ async function loadOne(input: KeyInput): Promise<IdentityPublicKey[]> {
 /** Loads PEM (SPKI), JWK, JWKS objects or their text into one key set. */
 export async function loadIdentityKeys(...inputs: KeyInput[]): Promise<IdentityKeySet> {
   const keys: IdentityPublicKey[] = [];
-  for (const input of inputs) keys.push(...(await loadOne(input)));
-  return { keys };
+  const skipped: string[] = [];
+  for (const input of inputs) keys.push(...(await loadOne(input, skipped)));
+  return skipped.length ? { keys, skipped } : { keys };
 }
 
 /** A JWKS (`{"keys":[…]}`) of the set, retired keys included. */
