@@ -185,6 +185,22 @@ describe('oversight modes (SPEC §4)', () => {
     expect((await inbox(OVERSIGHT)).some((m) => m.message_id === '<held-1@example.com>')).toBe(true);
   });
 
+  it("a held inbound message does not exist for the agent: no read, no reply, until released", async () => {
+    await setMode('gated_all');
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port: s.smtpPort, ignoreTLS: true });
+    await t.sendMail({ from: 'boss@example.com', to: AGENT, subject: 'held for the agent', text: 'secret', messageId: '<held-2@example.com>' });
+    t.close();
+    const item = (await s.api('GET', '/v1/oversight/pending', { key: s.keys.oversight })).body.items.find((i: any) => i.message_id === '<held-2@example.com>');
+    expect(item.status).toBe('pending_inbound_approval');
+    expect((await s.api('GET', `/v1/messages/${item.id}`, { key: s.keys.send })).status).toBe(404);
+    const early = await s.api('POST', `/v1/messages/${item.id}/reply`, { key: s.keys.send, json: { text: 're' } });
+    expect(early.status).toBe(404);
+    await s.api('POST', `/v1/oversight/${item.id}/approve`, { key: s.keys.oversight, json: { reason: 'fine' } });
+    const late = await s.api('POST', `/v1/messages/${item.id}/reply`, { key: s.keys.send, json: { text: 're' } });
+    expect(late.status).toBe(202); // gated_all holds the reply in turn
+    await setMode('gated_send');
+  });
+
   it('held items expire, rejected by default, and the expiry is logged', async () => {
     s.ctx.config.pendingTtlSec = 0;
     try {

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { ready } from '@multimail/core';
 import { type ServerConfig, checkConfig, loadConfig, mergeConfig } from './config.js';
 import type { Ctx } from './service/context.js';
-import { createCredential } from './service/credentials.js';
+import { authenticate, createCredential } from './service/credentials.js';
+import { ApiError } from './service/errors.js';
 import { closeTransports, sweepOutbox } from './service/delivery.js';
 import { expireDue } from './service/oversight.js';
 import { loadKeyBundles } from './service/resolvers.js';
@@ -55,36 +56,64 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > max) {
-        reject(Object.assign(new Error(`request body larger than ${max} bytes`), { status: 413 }));
-        req.destroy();
+        // stop buffering but let the 413 be written; the socket is closed once it is sent
+        req.off('data', onData);
+        req.resume();
+        reject(tooLarge(max));
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-function nodeHandler(router: Router, config: ServerConfig) {
+const tooLarge = (max: number) => Object.assign(new Error(`request body larger than ${max} bytes`), { status: 413, code: 'payload_too_large' });
+
+const errorResponse = (status: number, code: string, message: string): ApiResponse =>
+  ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code, message } }) });
+
+/** Bodies are only ever sent to authenticated routes under /v1/. */
+const carriesBody = (req: IncomingMessage) => req.method !== 'GET' && req.method !== 'HEAD' && (req.url ?? '').startsWith('/v1/');
+
+function nodeHandler(router: Router, ctx: Ctx) {
+  const config = ctx.config;
   return async (req: IncomingMessage, res: ServerResponse) => {
     let out: ApiResponse;
+    // set when the request body is left unread: the connection cannot carry another request
+    let closeAfter = false;
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (carriesBody(req)) {
+        // refuse before reading: an unauthenticated client must not make the server buffer
+        // up to maxHttpBodyBytes, nor get "100 Continue" for a body that will be refused
+        const declared = Number(req.headers['content-length'] ?? 0);
+        if (declared > config.maxHttpBodyBytes) throw tooLarge(config.maxHttpBodyBytes);
+        const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+        authenticate(ctx, m ? m[1]! : null);
+        if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
+      }
       const body = await readBody(req, config.maxHttpBodyBytes);
       const headers: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       out = await handle(router, { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
     } catch (err) {
-      const status = (err as { status?: number }).status ?? 400;
-      out = { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: status === 413 ? 'payload_too_large' : 'bad_request', message: (err as Error).message } }) };
+      closeAfter = !req.complete;
+      if (err instanceof ApiError) out = errorResponse(err.status, err.code, err.message);
+      else {
+        const status = (err as { status?: number }).status ?? 400;
+        out = errorResponse(status, status === 413 ? 'payload_too_large' : 'bad_request', (err as Error).message);
+      }
     }
     if (res.destroyed) return;
-    res.writeHead(out.status, { 'x-content-type-options': 'nosniff', ...out.headers });
+    res.writeHead(out.status, { 'x-content-type-options': 'nosniff', ...(closeAfter ? { connection: 'close' } : {}), ...out.headers });
     res.end(req.method === 'HEAD' ? undefined : out.body);
+    if (closeAfter) res.once('finish', () => req.socket.destroySoon());
   };
 }
 
@@ -127,7 +156,10 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
   const smtp = createSmtpListener(ctx);
   config.smtpPort = await smtp.listen();
   const router = buildRouter(ctx);
-  const http: Server = createHttpServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, nodeHandler(router, config));
+  const handler = nodeHandler(router, ctx);
+  const http: Server = createHttpServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, handler);
+  // answer "Expect: 100-continue" ourselves, after the key is checked (the default says yes at once)
+  http.on('checkContinue', handler);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.httpPort, config.httpHost, () => resolve());

@@ -37,8 +37,13 @@ export function readable(ctx: Ctx, p: Principal, id: string): MessageRow {
   if (!p.scopes.has('read') && !p.scopes.has('oversight')) requireScope(p, 'read');
   const m = getMessage(ctx.db, p.tenantId, id);
   if (!m || (p.mailboxId && m.mailbox_id !== p.mailboxId)) throw notFound(`message ${id}`);
-  if (!p.scopes.has('oversight') && (m.status === 'pending_inbound_approval' || (m.direction === 'in' && m.status !== 'received'))) throw notFound(`message ${id}`);
+  if (!p.scopes.has('oversight') && heldFromAgent(m)) throw notFound(`message ${id}`);
   return m;
+}
+
+/** Inbound mail held (or rejected) by oversight: the agent may not see it, nor reply to it. */
+export function heldFromAgent(m: Pick<MessageRow, 'status' | 'direction'>): boolean {
+  return m.status === 'pending_inbound_approval' || (m.direction === 'in' && m.status !== 'received');
 }
 
 function pageLimit(v: string | null): number {

@@ -18,6 +18,7 @@ import { newId, sha256Hex } from './secrets.js';
 import { isHostedDomain } from './tenants.js';
 import { deliverWithin } from './delivery.js';
 import { signOutbound } from './signing.js';
+import { heldFromAgent } from './read.js';
 
 export const MAX_RECIPIENTS_PER_SEND = 100;
 export const MAX_TEXT_BYTES = 5 * 1024 * 1024;
@@ -195,7 +196,8 @@ export async function sendEmail(
 /** reply_email: fills to, subject and threading headers from the message replied to. */
 function replyDefaults(ctx: Ctx, p: Principal, mailbox: MailboxRow, originalId: string, body: Record<string, unknown>): Record<string, unknown> {
   const original = getMessage(ctx.db, p.tenantId, originalId);
-  if (!original || original.mailbox_id !== mailbox.id) throw notFound(`message ${originalId}`);
+  // a held inbound message does not exist for the agent until a human releases it
+  if (!original || original.mailbox_id !== mailbox.id || heldFromAgent(original)) throw notFound(`message ${originalId}`);
   const refs = JSON.parse(original.refs) as string[];
   const to = original.direction === 'in' ? original.from_addr : (JSON.parse(original.to_json) as Address[])[0]?.address;
   const subject = original.subject ?? '';
