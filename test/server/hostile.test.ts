@@ -86,6 +86,30 @@ describe('hostile SMTP clients', () => {
     await stillServes('after-long-line');
   });
 
+  it('too many MIME parts get 552, text parts counted like attachments; a NUL in a header gets 552', async () => {
+    const multipart = (n: number, disposition: string) => [
+      'Subject: parts', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed;', ' boundary="b-1"', '',
+      ...Array.from({ length: n }, (_, i) => ['--b-1', 'Content-Type: text/plain', disposition, '', `part ${i}`]).flat(),
+      '--b-1--', '',
+    ].join('\r\n');
+    // the limit is 50 parts here: the root and 49 children pass, 50 children do not
+    for (const [data, expected] of [
+      [multipart(49, 'X-Part: text'), /^250/],
+      [multipart(50, 'X-Part: text'), /^552 .*51 MIME parts; the limit is 50/],
+      [multipart(50, 'Content-Disposition: attachment; filename="a.txt"'), /^552 .*MIME parts/],
+      ['Subject: nul\u0000here\r\n\r\nbody\r\n', /^552 .*NUL byte in the header/],
+    ] as const) {
+      const c = await openAndMail();
+      expect(await c.cmd(`RCPT TO:<${AGENT}>`)).toMatch(/^250/);
+      expect(await c.cmd('DATA')).toMatch(/^354/);
+      const reply = c.reply();
+      c.write(data + '.\r\n');
+      expect(await reply).toMatch(expected);
+      c.close();
+    }
+    await stillServes('after-parts');
+  });
+
   it('a stalled client is disconnected after the idle timeout', async () => {
     const c = await openAndMail();
     const closedOrReply = await Promise.race([c.closed.then(() => 'closed'), c.reply()]);

@@ -201,6 +201,44 @@ describe('oversight modes (SPEC §4)', () => {
     await setMode('gated_send');
   });
 
+  it('an oversight key bound to a mailbox reviews that mailbox only, and not the tenant-wide audit log', async () => {
+    const bound = (await s.api('POST', '/v1/keys', { key: s.keys.admin, json: { scopes: ['oversight'], mailbox: OVERSIGHT } })).body.token as string;
+    await setMode('gated_send');
+    const held = await send({ to: 'someone@example.net', subject: 'for the unbound reviewer', text: 'x' });
+    expect(held.body.status).toBe('pending_approval');
+    const seen = (await s.api('GET', '/v1/oversight/pending', { key: bound })).body.items as any[];
+    expect(seen.some((i) => i.id === held.body.id)).toBe(false);
+    expect((await s.api('POST', `/v1/oversight/${held.body.id}/approve`, { key: bound, json: { reason: 'not mine' } })).status).toBe(404);
+    expect((await s.api('GET', '/v1/audit', { key: bound })).status).toBe(403);
+    expect((await s.api('GET', '/v1/audit/sth', { key: bound })).status).toBe(403);
+    // the unbound oversight key still sees and decides it
+    expect((await s.api('POST', `/v1/oversight/${held.body.id}/reject`, { key: s.keys.oversight, json: { reason: 'done' } })).body.status).toBe('rejected');
+  });
+
+  it('routes refuse what they do not understand: unknown decisions, bad paging, audit without the scope', async () => {
+    expect((await s.api('POST', '/v1/oversight/msg_x/bogus', { key: s.keys.oversight, json: {} })).status).toBe(404);
+    for (const q of ['after=abc', 'limit=0', 'limit=99999', 'after=-1']) {
+      const r = await s.api('GET', `/v1/audit?${q}`, { key: s.keys.oversight });
+      expect(r.status, q).toBe(400);
+      expect(r.body.error.code).toBe('invalid_request');
+    }
+    expect((await s.api('GET', '/v1/oversight/pending?limit=x', { key: s.keys.oversight })).status).toBe(400);
+    const denied = await s.api('GET', '/v1/audit', { key: s.keys.send });
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.message).toMatch(/oversight or admin/);
+  });
+
+  it('mailboxes are stored lowercase, and "+" is reserved for subaddressing', async () => {
+    const dup = await s.api('POST', '/v1/mailboxes', { key: s.keys.admin, json: { address: 'Agent@agents.localhost' } });
+    expect(dup.status).toBe(409);
+    const plus = await s.api('POST', '/v1/mailboxes', { key: s.keys.admin, json: { address: 'new+x@agents.localhost' } });
+    expect(plus.status).toBe(400);
+    expect(plus.body.error.message).toMatch(/subaddressing/);
+    const mixed = await s.api('POST', '/v1/mailboxes', { key: s.keys.admin, json: { address: 'Reports@Agents.Localhost' } });
+    expect(mixed.status).toBe(201);
+    expect(mixed.body.address).toBe('reports@agents.localhost');
+  });
+
   it('held items expire, rejected by default, and the expiry is logged', async () => {
     s.ctx.config.pendingTtlSec = 0;
     try {

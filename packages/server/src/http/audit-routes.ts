@@ -5,15 +5,13 @@
 import {
   auditConsistencyProof, auditInclusionProof, logPublicKey, signedTreeHead,
 } from '../service/audit-log.js';
-import { type Principal, requireScope } from '../service/credentials.js';
+import { type Principal, requireAuditor } from '../service/credentials.js';
 import { type ApiRequest, type ApiResponse, type Handler, type Router, json } from './router.js';
 
 type Authed = (p: Principal, req: ApiRequest, params: Record<string, string>) => Promise<ApiResponse> | ApiResponse;
 type Ctx = Parameters<typeof signedTreeHead>[0];
 
-const auditor = (p: Principal) => {
-  if (!p.scopes.has('oversight')) requireScope(p, 'admin');
-};
+const auditor = requireAuditor;
 
 export function auditLogRoutes(r: Router, ctx: Ctx, auth: (fn: Authed) => Handler): void {
   r.on('GET', '/v1/audit/sth', auth(async (p) => {

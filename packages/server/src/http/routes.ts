@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Ctx } from '../service/context.js';
 import {
-  type Principal, activeIdentityKey, authenticate, createCredential, listCredentials, requireScope, revokeCredential, tenantJwks,
+  type Principal, activeIdentityKey, authenticate, createCredential, listCredentials, requireAuditor, requireScope, revokeCredential, tenantJwks,
 } from '../service/credentials.js';
 import { ApiError, notFound } from '../service/errors.js';
 import { changeAllowlist, changeMailbox, decide, listAllowlist, listPending } from '../service/oversight.js';
@@ -25,6 +25,16 @@ const bearer = (req: ApiRequest): string | null => {
 };
 
 type Authed = (p: Principal, req: ApiRequest, params: Record<string, string>) => Promise<ApiResponse> | ApiResponse;
+
+/** An integer query parameter in [min, max]; anything else is a 400, never silently a default. */
+function intParam(req: ApiRequest, name: string, fallback: number, min: number, max: number): number {
+  const raw = req.query.get(name);
+  if (raw === null) return fallback;
+  if (!/^\d{1,16}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ApiError(400, 'invalid_request', `${name} must be an integer from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
 
 export function buildRouter(ctx: Ctx): Router {
   const r = new Router();
@@ -54,8 +64,11 @@ export function buildRouter(ctx: Ctx): Router {
   r.on('GET', '/v1/threads/:id', auth((p, _req, { id }) => json(200, getThread(ctx, p, id!))));
 
   // oversight
-  r.on('GET', '/v1/oversight/pending', auth((p, req) => json(200, listPending(ctx, p, { limit: Math.min(Number(req.query.get('limit') ?? 50) || 50, 200), after: req.query.get('cursor') ?? undefined }))));
-  r.on('POST', '/v1/oversight/:id/:decision', auth(async (p, req, { id, decision }) => json(200, await decide(ctx, p, id!, decision, jsonBody(req, { optional: true })))));
+  r.on('GET', '/v1/oversight/pending', auth((p, req) => json(200, listPending(ctx, p, { limit: intParam(req, 'limit', 50, 1, 200), after: req.query.get('cursor') ?? undefined }))));
+  r.on('POST', '/v1/oversight/:id/:decision', auth(async (p, req, { id, decision }) => {
+    if (decision !== 'approve' && decision !== 'reject') throw new ApiError(404, 'not_found', `no route POST ${req.path}: decide with /approve or /reject`);
+    return json(200, await decide(ctx, p, id!, decision, jsonBody(req, { optional: true })));
+  }));
   r.on('GET', '/v1/allowlist', auth((p, req) => json(200, { entries: listAllowlist(ctx, p, req.query.get('mailbox')) })));
   r.on('POST', '/v1/allowlist', auth((p, req) => { const b = jsonBody(req); return json(201, changeAllowlist(ctx, p, (b.mailbox as string) ?? null, b.entry, true)); }));
   r.on('DELETE', '/v1/allowlist', auth((p, req) => json(200, changeAllowlist(ctx, p, req.query.get('mailbox'), req.query.get('entry'), false))));
@@ -88,14 +101,14 @@ export function buildRouter(ctx: Ctx): Router {
 
   // audit log
   r.on('GET', '/v1/audit', auth((p, req) => {
-    if (!p.scopes.has('oversight')) requireScope(p, 'admin');
-    const limit = Math.min(Math.max(Number(req.query.get('limit') ?? 500) || 500, 1), 5000);
-    const entries = listAudit(ctx.db, p.tenantId, { after: Number(req.query.get('after') ?? 0) || 0, limit, messageId: req.query.get('message') ?? undefined });
+    requireAuditor(p);
+    const limit = intParam(req, 'limit', 500, 1, 5000);
+    const entries = listAudit(ctx.db, p.tenantId, { after: intParam(req, 'after', 0, 0, Number.MAX_SAFE_INTEGER), limit, messageId: req.query.get('message') ?? undefined });
     const next = entries.length === limit ? String(entries[entries.length - 1]!.seq) : '';
     return { status: 200, headers: { 'content-type': 'application/x-ndjson', 'x-next-after': next }, body: entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '') };
   }));
   r.on('GET', '/v1/audit/verify', auth((p) => {
-    if (!p.scopes.has('oversight')) requireScope(p, 'admin');
+    requireAuditor(p);
     return json(200, verifyChain(iterateAudit(ctx.db, p.tenantId)));
   }));
   auditLogRoutes(r, ctx, auth);

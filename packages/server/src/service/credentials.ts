@@ -109,6 +109,15 @@ export function requireScope(p: Principal, scope: Scope): void {
   if (!p.scopes.has(scope)) throw forbidden(`this API key lacks the ${scope} scope`);
 }
 
+/**
+ * The audit log is the tenant's, whole: oversight or admin keys read it, but not an oversight key
+ * bound to one mailbox, which must not see the others' traffic through it.
+ */
+export function requireAuditor(p: Principal): void {
+  if (!p.scopes.has('oversight') && !p.scopes.has('admin')) throw forbidden('this API key lacks the oversight or admin scope the audit log needs');
+  if (!p.scopes.has('admin') && p.mailboxId) throw forbidden('the audit log covers the whole tenant; this oversight key is bound to one mailbox');
+}
+
 /** The mailbox a principal may act on: its bound mailbox, or (unbound) the one named, in its tenant. */
 export function mailboxFor(ctx: Ctx, p: Principal, address: string | null | undefined): MailboxRow {
   if (p.mailboxId) {

@@ -15,6 +15,7 @@ import { checkSenderAuth } from './auth-checks.js';
 import { enqueueEvent } from './events.js';
 import { holdsInbound } from './policy.js';
 import { capturingResolver } from './resolvers.js';
+import { countMimeParts } from './mime-parts.js';
 import { newId } from './secrets.js';
 import { findHostedMailbox } from './tenants.js';
 import { type HeaderFields, readHeaderFields } from './header-fields.js';
@@ -46,8 +47,6 @@ const first = (a: { address?: string; group?: Array<{ address: string }> } | und
 
 /** Only these top-level types can hold more than one MIME part (message/rfc822 is parsed inline). */
 const NESTED_TYPE = /^\s*(multipart|message)\//i;
-/** The MIME-part limit cannot be reached by a single part: a full parse is needed only below this. */
-const SINGLE_PART_MAX = 3;
 
 /** Offset just past the blank line that ends the header section, or -1. */
 function headerSectionEnd(raw: Buffer): number {
@@ -58,34 +57,36 @@ function headerSectionEnd(raw: Buffer): number {
 }
 
 /**
- * The header fields stored for threading and listing, and the MIME-part count for the limit.
- * Decoding the body of a single-part message tells nothing the header does not (and costs ten
- * times the header), so only multipart and message/* bodies go through a full parse.
+ * The header fields stored for threading and listing. Decoding the body of a single-part message
+ * tells nothing the header does not (and costs ten times the header), so only multipart and
+ * message/* bodies go through a full parse.
  */
-async function parseFields(ctx: Ctx, raw: Buffer): Promise<{ fields: HeaderFields; attachments: number }> {
+async function parseFields(ctx: Ctx, raw: Buffer): Promise<{ fields: HeaderFields }> {
   const end = headerSectionEnd(raw);
   // the listener refuses oversized header sections while streaming; this keeps the check here too
   if (end > ctx.config.smtp.maxHeaderBytes) throw new Error(`header section larger than ${ctx.config.smtp.maxHeaderBytes} bytes`);
-  if (end >= 0 && ctx.config.smtp.maxMimeParts >= SINGLE_PART_MAX) {
+  if (end >= 0) {
     const fields = readHeaderFields(raw.subarray(0, end));
     const types = fields.contentTypes;
-    if (types.length === 0 || (types.length === 1 && !NESTED_TYPE.test(types[0]!))) return { fields, attachments: 0 };
+    if (types.length === 0 || (types.length === 1 && !NESTED_TYPE.test(types[0]!))) return { fields };
   }
   const full = await PostalMime.parse(raw, { maxNestingDepth: 20, maxHeadersSize: ctx.config.smtp.maxHeaderBytes });
-  return { fields: { ...full, contentTypes: [] }, attachments: full.attachments.length };
+  return { fields: { ...full, contentTypes: [] } };
 }
 
 /** Verifies and stores one message for each hosted recipient; returns the stored ids. */
 export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<string[]> {
   const { raw } = input;
+  // before any parse: a part bomb must not cost a full MIME parse to refuse
+  const parts = countMimeParts(raw);
+  if (parts > ctx.config.smtp.maxMimeParts) {
+    throw new InboundRejection(552, `message has ${parts} MIME parts; the limit is ${ctx.config.smtp.maxMimeParts}`);
+  }
   let parsed;
   try {
     parsed = await parseFields(ctx, raw);
   } catch (err) {
     throw new InboundRejection(554, `message could not be parsed: ${(err as Error).message}`);
-  }
-  if (parsed.attachments + 2 > ctx.config.smtp.maxMimeParts) {
-    throw new InboundRejection(552, `message has more than ${ctx.config.smtp.maxMimeParts} MIME parts`);
   }
   const used: Record<string, string> = {};
   const report = await verifyMessage(raw, { resolveKey: capturingResolver(ctx, used), identityKeys: await identityKeys(ctx), now: ctx.now() });

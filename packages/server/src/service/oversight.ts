@@ -24,8 +24,10 @@ const PENDING = ['pending_approval', 'pending_inbound_approval'];
 export function listPending(ctx: Ctx, p: Principal, opts: { limit: number; after?: string }) {
   requireScope(p, 'oversight');
   const rows = ctx.db.prepare(
-    `SELECT rowid AS seq, * FROM messages WHERE tenant_id = ? AND status IN ('pending_approval','pending_inbound_approval') AND rowid > ? ORDER BY rowid LIMIT ?`,
-  ).all(p.tenantId, Number(opts.after ?? 0) || 0, opts.limit + 1) as Array<MessageRow & { seq: number }>;
+    // an oversight key bound to a mailbox reviews that mailbox only
+    `SELECT rowid AS seq, * FROM messages WHERE tenant_id = ? AND status IN ('pending_approval','pending_inbound_approval') AND rowid > ?
+       AND (? IS NULL OR mailbox_id = ?) ORDER BY rowid LIMIT ?`,
+  ).all(p.tenantId, Number(opts.after ?? 0) || 0, p.mailboxId, p.mailboxId, opts.limit + 1) as Array<MessageRow & { seq: number }>;
   const page = rows.slice(0, opts.limit);
   const items = page.map((m) => ({
     id: m.id, direction: m.direction, status: m.status, mailbox: mailboxById(ctx, m.mailbox_id).address,
@@ -67,7 +69,7 @@ export async function decide(ctx: Ctx, p: Principal, id: string, decision: unkno
   requireScope(p, 'oversight');
   if (decision !== 'approve' && decision !== 'reject') throw badRequest('decision must be approve or reject');
   const m = getMessage(ctx.db, p.tenantId, id);
-  if (!m) throw notFound(`message ${id}`);
+  if (!m || (p.mailboxId && m.mailbox_id !== p.mailboxId)) throw notFound(`message ${id}`);
   if (!PENDING.includes(m.status)) throw conflict('not_pending', `message ${id} is ${m.status}, not pending`);
   // SPEC §4: a human decides "with a reason", and who decided, when and why is recorded
   const reason = parseReason(body.reason);

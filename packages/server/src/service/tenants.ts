@@ -126,7 +126,11 @@ export function createMailbox(
   ctx: Ctx, tenantId: string,
   input: { address: unknown; oversight_mode?: unknown; oversight_address?: unknown }, actor: string,
 ): MailboxRow {
-  const { address } = parseAddress('address', input.address);
+  // routing is case-insensitive (findHostedMailbox), so a mailbox is stored lowercase: two that
+  // differ only in case would be one inbox with two names
+  const address = parseAddress('address', input.address).address.toLowerCase();
+  const local = address.slice(0, address.lastIndexOf('@'));
+  if (local.includes('+')) throw badRequest(`"+" in ${address} is reserved: local+tag@ is delivered to local@ (RFC 5233 subaddressing)`);
   const domainName = address.slice(address.lastIndexOf('@') + 1);
   const domain = ctx.db.prepare('SELECT * FROM domains WHERE name = ? AND tenant_id = ?').get(domainName, tenantId) as DomainRow | undefined;
   if (!domain) throw badRequest(`domain ${domainName} is not hosted by this tenant; add it first`);

@@ -19,7 +19,14 @@ export class DataChecker {
     if (this.error) return;
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i]!;
-      if (this.inHeader) this.headerBytes++;
+      if (this.inHeader) {
+        this.headerBytes++;
+        // RFC 5322 §2.2 field bodies exclude NUL; the API refuses it in a header too
+        if (b === 0) {
+          this.error = 'NUL byte in the header section (RFC 5322 §2.2)';
+          return;
+        }
+      }
       if (b === 0x0a) {
         // an empty line (LF after CR after LF, or bare LF after LF) ends the header section
         if (this.inHeader && this.lastWasLf && (this.lineLength === 0 || (this.lineLength === 1 && this.prev === 0x0d))) this.inHeader = false;
