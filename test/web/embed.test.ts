@@ -23,7 +23,6 @@ const IMPORT_MAP = {
     'lit-element/': '/node_modules/lit-element/',
     '@lit/reactive-element': '/node_modules/@lit/reactive-element/reactive-element.js',
     '@lit/reactive-element/': '/node_modules/@lit/reactive-element/',
-    '@lit/task': '/node_modules/@lit/task/index.js',
   },
 };
 
@@ -135,12 +134,15 @@ describe('<mm-verifier> embedded in a plain page', () => {
   });
 
   it('the single-file page also works served over http (the server\'s /verifier), its worker from a blob: URL', async () => {
+    // listening before the page loads: preloaded keys are checked on the first render, in the worker
+    const workers: string[] = [];
     const { context, page, errors, blocked } = await openPortal(
-      (p) => p.addInitScript((jwks) => void ((window as unknown as { MM_IDENTITY_KEYS: unknown }).MM_IDENTITY_KEYS = jwks), fx.jwks),
+      (p) => {
+        p.on('worker', (w) => workers.push(w.url()));
+        return p.addInitScript((jwks) => void ((window as unknown as { MM_IDENTITY_KEYS: unknown }).MM_IDENTITY_KEYS = jwks), fx.jwks);
+      },
       '/packages/verifier-web/dist/verifier.html',
     );
-    const workers: string[] = [];
-    page.on('worker', (w) => workers.push(w.url()));
     await page.locator('mm-verifier #key-input').setInputFiles([{ name: 'b.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(fx.bundle)) }]);
     await expect.poll(() => page.locator('mm-verifier #key-status').textContent()).toContain('1 identity key loaded');
     await page.locator('mm-verifier #mail-input').setInputFiles(mailFiles(fx).slice(1, 3));
@@ -150,6 +152,43 @@ describe('<mm-verifier> embedded in a plain page', () => {
     expect(workers[0]).toMatch(/^blob:http:\/\/127\.0\.0\.1/);
     expect(errors).toEqual([]);
     expect(blocked).toEqual([]);
+    await context.close();
+  });
+
+  it('custom-elements.json matches the published modules: paths, exports, the definition, typed events', async () => {
+    const manifest = JSON.parse(await readFile(`${ROOT}packages/verifier-web/dist/custom-elements.json`, 'utf8')) as {
+      modules: Array<{
+        path: string;
+        declarations?: Array<{ name: string; tagName?: string; events?: Array<{ name: string; type?: { text: string } }> }>;
+        exports?: Array<{ kind: string; name: string; declaration: { name: string; module?: string } }>;
+      }>;
+    };
+    expect(manifest.modules.map((m) => m.path).sort()).toEqual(['dist/lib/define.js', 'dist/lib/mm-verifier.js']);
+    const { context, page } = await openPortal();
+    // The real modules, as a portal loads them: what each exports, and what define.js registers.
+    // A string, not a function: vitest would rewrite a function's import() for Node.
+    const real = (await page.evaluate(`(async () => {
+      const out = {};
+      for (const p of ${JSON.stringify(manifest.modules.map((m) => m.path))}) out[p] = Object.keys(await import('/packages/verifier-web/' + p)).sort();
+      const main = await import('/packages/verifier-web/dist/lib/mm-verifier.js');
+      return { exports: out, definedIsClass: customElements.get('mm-verifier') === main.MmVerifier };
+    })()`)) as { exports: Record<string, string[]>; definedIsClass: boolean };
+    for (const mod of manifest.modules) {
+      const js = (mod.exports ?? []).filter((e) => e.kind === 'js');
+      expect(js.map((e) => e.name).sort()).toEqual(real.exports[mod.path]);
+      for (const e of mod.exports ?? []) {
+        if (e.declaration.module) expect(manifest.modules.map((m) => m.path)).toContain(e.declaration.module);
+      }
+    }
+    const define = manifest.modules.find((m) => m.path === 'dist/lib/define.js')!;
+    expect(define.exports).toContainEqual({ kind: 'custom-element-definition', name: 'mm-verifier', declaration: { name: 'MmVerifier', module: 'dist/lib/mm-verifier.js' } });
+    expect(real.definedIsClass).toBe(true);
+    const element = manifest.modules.flatMap((m) => m.declarations ?? []).find((d) => d.tagName === 'mm-verifier')!;
+    expect(Object.fromEntries(element.events!.map((e) => [e.name, e.type?.text]))).toEqual({
+      'mm-verified': 'CustomEvent<VerificationReport>',
+      'mm-done': 'CustomEvent<RunSummary>',
+      'mm-progress': 'CustomEvent<Progress>',
+    });
     await context.close();
   });
 });

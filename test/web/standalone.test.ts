@@ -64,6 +64,8 @@ describe('verifier.html from file:// offline', () => {
     const preloaded = join(tmp, 'preloaded.html');
     writeFileSync(preloaded, readFileSync(PAGE_FILE, 'utf8').replace(/<head[^>]*>/i, (m) => `${m}\n${script}`));
     const { context, page, errors } = await openPage(pathToFileURL(preloaded).href);
+    // the preloaded keys are reported as soon as the page shows, before any key file is chosen
+    await expect.poll(() => page.locator('mm-verifier #key-status').textContent()).toContain('0 DKIM key records, 1 identity key loaded');
     await page.locator('mm-verifier #key-input').setInputFiles(keyFiles().slice(0, 1));
     await expect.poll(() => page.locator('mm-verifier #key-status').textContent()).toContain('2 DKIM key records, 1 identity key loaded');
     await page.locator('mm-verifier #mail-input').setInputFiles(mailFiles(fx).slice(1, 2));

@@ -62,6 +62,8 @@ describe('classifyFile', () => {
     expect(classifyFile('a.txt', enc.encode('From a@b Sat Nov 28 12:00:00 2026\nX: y\n\n'))).toBe('mbox');
     expect(classifyFile('export', enc.encode(' {"eml": "x"}'))).toBe('json');
     expect(classifyFile('a.eml', enc.encode('{not json'))).toBe('eml');
+    expect(classifyFile('tenant.pem', enc.encode(''))).toBe('pem');
+    expect(classifyFile('key.txt', enc.encode('\n-----BEGIN PUBLIC KEY-----\n'))).toBe('pem');
   });
 });
 
@@ -121,6 +123,18 @@ describe('runVerification', () => {
     expect(reports[0]!.verdict).toBe('fail');
     expect(reports[0]!.identity[0]!.result).toBe('neutral');
     expect(summary.keys.errors[0]).toMatch(/bad\.pem/);
+  });
+
+  it('names the source of a key that will not load, and does not quote binary bytes', async () => {
+    const { summary } = await run([job('m.eml', fx.ours)], {
+      keys: [
+        { name: 'wrong.jwks', kind: 'auto', data: JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA', kid: 'k' }] }) },
+        { name: 'noise.bin', kind: 'auto', data: '\u0089PNG\r\n\u001a\n\u0000\u0000\ufffd\ufffd' },
+      ],
+    });
+    expect(summary.keys.errors).toHaveLength(2);
+    expect(summary.keys.errors).toContain('noise.bin: binary data, not a key bundle, JWKS, JWK or PEM');
+    expect(summary.keys.errors.find((e) => e.startsWith('wrong.jwks: '))).toBeDefined();
   });
 
   it('splits an mbox, numbers messages, reports progress and stops when cancelled', async () => {

@@ -4,7 +4,7 @@
  * Runs in the worker; works on bytes so non-UTF-8 mail is passed through untouched.
  */
 import type { ReportSource } from '@multimail/core';
-import { collectJsonKeys, emptyKeys, type CollectedKeys } from './keys.js';
+import { collectJsonKeys, collectKeySource, emptyKeys, type CollectedKeys } from './keys.js';
 import { looksLikeMbox, splitMbox } from './mbox.js';
 import type { FileJob } from './protocol.js';
 
@@ -17,8 +17,8 @@ export interface MessageUnit {
   error?: { reason: string; detail: string };
 }
 
-/** What one file turned out to be. */
-export type FileKind = 'eml' | 'mbox' | 'json';
+/** What one file turned out to be; `pem` is an identity key dropped with the mail. */
+export type FileKind = 'eml' | 'mbox' | 'json' | 'pem';
 
 /** JSON files larger than this are not parsed as evidence (a 64 MiB message plus keys fits). */
 export const MAX_JSON_BYTES = 96 * 1024 * 1024;
@@ -31,9 +31,18 @@ function firstSignificantByte(b: Uint8Array): number | undefined {
   return undefined;
 }
 
+const PEM_BEGIN = new TextEncoder().encode('-----BEGIN');
+
+function startsWithPem(b: Uint8Array): boolean {
+  let i = 0;
+  while (i < b.length && i < 1024 && WHITESPACE.has(b[i]!)) i++;
+  return PEM_BEGIN.every((c, k) => b[i + k] === c);
+}
+
 export function classifyFile(name: string, bytes: Uint8Array): FileKind {
   const lower = name.toLowerCase();
   if (lower.endsWith('.json')) return 'json';
+  if (lower.endsWith('.pem') || startsWithPem(bytes)) return 'pem';
   if (lower.endsWith('.mbox') || looksLikeMbox(bytes)) return 'mbox';
   const first = firstSignificantByte(bytes);
   return first !== undefined && JSON_OPENERS.has(first) && !lower.endsWith('.eml') ? 'json' : 'eml';
@@ -101,6 +110,9 @@ export function fileUnits(file: FileJob, runKeys: CollectedKeys): MessageUnit[] 
   switch (classifyFile(file.name, bytes)) {
     case 'json':
       return jsonUnits(file, bytes, runKeys);
+    case 'pem':
+      collectKeySource({ name: file.name, kind: 'identity', data: new TextDecoder().decode(bytes) }, runKeys);
+      return [];
     case 'mbox':
       return splitMbox(bytes).map((m, index) => ({ bytes: m.bytes, source: { path: file.name, index, offset: m.offset } }));
     default:

@@ -35,11 +35,13 @@ function plain(v: unknown): string | object {
 
 export function gatherKeySources(keys: DkimKeysInput, identityKeys: IdentityKeysInput, files: readonly KeyFile[]): KeySource[] {
   const out: KeySource[] = [];
-  asList(keys).forEach((b, i) => out.push({ name: `keys[${i}]`, kind: 'dkim', data: plain(b) }));
+  // Names appear in key notes and errors: index only what was given as an array.
+  const named = (base: string, v: unknown, i: number) => (Array.isArray(v) ? `${base}[${i}]` : base);
+  asList(keys).forEach((b, i) => out.push({ name: named('keys', keys, i), kind: 'dkim', data: plain(b) }));
   const identity = identityKeys === undefined ? globalThis.window?.MM_IDENTITY_KEYS : identityKeys;
   const identityName = identityKeys === undefined ? 'window.MM_IDENTITY_KEYS' : 'identityKeys';
   asList(identity as JsonWebKey | string | Array<JsonWebKey | string> | null | undefined).forEach((k, i) =>
-    out.push({ name: `${identityName}[${i}]`, kind: 'identity', data: plain(k) }),
+    out.push({ name: named(identityName, identity, i), kind: 'identity', data: plain(k) }),
   );
   for (const f of files) out.push({ name: f.name, kind: 'auto', data: f.text });
   return out;

@@ -8,11 +8,19 @@ import type { KeySource, KeySummary } from './protocol.js';
 
 type IdentityInput = Parameters<typeof loadIdentityKeys>[number];
 
+/** An identity key source with the name its errors and notes are told under (a file name, `file.json[2]`). */
+export interface NamedIdentity {
+  name: string;
+  input: IdentityInput;
+}
+
 /** Keys sorted by use, with a human error per source that could not be read. */
 export interface CollectedKeys {
   bundles: KeyBundle[];
-  identity: IdentityInput[];
+  identity: NamedIdentity[];
   errors: string[];
+  /** Worth telling but not wrong: keys of a JWKS that are not identity keys, an empty key file. */
+  notes: string[];
 }
 
 export interface LoadedKeys {
@@ -24,7 +32,23 @@ export interface LoadedKeys {
 const PEM_BEGIN = '-----BEGIN';
 
 export function emptyKeys(): CollectedKeys {
-  return { bundles: [], identity: [], errors: [] };
+  return { bundles: [], identity: [], errors: [], notes: [] };
+}
+
+/**
+ * Error text can quote the input (V8's JSON errors do): a garbage file must not put raw bytes on
+ * screen, so control characters become U+FFFD and the text is cut short.
+ */
+export function printable(text: string, max = 160): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/** Text decoded from a binary file carries U+FFFD or control characters early on. */
+function looksBinary(text: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\ufffd\u0000-\u0008\u000e-\u001f]/.test(text.slice(0, 1024));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -52,7 +76,7 @@ export function collectJsonKeys(name: string, v: unknown, into: CollectedKeys): 
       into.errors.push(`${name}: ${message(e)}`);
     }
   } else if (Array.isArray(v['keys']) || typeof v['kty'] === 'string') {
-    into.identity.push(v as IdentityInput);
+    into.identity.push({ name, input: v as IdentityInput });
   } else if ('key_bundle' in v || 'jwks' in v) {
     if (v['key_bundle'] != null) collectJsonKeys(`${name}.key_bundle`, v['key_bundle'], into);
     if (v['jwks'] != null) collectJsonKeys(`${name}.jwks`, v['jwks'], into);
@@ -69,37 +93,39 @@ export function collectKeySource(src: KeySource, into: CollectedKeys): void {
   }
   const text = src.data.trim();
   if (text.includes(PEM_BEGIN)) {
-    into.identity.push(text);
+    into.identity.push({ name: src.name, input: text });
     return;
   }
-  if (text === '') return;
+  if (text === '') {
+    into.notes.push(`${src.name}: empty, no keys in it`);
+    return;
+  }
+  if (looksBinary(text)) {
+    into.errors.push(`${src.name}: binary data, not a key bundle, JWKS, JWK or PEM`);
+    return;
+  }
   try {
     collectJsonKeys(src.name, JSON.parse(text), into);
   } catch (e) {
-    into.errors.push(`${src.name}: not JSON or PEM (${message(e)})`);
+    into.errors.push(`${src.name}: not JSON or PEM (${printable(message(e))})`);
   }
-}
-
-function countIdentity(input: IdentityInput): number {
-  if (typeof input === 'string') return Math.max(1, input.split(PEM_BEGIN).length - 1);
-  if (isRecord(input) && Array.isArray(input['keys'])) return input['keys'].length;
-  return 1;
 }
 
 /** Loads the collected keys; a source that fails to load is reported and left out, not fatal. */
 export async function loadKeys(keys: CollectedKeys): Promise<LoadedKeys> {
   const errors = [...keys.errors];
-  const good: IdentityInput[] = [];
-  for (const [i, input] of keys.identity.entries()) {
+  const notes = [...keys.notes];
+  const loaded: IdentityKeySet['keys'] = [];
+  for (const { name, input } of keys.identity) {
     try {
-      await loadIdentityKeys(input);
-      good.push(input);
+      const set = await loadIdentityKeys(input);
+      loaded.push(...set.keys);
+      for (const why of set.skipped ?? []) notes.push(`${name}: ${why}`);
     } catch (e) {
-      errors.push(`identity key ${i + 1}: ${message(e)}`);
+      errors.push(`${name}: ${printable(message(e))}`);
     }
   }
-  const identityKeys = good.length > 0 ? await loadIdentityKeys(...good) : undefined;
+  const identityKeys = loaded.length > 0 ? { keys: loaded } : undefined;
   const dkimRecords = keys.bundles.reduce((n, b) => n + Object.keys(b.records).length, 0);
-  const identityCount = good.reduce((n, k) => n + countIdentity(k), 0);
-  return { bundles: keys.bundles, identityKeys, summary: { dkimRecords, identityKeys: identityCount, errors } };
+  return { bundles: keys.bundles, identityKeys, summary: { dkimRecords, identityKeys: loaded.length, errors, notes } };
 }

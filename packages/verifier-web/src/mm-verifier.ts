@@ -5,18 +5,23 @@
  * Importing it has no side effects: `define.ts` registers the tag.
  */
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { Task, TaskStatus } from '@lit/task';
 import type { VerificationReport } from '@multimail/core';
 import { gatherKeySources, type DkimKeysInput, type IdentityKeysInput, type KeyFile } from './key-sources.js';
 import type { KeySummary, Progress, RequireCode, RunSummary } from './protocol.js';
-import { keysPanel, parseAt, plural, resultsView, runBar } from './verifier-view.js';
+import { keysPanel, nextFrame, parseAt, plural, resultsView, runBar, runAnnouncement } from './verifier-view.js';
 import { verifierStyles } from './styles.js';
 import { VerifierClient, type WorkerFactory } from './worker-client.js';
 import { createDefaultWorker } from './worker-default.js';
 
 /** Reports rendered per "Show more" step: keeps each render of a big drop short. */
 export const DEFAULT_PAGE_SIZE = 50;
-const MAIL_ACCEPT = '.eml,.mbox,.json,.txt,message/rfc822,application/mbox,application/json';
+/**
+ * Result rows added per frame. A row with its two tables takes a few milliseconds to build, style
+ * and lay out; fifty at once is a long task that also delays a Cancel click.
+ */
+const RENDER_STEP = 3;
+const MAIL_ACCEPT = '.eml,.mbox,.json,.txt,.pem,message/rfc822,application/mbox,application/json,application/x-pem-file';
+const NO_KEYS: KeySummary = { dkimRecords: 0, identityKeys: 0, errors: [], notes: [] };
 const REQUIRE_CODES: readonly RequireCode[] = ['dkim', 'aligned', 'identity'];
 
 export type { RunSummary, KeySummary, Progress } from './protocol.js';
@@ -30,7 +35,7 @@ export type { WorkerFactory } from './worker-client.js';
  * @tagname mm-verifier
  * @summary Drop mail, see both proofs.
  * @fires mm-verified - One per message; `detail` is the SPEC §6 report. Bubbles, composed.
- * @fires mm-done - When a run ends (or is cancelled); `detail` is the run summary. Bubbles, composed.
+ * @fires mm-done - Once per run, when it ends: finished, cancelled (`cancel()` or a new drop, which waits for it) or failed (`error`); `detail` is the run summary. Bubbles, composed.
  * @fires mm-progress - While a run goes; `detail` is `{ done, total, file }`. Bubbles, composed.
  * @csspart dropzone - The drop area holding the mail file input.
  * @csspart file-input - The mail file input.
@@ -81,6 +86,9 @@ export class MmVerifier extends LitElement {
     _failuresOnly: { state: true },
     _over: { state: true },
     _version: { state: true },
+    _rendered: { state: true },
+    _running: { state: true },
+    _error: { state: true },
   };
 
   /** Trusted DKIM key records: a SPEC §3.1 key bundle or an array of them. */
@@ -104,16 +112,21 @@ export class MmVerifier extends LitElement {
   declare private _failuresOnly: boolean;
   declare private _over: boolean;
   declare private _version: number;
+  /** Result rows actually in the DOM; grows by RENDER_STEP per frame up to what paging allows. */
+  declare private _rendered: number;
+  declare private _running: boolean;
+  declare private _error: string | undefined;
 
   #client: VerifierClient | undefined;
   #reports: VerificationReport[] = [];
+  #failures = 0;
   #summary: RunSummary | undefined;
-  /** Identifies the current run; batches from a superseded run are dropped. */
   #runToken = 0;
-  #run = new Task<[readonly File[]], RunSummary>(this, {
-    autoRun: false,
-    task: ([files], { signal }) => this.#verify(files, signal),
-  });
+  /** The run the view and `reports` belong to; only its batches are taken. */
+  #shownToken = 0;
+  /** The newest run asked for; the one a new drop or `cancel()` aborts. */
+  #active: { token: number; controller: AbortController; finished: Promise<RunSummary> } | undefined;
+  #pumping = false;
 
   constructor() {
     super();
@@ -127,6 +140,9 @@ export class MmVerifier extends LitElement {
     this._failuresOnly = false;
     this._over = false;
     this._version = 0;
+    this._rendered = 0;
+    this._running = false;
+    this._error = undefined;
   }
 
   /** Reports of the last run, in order. */
@@ -139,34 +155,80 @@ export class MmVerifier extends LitElement {
     return this.#summary;
   }
 
-  /** Verifies files as if they had been dropped; resolves with the run summary. */
-  async verifyFiles(files: Iterable<File> | ArrayLike<File>): Promise<RunSummary | undefined> {
-    await this.#run.run([Array.from(files)]);
-    return this.#run.value;
+  /**
+   * Verifies files as if they had been dropped; resolves with this run's summary, also when it is
+   * cancelled, superseded or the worker fails (`cancelled` / `error` say so). A run still going is
+   * cancelled first: its `mm-done` fires before this run's first event.
+   */
+  verifyFiles(files: Iterable<File> | ArrayLike<File>): Promise<RunSummary> {
+    const list = Array.from(files);
+    const previous = this.#active;
+    previous?.controller.abort('superseded');
+    const token = ++this.#runToken;
+    const controller = new AbortController();
+    const finished = (async () => {
+      if (previous) await previous.finished;
+      return this.#verify(list, token, controller.signal);
+    })();
+    this.#active = { token, controller, finished };
+    return finished;
   }
 
   /** Stops the current run; reports already made stay. */
   cancel(): void {
-    this.#run.abort('cancelled');
+    this.#active?.controller.abort('cancelled');
   }
 
   /** Forgets the reports shown. */
   clear(): void {
     this.#reports = [];
+    this.#failures = 0;
     this.#summary = undefined;
     this._progress = undefined;
+    this._rendered = 0;
+    this._error = undefined;
     this._version++;
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.#run.abort('disconnected');
+    this.#active?.controller.abort('disconnected');
     this.#client?.terminate();
     this.#client = undefined;
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    if (changed.has('keys') || changed.has('identityKeys')) void this.#checkKeys();
+    // keys preloaded by the page (the server's /verifier sets window.MM_IDENTITY_KEYS) change no
+    // property: check them once on the first render, so the status says they are loaded
+    const preloaded = !this.#keysChecked && globalThis.window?.MM_IDENTITY_KEYS !== undefined;
+    if (changed.has('keys') || changed.has('identityKeys') || preloaded) void this.#checkKeys();
+    if (this._rendered < this.#renderTarget()) void this.#pump();
+  }
+
+  /** Rows the current paging and filter allow. */
+  #renderTarget(): number {
+    return Math.min(this._shown, this._failuresOnly ? this.#failures : this.#reports.length);
+  }
+
+  /** Adds rows a few per frame, so no single task builds a whole page of results. */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      await nextFrame();
+      this._rendered = Math.min(this.#renderTarget(), this._rendered + RENDER_STEP);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Waits until the rows of the first page are on screen, so `mm-done` finds them there. */
+  async #rowsShown(token: number): Promise<void> {
+    await this.updateComplete;
+    while (this.isConnected && token === this.#shownToken && this._rendered < this.#renderTarget()) {
+      await nextFrame();
+      await this.updateComplete;
+    }
   }
 
   #clientOrNew(): VerifierClient {
@@ -183,7 +245,10 @@ export class MmVerifier extends LitElement {
     return this.require.split(/[\s,]+/).filter((c): c is RequireCode => (REQUIRE_CODES as string[]).includes(c));
   }
 
+  #keysChecked = false;
+
   async #checkKeys(): Promise<void> {
+    this.#keysChecked = true;
     const sources = this.#keySources();
     if (sources.length === 0) {
       this._keySummary = undefined;
@@ -193,43 +258,72 @@ export class MmVerifier extends LitElement {
       const s = await this.#clientOrNew().checkKeys(sources);
       this._keySummary = s;
       this._announce = `Trusted keys: ${plural(s.dkimRecords, 'DKIM key record')}, ${plural(s.identityKeys, 'identity key')}` +
-        (s.errors.length ? `; ${plural(s.errors.length, 'problem')}.` : '.');
+        (s.errors.length ? `; ${plural(s.errors.length, 'problem')}` : '') +
+        (s.notes.length ? `; ${plural(s.notes.length, 'note')}` : '') + '.';
     } catch (e) {
-      this._keySummary = { dkimRecords: 0, identityKeys: 0, errors: [e instanceof Error ? e.message : String(e)] };
+      this._keySummary = { ...NO_KEYS, errors: [e instanceof Error ? e.message : String(e)] };
     }
   }
 
-  async #verify(files: readonly File[], signal: AbortSignal): Promise<RunSummary> {
-    const token = ++this.#runToken;
+  async #verify(files: readonly File[], token: number, signal: AbortSignal): Promise<RunSummary> {
+    const started = performance.now();
+    this.#shownToken = token;
     this.clear();
     this._shown = this.pageSize;
+    this._running = true;
     this._announce = `Verifying ${plural(files.length, 'file')}…`;
     const now = parseAt(this.at);
     const require = this.#requireCodes();
     const options = { keys: this.#keySources(), ...(now !== undefined ? { now } : {}), ...(require ? { require } : {}) };
     const sink = (batch: VerificationReport[], progress: Progress) => {
-      if (token === this.#runToken) this.#receive(batch, progress);
+      if (token === this.#shownToken) this.#receive(batch, progress);
     };
-    const summary = await this.#clientOrNew().run(files, options, sink, signal);
-    if (token === this.#runToken) {
-      this.#summary = summary;
-      this._keySummary = summary.keys;
-      this._announce = summary.cancelled
-        ? `Cancelled after ${plural(summary.messages, 'message')}: ${summary.pass} passed, ${summary.fail} failed.`
-        : `Verified ${plural(summary.messages, 'message')}: ${summary.pass} passed, ${summary.fail} failed.`;
+    let summary: RunSummary;
+    try {
+      summary = await this.#clientOrNew().run(files, options, sink, signal);
+    } catch (e) {
+      // Cancelled before the worker had the files, or the worker failed: the run still ends with
+      // a summary of what it did, so mm-done and the promise tell every caller the same thing.
+      summary = this.#pageSummary(files.length, started, signal.aborted ? undefined : e instanceof Error ? e.message : String(e));
+    }
+    if (signal.reason !== 'superseded') await this.#rowsShown(token);
+    this.#summary = summary;
+    this._keySummary = summary.keys;
+    this._error = summary.error;
+    this._announce = runAnnouncement(summary);
+    if (this.#active?.token === token) {
+      this.#active = undefined;
+      this._running = false;
     }
     this.#emit('mm-done', summary);
     return summary;
   }
 
+  /** A summary from the reports that reached the page, for a run the worker did not finish. */
+  #pageSummary(files: number, started: number, error: string | undefined): RunSummary {
+    const messages = this.#reports.length;
+    return {
+      files,
+      messages,
+      pass: messages - this.#failures,
+      fail: this.#failures,
+      errors: this.#reports.filter((r) => r.error).length,
+      cancelled: error === undefined,
+      ...(error !== undefined ? { error } : {}),
+      keys: this._keySummary ?? NO_KEYS,
+      ms: Math.round(performance.now() - started),
+    };
+  }
+
   #receive(batch: VerificationReport[], progress: Progress): void {
     for (const report of batch) {
       this.#reports.push(report);
+      if (report.verdict !== 'pass') this.#failures++;
       this.#emit('mm-verified', report);
     }
     this._progress = progress;
     this.#emit('mm-progress', progress);
-    if (this.#reports.length <= this._shown + batch.length) this._version++;
+    this._version++;
   }
 
   #emit<T>(type: string, detail: T): void {
@@ -264,7 +358,6 @@ export class MmVerifier extends LitElement {
   }
 
   override render() {
-    const err = this.#run.error;
     return html`
       <div class="dropzone ${this._over ? 'over' : ''}" part="dropzone"
         @dragenter=${this.#onDragOver} @dragover=${this.#onDragOver} @dragleave=${() => (this._over = false)} @drop=${this.#onDrop}>
@@ -273,17 +366,22 @@ export class MmVerifier extends LitElement {
         <p class="hint" id="mail-hint">Several files at once are fine. Messages are checked on this device; HTML is never rendered.</p>
       </div>
       ${keysPanel(this._keySummary, (e) => void this.#onKeyChange(e))}
-      ${runBar(this._progress, this.#run.status === TaskStatus.PENDING, () => this.cancel())}
-      ${err && !(err === 'cancelled' || err === 'disconnected') ? html`<p class="error" part="error" role="alert">${String(err instanceof Error ? err.message : err)}</p>` : nothing}
+      ${runBar(this._progress, this._running, () => this.cancel())}
+      ${this._error ? html`<p class="error" part="error" role="alert">${this._error}</p>` : nothing}
       <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this._announce}</div>
       ${resultsView({
         reports: this.#reports,
         summary: this.#summary,
         failuresOnly: this._failuresOnly,
         shown: this._shown,
+        rendered: this._rendered,
         pageSize: this.pageSize,
-        busy: this.#run.status === TaskStatus.PENDING,
-        onFilter: (on) => (this._failuresOnly = on),
+        busy: this._running,
+        onFilter: (on) => {
+          this._failuresOnly = on;
+          // Every row changes: build them again a few per frame rather than rewrite all at once.
+          this._rendered = 0;
+        },
         onMore: () => (this._shown += this.pageSize),
       })}`;
   }

@@ -45,6 +45,8 @@ export interface KeySummary {
   dkimRecords: number;
   identityKeys: number;
   errors: string[];
+  /** Not errors, but worth telling: JWKS keys skipped as not identity keys (EC P-256), empty key files. */
+  notes: string[];
 }
 
 /** Summary of one run; the `mm-done` event's detail. */
@@ -56,12 +58,15 @@ export interface RunSummary {
   /** Messages that could not be processed at all (report.error set). */
   errors: number;
   cancelled: boolean;
+  /** Set when the run could not go on (the worker failed to start or died); the counts are what was done before. */
+  error?: string;
   keys: KeySummary;
   /** Wall time of the run in the worker, in milliseconds. */
   ms: number;
 }
 
-export type ReportSink = (batch: VerificationReport[], progress: Progress) => void;
+/** Called with each batch; the worker awaits the last call so every batch lands before the run's summary. */
+export type ReportSink = (batch: VerificationReport[], progress: Progress) => void | Promise<void>;
 
 export interface VerifierWorkerApi {
   /** Compiles the WebAssembly module (once per worker). */

@@ -61,7 +61,7 @@ function identityRow(s: IdentitySignatureReport): TemplateResult {
 
 function dkimTable(r: VerificationReport): TemplateResult {
   if (r.dkim.length === 0) return html`<p class="none">No DKIM-Signature.</p>`;
-  return html`<table part="dkim">
+  return html`<table part="dkim" aria-label=${`DKIM signatures of ${sourceLabel(r)}`}>
     <thead><tr><th>Result</th><th>Domain</th><th>Selector</th><th>Algorithm</th><th>Aligned</th><th>Reason</th><th>Headers covered</th></tr></thead>
     <tbody>${r.dkim.map(dkimRow)}</tbody>
   </table>`;
@@ -69,23 +69,26 @@ function dkimTable(r: VerificationReport): TemplateResult {
 
 function identityTable(r: VerificationReport): TemplateResult {
   if (r.identity.length === 0) return html`<p class="none">No X-MM-Identity-Sig.</p>`;
-  return html`<table part="identity">
+  return html`<table part="identity" aria-label=${`Agent identity signatures of ${sourceLabel(r)}`}>
     <thead><tr><th>Result</th><th>Tenant</th><th>Agent</th><th>Oversight</th><th>Approval</th><th>Key id</th><th>Signed at</th><th>Reason</th><th>Headers covered</th></tr></thead>
     <tbody>${r.identity.map(identityRow)}</tbody>
   </table>`;
 }
 
-/** "file.mbox #3" — where the message came from. */
+/**
+ * "file.mbox #3" — where the message came from. Only mbox members (which carry an offset) are
+ * numbered: a lone .eml is always its file's only message, and "#1" would suggest there are more.
+ */
 export function sourceLabel(r: VerificationReport): string {
   const s = r.source;
   if (!s) return 'message';
-  return `${s.path ?? 'message'}${s.index !== undefined ? ` #${s.index + 1}` : ''}`;
+  return `${s.path ?? 'message'}${s.index !== undefined && s.offset !== undefined ? ` #${s.index + 1}` : ''}`;
 }
 
 export function renderReport(r: VerificationReport): TemplateResult {
   const verdict = r.verdict === 'pass' ? 'pass' : 'fail';
   return html`<li class="message ${verdict}" part="message message-${verdict}" data-verdict=${verdict}>
-    <h3><span class="verdict ${verdict}" part="verdict">${verdict.toUpperCase()}</span><span>${sourceLabel(r)}</span></h3>
+    <h2><span class="verdict ${verdict}" part="verdict">${verdict.toUpperCase()}</span><span>${sourceLabel(r)}</span></h2>
     ${r.error ? html`<p class="error" part="error">Not verifiable: ${r.error.reason} — ${r.error.detail}</p>` : nothing}
     <dl>
       <dt>From</dt><dd>${dash(r.from)}</dd>
@@ -94,7 +97,7 @@ export function renderReport(r: VerificationReport): TemplateResult {
       <dt>DKIM</dt><dd>${r.dkim_result}${r.dkim_domain ? ` (${r.dkim_domain}, selector ${dash(r.dkim_selector)})` : ''}</dd>
       ${r.verdict_reasons?.length ? html`<dt>Why</dt><dd>${r.verdict_reasons.join(', ')}</dd>` : nothing}
     </dl>
-    ${r.error ? nothing : html`<h4>DKIM signatures (${r.dkim.length})</h4>${dkimTable(r)}
-      <h4>Agent identity signatures (${r.identity.length})</h4>${identityTable(r)}`}
+    ${r.error ? nothing : html`<h3>DKIM signatures (${r.dkim.length})</h3>${dkimTable(r)}
+      <h3>Agent identity signatures (${r.identity.length})</h3>${identityTable(r)}`}
   </li>`;
 }

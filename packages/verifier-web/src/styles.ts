@@ -26,6 +26,7 @@ export const verifierStyles = css`
   .hint { color: var(--mm-muted, #57606a); font-size: 0.9em; margin: 0; }
   .keys { margin-top: 0.75em; display: grid; gap: 0.35em; }
   .key-errors { color: var(--mm-fail, #b42318); margin: 0; padding-left: 1.2em; }
+  .key-notes { color: var(--mm-muted, #57606a); margin: 0; padding-left: 1.2em; font-size: 0.9em; }
   .run { display: flex; align-items: center; gap: 0.75em; margin-top: 0.75em; flex-wrap: wrap; }
   progress { flex: 1 1 12em; }
   button {
@@ -54,13 +55,13 @@ export const verifierStyles = css`
   td.long { overflow-wrap: anywhere; min-width: 9em; }
   td.time { white-space: nowrap; }
   .message.pass { border-left-color: var(--mm-pass, #1a7f37); }
-  .message h3 { margin: 0 0 0.3em; font-size: 1em; display: flex; gap: 0.6em; flex-wrap: wrap; align-items: baseline; }
+  .message h2 { margin: 0 0 0.3em; font-size: 1em; display: flex; gap: 0.6em; flex-wrap: wrap; align-items: baseline; }
   .verdict { font-weight: 700; padding: 0 0.4em; border-radius: 4px; color: #fff; background: var(--mm-fail, #b42318); }
   .verdict.pass { background: var(--mm-pass, #1a7f37); }
   dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.1em 0.8em; margin: 0.3em 0; }
   dt { color: var(--mm-muted, #57606a); }
   dd { margin: 0; }
-  h4 { margin: 0.6em 0 0.2em; font-size: 0.95em; }
+  .message h3 { margin: 0.6em 0 0.2em; font-size: 0.95em; }
   table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
   th, td { text-align: left; padding: 0.2em 0.5em; border-bottom: 1px solid var(--mm-rule, #d0d7de); vertical-align: top; }
   td.pass { color: var(--mm-pass, #1a7f37); font-weight: 600; }

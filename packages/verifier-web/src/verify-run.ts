@@ -17,6 +17,11 @@ export const FLUSH_INTERVAL_MS = 100;
  * flight overlap them with the next message's hashing; reports still come out in input order.
  */
 export const CONCURRENCY = 4;
+/**
+ * The loop also yields at least this often between flushes: a cancel is a message to the worker,
+ * and it is only seen when the loop gives the event loop a turn.
+ */
+export const YIELD_INTERVAL_MS = 10;
 
 export interface RunControl {
   cancelled(): boolean;
@@ -41,7 +46,7 @@ export function errorReport(unit: MessageUnit, reason: string, detail: string): 
 }
 
 function merge(a: CollectedKeys, b: CollectedKeys): CollectedKeys {
-  return { bundles: [...a.bundles, ...b.bundles], identity: [...a.identity, ...b.identity], errors: [] };
+  return { bundles: [...a.bundles, ...b.bundles], identity: [...a.identity, ...b.identity], errors: [], notes: [] };
 }
 
 async function verifyUnit(unit: MessageUnit, runKeys: CollectedKeys, loaded: LoadedKeys, options: RunOptions) {
@@ -80,12 +85,14 @@ export async function runVerification(
   const summary = newSummary(files.length, loaded);
   let batch: VerificationReport[] = [];
   let lastFlush = performance.now();
+  let lastYield = lastFlush;
+  let sent: void | Promise<void> = undefined;
   const flush = (file: string) => {
-    sink(batch, { done: summary.messages, total: units.length, file });
+    sent = sink(batch, { done: summary.messages, total: units.length, file });
     batch = [];
-    lastFlush = performance.now();
+    lastFlush = lastYield = performance.now();
   };
-  sink([], { done: 0, total: units.length, file: files[0]?.name ?? '' });
+  sent = sink([], { done: 0, total: units.length, file: files[0]?.name ?? '' });
   for (let at = 0; at < units.length && !control.cancelled(); at += CONCURRENCY) {
     const group = units.slice(at, at + CONCURRENCY);
     const reports = await Promise.all(group.map((u) => verifyUnit(u, runKeys, loaded, options)));
@@ -99,10 +106,16 @@ export async function runVerification(
     if (batch.length >= MAX_BATCH_REPORTS || performance.now() - lastFlush >= FLUSH_INTERVAL_MS) {
       flush(group.at(-1)?.source.path ?? '');
       await yieldToEventLoop();
+    } else if (performance.now() - lastYield >= YIELD_INTERVAL_MS) {
+      lastYield = performance.now();
+      await yieldToEventLoop();
     }
   }
   summary.cancelled = control.cancelled();
+  // Batches and the run's result travel on different ports, whose order is not guaranteed: the
+  // page must hold every report before the summary (and its mm-done) arrives.
   if (batch.length > 0) flush(units.at(-1)?.source.path ?? '');
+  await sent;
   summary.ms = Math.round(performance.now() - started);
   return summary;
 }

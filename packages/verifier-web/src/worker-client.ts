@@ -13,6 +13,7 @@ export class VerifierClient {
   #worker: Worker | undefined;
   #api: Remote<VerifierWorkerApi> | undefined;
   #failed: Promise<never> | undefined;
+  #fail: ((e: Error) => void) | undefined;
   #nextRun = 1;
 
   constructor(factory: WorkerFactory) {
@@ -22,13 +23,19 @@ export class VerifierClient {
   #ensure(): { api: Remote<VerifierWorkerApi>; failed: Promise<never> } {
     if (!this.#api || !this.#failed) {
       const worker = this.#factory();
+      // comlink never settles a call if the worker dies or is terminated; every call races this
+      // promise so it ends with an error instead of hanging.
+      let fail!: (e: Error) => void;
+      const failed = new Promise<never>((_, reject) => (fail = reject));
+      worker.addEventListener('error', (e) => fail(new Error(`verifier worker failed: ${e.message || 'could not start'}`)));
+      // Only this worker: by the time the rejection is handled a fresh one may have been started.
+      failed.catch(() => {
+        if (this.#worker === worker) this.terminate();
+      });
       this.#worker = worker;
       this.#api = wrap<VerifierWorkerApi>(worker);
-      // comlink never settles a call if the worker dies; surface its error instead of hanging.
-      this.#failed = new Promise<never>((_, reject) => {
-        worker.addEventListener('error', (e) => reject(new Error(`verifier worker failed: ${e.message || 'could not start'}`)));
-      });
-      this.#failed.catch(() => this.terminate());
+      this.#failed = failed;
+      this.#fail = fail;
     }
     return { api: this.#api, failed: this.#failed };
   }
@@ -45,6 +52,7 @@ export class VerifierClient {
   }
 
   async run(files: readonly File[], options: RunOptions, sink: ReportSink, signal: AbortSignal): Promise<RunSummary> {
+    signal.throwIfAborted();
     const jobs: FileJob[] = await Promise.all(files.map(async (f) => ({ name: f.name, buffer: await f.arrayBuffer() })));
     signal.throwIfAborted();
     const { api, failed } = this.#ensure();
@@ -61,6 +69,8 @@ export class VerifierClient {
   }
 
   terminate(): void {
+    this.#fail?.(new Error('verifier worker stopped'));
+    this.#fail = undefined;
     this.#api?.[releaseProxy]();
     this.#worker?.terminate();
     this.#api = undefined;
