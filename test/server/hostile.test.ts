@@ -20,6 +20,18 @@ async function stillServes(tag: string) {
   expect((await s.api('GET', '/healthz')).status).toBe(200);
 }
 
+/** Sends `data` (the message, without the final dot) in one session and returns the reply to it. */
+async function dataReply(data: string): Promise<string> {
+  const c = await openAndMail();
+  expect(await c.cmd(`RCPT TO:<${AGENT}>`)).toMatch(/^250/);
+  expect(await c.cmd('DATA')).toMatch(/^354/);
+  const reply = c.reply();
+  c.write(data + '.\r\n');
+  const r = await reply;
+  c.close();
+  return r;
+}
+
 async function openAndMail(): Promise<RawSmtp> {
   const { c, greeting } = await RawSmtp.open(s.smtpPort);
   expect(greeting).toMatch(/^220/);
@@ -75,13 +87,7 @@ describe('hostile SMTP clients', () => {
       ['long line', 'Subject: l\r\n\r\n' + 'z'.repeat(5000) + '\r\n', /line longer than 998/],
       ['header bomb', Array.from({ length: 400 }, (_, i) => `X-H${i}: ${'h'.repeat(40)}`).join('\r\n') + '\r\n\r\nbody\r\n', /header section larger/],
     ] as const) {
-      const c = await openAndMail();
-      expect(await c.cmd(`RCPT TO:<${AGENT}>`)).toMatch(/^250/);
-      expect(await c.cmd('DATA')).toMatch(/^354/);
-      const reply = c.reply();
-      c.write(data + '.\r\n');
-      expect(await reply, name).toMatch(reason);
-      c.close();
+      expect(await dataReply(data), name).toMatch(reason);
     }
     await stillServes('after-long-line');
   });
@@ -99,13 +105,7 @@ describe('hostile SMTP clients', () => {
       [multipart(50, 'Content-Disposition: attachment; filename="a.txt"'), /^552 .*MIME parts/],
       ['Subject: nul\u0000here\r\n\r\nbody\r\n', /^552 .*NUL byte in the header/],
     ] as const) {
-      const c = await openAndMail();
-      expect(await c.cmd(`RCPT TO:<${AGENT}>`)).toMatch(/^250/);
-      expect(await c.cmd('DATA')).toMatch(/^354/);
-      const reply = c.reply();
-      c.write(data + '.\r\n');
-      expect(await reply).toMatch(expected);
-      c.close();
+      expect(await dataReply(data)).toMatch(expected);
     }
     await stillServes('after-parts');
   });

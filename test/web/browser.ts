@@ -58,6 +58,18 @@ export async function recordEvents(page: Page): Promise<void> {
   });
 }
 
+/** verifier.html (or `url`) in a fresh offline context, with page errors and events recorded. */
+export async function openVerifierPage(browser: Browser, url = PAGE_URL) {
+  const { context, blocked } = await isolatedContext(browser);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await recordEvents(page);
+  await page.goto(url);
+  await page.locator('mm-verifier #mail-input').waitFor();
+  return { context, page, blocked, errors };
+}
+
 export async function waitForDone(page: Page, runs = 1): Promise<void> {
   await page.waitForFunction((n) => (window as unknown as { __done: unknown[] }).__done.length >= n, runs, { timeout: 60_000 });
 }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { generateKeyPairSync } from 'node:crypto';
-import { PAGE_URL, ensureBuilt, isolatedContext, launch, recordEvents, shownMessages, waitForDone } from './browser.js';
+import { ensureBuilt, openVerifierPage, launch, shownMessages, waitForDone } from './browser.js';
 import { makeFixtures, type WebFixtures } from './fixtures.js';
 
 let browser: Browser;
@@ -21,16 +21,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function openPage() {
-  const { context, blocked } = await isolatedContext(browser);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await recordEvents(page);
-  await page.goto(PAGE_URL);
-  await page.locator('mm-verifier #mail-input').waitFor();
-  return { context, page, blocked, errors };
-}
+const openPage = () => openVerifierPage(browser);
 
 const file = (name: string, data: string | Uint8Array, mimeType = 'application/octet-stream') => ({ name, mimeType, buffer: Buffer.from(data) });
 const listText = (page: import('playwright-core').Page, sel: string) =>

@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PAGE_URL, ensureBuilt, isolatedContext, launch, recordEvents, waitForDone } from './browser.js';
+import { ensureBuilt, openVerifierPage, launch, waitForDone } from './browser.js';
 import { makeFixtures, type WebFixtures } from './fixtures.js';
 
 let browser: Browser;
@@ -25,16 +25,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function openPage() {
-  const { context } = await isolatedContext(browser);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await recordEvents(page);
-  await page.goto(PAGE_URL);
-  await page.locator('mm-verifier #mail-input').waitFor();
-  return { context, page, errors };
-}
+const openPage = () => openVerifierPage(browser);
 
 function mboxFile(name: string, count: number): string {
   const one = fx.ours.replace(/\r\n/g, '\n');

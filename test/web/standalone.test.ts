@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARTIFACTS, PAGE_FILE, PAGE_URL, ensureBuilt, isolatedContext, launch, recordEvents, shownMessages, waitForDone } from './browser.js';
+import { ARTIFACTS, PAGE_FILE, PAGE_URL, ensureBuilt, openVerifierPage, launch, shownMessages, waitForDone } from './browser.js';
 import { expectFourResults, mailFiles } from './expectations.js';
 import { makeFixtures, type WebFixtures } from './fixtures.js';
 
@@ -26,16 +26,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function openPage(url = PAGE_URL) {
-  const { context, blocked } = await isolatedContext(browser);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await recordEvents(page);
-  await page.goto(url);
-  await page.locator('mm-verifier #mail-input').waitFor();
-  return { context, page, blocked, errors };
-}
+const openPage = (url = PAGE_URL) => openVerifierPage(browser, url);
 
 function keyFiles() {
   return [
