@@ -18,7 +18,7 @@ const DNS_CONCURRENCY = 8;
 export const KEYS_CAPTURE_HELP = `Usage: multimail keys capture [options] PATHS...
 
 Finds every DKIM selector and domain used in the messages under PATHS, resolves each key record
-once through DNS and writes a key bundle (SPEC §3.1) for later offline "verify --keys".
+once through DNS and writes a key bundle (docs/formats.md) for later offline "verify --keys".
 
   -o, --output FILE       where to write the bundle (default: stdout)
   --dns-server IP[:PORT]  DNS server to ask (repeatable; default: the system's)

@@ -16,7 +16,7 @@ const DKIM_ALGORITHMS = ['rsa-sha256', 'ed25519-sha256'] as const;
 
 export const SIGN_HELP = `Usage: multimail sign [options] < message.eml > signed.eml
 
-Adds X-MM-Identity-Sig (SPEC §2) to the message on stdin and writes it to stdout.
+Adds X-MM-Identity-Sig (docs/identity-signature.md) to the message on stdin and writes it to stdout.
   --identity-key FILE     identity private key, ECDSA P-256 as PKCS#8 PEM or JWK (from
                           "multimail keys generate")
   --tenant T --agent A    tenant and agent ids ([A-Za-z0-9._:@/+-], 1-128 characters)

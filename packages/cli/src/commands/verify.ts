@@ -23,7 +23,7 @@ folders (cur/ and new/) and mbox files (recognised by their "From " first line);
 message from stdin. Offline by default: DKIM keys come from --keys bundles.
 
 Keys and clock:
-  --keys FILE             DKIM key bundle (SPEC §3.1, from "multimail keys capture"); repeatable
+  --keys FILE             DKIM key bundle (from "multimail keys capture"; format: docs/formats.md); repeatable
   --identity-keys FILE    identity public keys: PEM, JWK or JWKS; repeatable
   --dns                   also resolve DKIM keys through DNS (bundles are asked first)
   --dns-server IP[:PORT]  with --dns: the DNS server to ask (repeatable; default: the system's)
