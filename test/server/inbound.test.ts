@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { startTestServer, type TestServer } from './helpers.js';
 import { dkimpySign, swaks } from './peers.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 let s: TestServer;
@@ -29,13 +29,18 @@ function peerMessage(id: string, body = 'Hello from a peer.\r\n'): Buffer {
 const inboxAll = async () => (await s.api('GET', '/v1/inbox?include_read=true&limit=200', { key: s.keys.send })).body.messages as any[];
 const byMsgId = async (id: string) => (await inboxAll()).find((m) => m.message_id === `<${id}@example.com>`);
 
+let bundleDir = '';
+
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mm-bundle-'));
+  const dir = (bundleDir = mkdtempSync(join(tmpdir(), 'mm-bundle-')));
   const bundle = join(dir, 'bundle.json');
   writeFileSync(bundle, JSON.stringify({ version: 1, captured_at: '2026-11-28T12:00:00Z', records: { 'sel1._domainkey.example.com': record } }));
   s = await startTestServer({ keyBundleFiles: [bundle] });
 });
-afterAll(async () => { await s?.close(); });
+afterAll(async () => {
+  await s?.close();
+  rmSync(bundleDir, { recursive: true, force: true });
+});
 
 describe('inbound verification', () => {
   it('a dkimpy-signed message sent with nodemailer reads back pass with domain and selector', async () => {
