@@ -34,6 +34,15 @@ describe('parseMessage', () => {
     }
   });
 
+  it('drops an mbox envelope line ("From sender date") at the top, but not a From field with space before its colon', () => {
+    const msg = 'Subject: x\r\nFrom: a@example.com\r\n\r\nbody\r\n';
+    const saved = parseMessage(`From a@example.com Mon Jan  1 00:00:00 2024\r\n${msg}`);
+    expect(saved.headers.map((h) => h.name)).toEqual(['Subject', 'From']);
+    expect(new TextDecoder().decode(saved.bytes)).toBe(msg);
+    const obs = parseMessage('From : a@example.com\r\nSubject: x\r\n\r\nbody\r\n');
+    expect(obs.headers.map((h) => h.lname)).toEqual(['from', 'subject']);
+  });
+
   it('refuses an empty message', () => {
     expect(() => parseMessage('')).toThrow(/empty/);
   });

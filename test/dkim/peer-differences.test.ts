@@ -4,7 +4,8 @@
  * ours does, this fails and the table must be revisited.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { signDkim } from '@multimail/core';
+import { createSign } from 'node:crypto';
+import { canonicalizeHeader, createBodyHasher, ready, signDkim } from '@multimail/core';
 import { fixture, fixtureJson, verify } from './helpers.js';
 import { rsaKey } from './keys.js';
 import { dkimpyVerifyEach, mailauthVerify, OpenDkim } from './peers.js';
@@ -22,6 +23,26 @@ type Row = {
 
 const rows: Row[] = [];
 let opendkim: OpenDkim;
+
+/**
+ * An rsa-sha256 relaxed/relaxed signature whose tag list is written by hand (`tags` stands before
+ * bh= and b=), so the peers can be asked about tag lists no signer library writes. `signed` names
+ * the header fields hashed, as a verifier that skips empty h= entries reads them.
+ */
+async function craft(headers: string[], body: string, tags: string, signed: string[], pem: string): Promise<string> {
+  await ready();
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  const bodyHasher = createBodyHasher('relaxed');
+  bodyHasher.update(enc.encode(body));
+  const bh = Buffer.from(bodyHasher.final().digest).toString('base64');
+  const field = `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel1; ${tags}; bh=${bh}; b=`;
+  const byName = (n: string) => headers.find((h) => h.toLowerCase().startsWith(`${n}:`))!;
+  let input = signed.map((n) => dec.decode(canonicalizeHeader(enc.encode(byName(n)), 'relaxed'))).join('');
+  input += dec.decode(canonicalizeHeader(enc.encode(field), 'relaxed')).replace(/\r\n$/, '');
+  const b = createSign('sha256').update(input).sign(pem).toString('base64');
+  return `${field}${b}\r\n${headers.join('\r\n')}\r\n\r\n${body}`;
+}
 
 beforeAll(async () => {
   opendkim = new OpenDkim();
@@ -49,6 +70,16 @@ beforeAll(async () => {
     { name: '512-bit RSA key', msg: (await sign({ selector: 'small', privateKey: k512.pem })) + base, records: { 'small._domainkey.example.com': k512.record }, dkimpy: false, opendkim: false, mailauth: 'policy', ours: 'policy key_too_small' },
     { name: '1024-bit RSA key', msg: (await sign({ selector: 'k1024', privateKey: k1024.pem })) + base, records: { 'k1024._domainkey.example.com': k1024.record }, dkimpy: true, opendkim: true, mailauth: 'pass', ours: 'pass null' },
     { name: 'no key record', msg: fixture('generated-peer-interop/dkimpy-rsa-unknown-selector.eml'), records: gk, dkimpy: false, opendkim: false, mailauth: 'neutral', ours: 'permerror no_key' },
+  );
+  // tag-list syntax the peers forgive and RFC 6376 §3.2/§3.5 does not
+  const hdrs = ['From: Alice <a@example.com>', 'To: b@example.net', 'Subject: s'];
+  const sel1 = { 'sel1._domainkey.example.com': gk['sel1._domainkey.example.com']! };
+  const signedNormally = (await sign({ headers: ['from', 'subject'] })) + base;
+  rows.push(
+    { name: 'h= with an empty name (from::subject)', msg: await craft(hdrs, 'Hello\r\n', 'h=from::subject', ['from', 'subject'], rsaPem), records: sel1, dkimpy: true, opendkim: true, mailauth: 'pass', ours: 'permerror bad_tag_value' },
+    { name: 'unknown tag named x-y in the signature', msg: await craft(hdrs, 'Hello\r\n', 'h=from:subject; x-y=1', ['from', 'subject'], rsaPem), records: sel1, dkimpy: true, opendkim: true, mailauth: 'pass', ours: 'permerror bad_tag_list' },
+    { name: 'unknown tag named x-y in the key record', msg: signedNormally, records: { 'sel1._domainkey.example.com': sel1['sel1._domainkey.example.com'].replace('v=DKIM1;', 'v=DKIM1; x-y=1;') }, dkimpy: true, opendkim: true, mailauth: 'pass', ours: 'permerror bad_key_record' },
+    { name: 'key h=SHA256 (uppercase)', msg: signedNormally, records: { 'sel1._domainkey.example.com': sel1['sel1._domainkey.example.com'].replace(/h=sha256/, 'h=SHA256') }, dkimpy: true, opendkim: true, mailauth: 'pass', ours: 'permerror key_hash_not_allowed' },
   );
 });
 afterAll(() => opendkim?.close());

@@ -4,6 +4,7 @@
  * live in the `@multimail/core/node` subpath.
  */
 export * from './canon/index.js';
+export type { BytesInput } from './bytes.js';
 export * from './mime/index.js';
 export * from './dkim/index.js';
 export * from './identity/index.js';

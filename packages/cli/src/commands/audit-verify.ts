@@ -4,7 +4,7 @@
  * signed tree head verifies with the log key and has the RFC 9162 Merkle tree hash of the
  * export's first tree_size entries. Exit 0 when everything holds, 1 when anything does not.
  */
-import { loadIdentityKeys, verifyAuditExport, type AuditExportReport } from '@multimail/core';
+import { loadLogKeys, verifyAuditExport, type AuditExportReport } from '@multimail/core';
 import { parse } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -63,9 +63,9 @@ export async function auditVerifyCommand(args: string[], io: Io): Promise<number
   const exportPath = positionals[0]!;
   const keyText = await readText(values.key, 'log key file');
   try {
-    await loadIdentityKeys(keyText);
+    await loadLogKeys(keyText);
   } catch (err) {
-    throw new UsageError(`${values.key} holds no usable public key (PEM, JWK or JWKS): ${(err as Error).message}`);
+    throw new UsageError(`${values.key} holds no usable public key (PEM, JWK, JWKS, or the JSON of /v1/audit/log-key): ${(err as Error).message}`);
   }
   const treeHeads: unknown[] = [];
   for (const p of sthPaths) treeHeads.push(parseJson(await readText(p, 'tree head'), p));

@@ -22,7 +22,7 @@ export {
   parseAuditEntry,
   type AuditLogEntry,
 } from './entry.js';
-export { signTreeHead, treeHeadBytes, verifyTreeHead, type SignedTreeHead, type TreeHeadCheck } from './tree-head.js';
+export { loadLogKeys, signTreeHead, treeHeadBytes, verifyTreeHead, type LogKeysInput, type SignedTreeHead, type TreeHeadCheck } from './tree-head.js';
 export {
   verifyAuditConsistency,
   verifyAuditExport,

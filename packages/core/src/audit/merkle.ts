@@ -7,6 +7,7 @@
  * O(log n) and return false (never throw) for any malformed proof.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { asBytes, type BytesInput } from '../bytes.js';
 
 export const HASH_BYTES = 32;
 const LEAF_PREFIX = 0x00;
@@ -23,7 +24,8 @@ const MEMO_KEY_SPAN = 64;
 export type SubtreeMemo = Map<number, Uint8Array>;
 
 /** SHA-256(0x00 || data): the hash of one entry (RFC 9162 §2.1.1). */
-export function leafHash(data: Uint8Array): Uint8Array {
+export function leafHash(input: BytesInput): Uint8Array {
+  const data = asBytes(input, 'leafHash');
   const buf = new Uint8Array(data.length + 1);
   buf[0] = LEAF_PREFIX;
   buf.set(data, 1);
@@ -153,6 +155,7 @@ export interface InclusionCheck {
 
 /** RFC 9162 §2.1.3.2: does `proof` place `leafHash` at `leafIndex` in the tree with `rootHash`? */
 export function verifyInclusion(c: InclusionCheck): boolean {
+  if (!c || typeof c !== 'object') return false;
   if (!isSize(c.leafIndex) || !isSize(c.treeSize) || c.leafIndex >= c.treeSize) return false;
   if (!isHash(c.leafHash) || !isHash(c.rootHash) || !Array.isArray(c.proof) || !c.proof.every(isHash)) return false;
   let fn = c.leafIndex;
@@ -185,6 +188,7 @@ export interface ConsistencyCheck {
 
 /** RFC 9162 §2.1.4.2: is the tree of `first` leaves with `firstHash` a prefix of the one of `second` leaves? */
 export function verifyConsistency(c: ConsistencyCheck): boolean {
+  if (!c || typeof c !== 'object') return false;
   if (!isSize(c.first) || !isSize(c.second) || c.first > c.second) return false;
   if (!isHash(c.firstHash) || !isHash(c.secondHash) || !Array.isArray(c.proof) || !c.proof.every(isHash)) return false;
   // The empty tree is a prefix of every tree; an unchanged tree must keep its hash.

@@ -69,7 +69,36 @@ export async function signTreeHead(
 const bad = (reason: 'malformed_tree_head' | 'unknown_log_key' | 'bad_signature', detail: string): TreeHeadCheck => ({ ok: false, reason, detail });
 
 /** Parses and checks a tree head against the log's public key(s) (a key set, or PEM/JWK/JWKS text). Never throws. */
-export async function verifyTreeHead(sth: unknown, keys: IdentityKeySet | string): Promise<TreeHeadCheck> {
+/**
+ * The forms a log key comes in: a loaded key set; PEM, JWK or JWKS as text or as objects; or the
+ * body of the server's `GET /v1/audit/log-key?format=json` ({log_id, pem, jwk}), object or text.
+ */
+export type LogKeysInput = IdentityKeySet | string | JsonWebKey | { keys: JsonWebKey[] } | { pem: string } | { jwk: JsonWebKey };
+
+const isKeySet = (v: unknown): v is IdentityKeySet =>
+  !!v && typeof v === 'object' && Array.isArray((v as IdentityKeySet).keys) &&
+  (v as IdentityKeySet).keys.every((k) => !!k && typeof k === 'object' && 'key' in k && typeof (k as { kid?: unknown }).kid === 'string');
+
+/** Throws with a message for anything that is not a usable log key. */
+export async function loadLogKeys(input: LogKeysInput): Promise<IdentityKeySet> {
+  let value: unknown = input;
+  if (typeof value === 'string' && value.trim().startsWith('{')) {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new Error('the log key is not valid JSON');
+    }
+  }
+  if (isKeySet(value)) return value;
+  if (typeof value === 'string') return loadIdentityKeys(value);
+  if (!value || typeof value !== 'object') throw new Error('expected a log key: PEM, JWK, JWKS, or the body of /v1/audit/log-key');
+  const o = value as Record<string, unknown>;
+  if (o.jwk && typeof o.jwk === 'object') return loadIdentityKeys(o.jwk as JsonWebKey);
+  if (typeof o.pem === 'string') return loadIdentityKeys(o.pem);
+  return loadIdentityKeys(value as JsonWebKey);
+}
+
+export async function verifyTreeHead(sth: unknown, keys: LogKeysInput): Promise<TreeHeadCheck> {
   if (sth === null || typeof sth !== 'object') return bad('malformed_tree_head', 'the tree head is not a JSON object');
   const h = sth as Record<string, unknown>;
   for (const k of ['tree_size', 'timestamp'] as const) {
@@ -82,7 +111,7 @@ export async function verifyTreeHead(sth: unknown, keys: IdentityKeySet | string
   if (typeof h.log_id !== 'string') return bad('malformed_tree_head', 'log_id must be a string');
   let set: IdentityKeySet;
   try {
-    set = typeof keys === 'string' ? await loadIdentityKeys(keys) : keys;
+    set = await loadLogKeys(keys);
   } catch (err) {
     return bad('unknown_log_key', `cannot load the log key: ${(err as Error).message}`);
   }

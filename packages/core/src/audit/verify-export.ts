@@ -6,11 +6,10 @@
  * Never throws for bad content: the first problem comes back as `error` with a stable `reason`.
  */
 import { fromBase64, toBase64 } from '../identity/base64.js';
-import type { IdentityKeySet } from '../identity/keys.js';
 import { createSha256, ready, sha256 } from '../canon/index.js';
 import { AUDIT_GENESIS_HASH, auditChainHash, auditEntryBytes, auditLeafHash, parseAuditEntry, type AuditLogEntry } from './entry.js';
 import { HASH_BYTES, equalBytes, treeHash, verifyConsistency, verifyInclusion } from './merkle.js';
-import { verifyTreeHead, type SignedTreeHead } from './tree-head.js';
+import { verifyTreeHead, type LogKeysInput, type SignedTreeHead } from './tree-head.js';
 
 export type AuditExportReason =
   | 'malformed_entry' | 'sequence_gap' | 'tenant_mismatch' | 'prev_hash_mismatch' | 'hash_mismatch'
@@ -43,12 +42,13 @@ export interface VerifyAuditExportOptions {
   entries: string | readonly unknown[];
   /** Tree heads to check against the export (the latest, and any older ones kept). */
   treeHeads?: readonly unknown[];
-  /** The log's public key(s): a key set, or PEM/JWK/JWKS text. Required when treeHeads are given. */
-  logKeys?: IdentityKeySet | string;
+  /** The log's public key(s): a key set, PEM/JWK/JWKS (text or objects), or the log-key route's body. Required when treeHeads are given. */
+  logKeys?: LogKeysInput;
 }
 
-function parseLines(input: string | readonly unknown[]): { values: unknown[] } | { line: number; detail: string } {
-  if (typeof input !== 'string') return { values: [...input] };
+function parseLines(input: unknown): { values: unknown[] } | { line: number; detail: string } {
+  if (Array.isArray(input)) return { values: [...input] };
+  if (typeof input !== 'string') return { line: 0, detail: 'entries must be NDJSON text or an array of entries' };
   const values: unknown[] = [];
   const lines = input.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -106,7 +106,7 @@ function checkChain(values: unknown[]): ChainResult {
 }
 
 /** Signature, then (when the chain held, so `leaves` is the whole export) size and root. */
-async function checkTreeHead(sth: unknown, leaves: Uint8Array[] | null, keys: IdentityKeySet | string | undefined): Promise<TreeHeadResult> {
+async function checkTreeHead(sth: unknown, leaves: Uint8Array[] | null, keys: LogKeysInput | undefined): Promise<TreeHeadResult> {
   const h = (sth ?? {}) as Record<string, unknown>;
   const base = { tree_size: Number.isSafeInteger(h.tree_size) ? (h.tree_size as number) : null, timestamp: Number.isSafeInteger(h.timestamp) ? (h.timestamp as number) : null };
   if (keys === undefined) return { ...base, ok: false, reason: 'unknown_log_key', detail: 'no log key given to check the tree head with' };
@@ -123,8 +123,10 @@ async function checkTreeHead(sth: unknown, leaves: Uint8Array[] | null, keys: Id
 }
 
 /** Checks an exported audit log end to end, offline. */
-export async function verifyAuditExport(opts: VerifyAuditExportOptions): Promise<AuditExportReport> {
+export async function verifyAuditExport(options: VerifyAuditExportOptions): Promise<AuditExportReport> {
   await ready();
+  // an auditor's input is untrusted too: a missing or mistyped argument is a report, not a throw
+  const opts = (options && typeof options === 'object' ? options : {}) as Partial<VerifyAuditExportOptions>;
   const parsed = parseLines(opts.entries);
   const values = 'values' in parsed ? parsed.values : [];
   const chain = checkChain(values);
@@ -132,7 +134,7 @@ export async function verifyAuditExport(opts: VerifyAuditExportOptions): Promise
   const treeHeads: TreeHeadResult[] = [];
   let error = 'line' in parsed ? { reason: 'malformed_entry' as const, detail: parsed.detail, line: parsed.line } : chain.error;
   const leaves = error ? null : chain.leaves;
-  for (const sth of opts.treeHeads ?? []) treeHeads.push(await checkTreeHead(sth, leaves, opts.logKeys));
+  for (const sth of Array.isArray(opts.treeHeads) ? opts.treeHeads : []) treeHeads.push(await checkTreeHead(sth, leaves, opts.logKeys));
   const anchored = Math.max(0, ...treeHeads.filter((t) => t.ok).map((t) => t.tree_size ?? 0));
   const badHead = treeHeads.find((t) => !t.ok && t.reason);
   if (!error && badHead) error = { reason: badHead.reason!, detail: badHead.detail ?? '' };
@@ -164,6 +166,7 @@ function decodeHashes(list: unknown): Uint8Array[] | null {
  * `GET /v1/audit/proof/inclusion` ({ leaf_index, tree_size, audit_path: base64[] }).
  */
 export function verifyAuditInclusion(entry: unknown, proof: unknown, treeHead: { tree_size: number; root_hash: string }): boolean {
+  if (!treeHead || typeof treeHead !== 'object') return false;
   const parsed = parseAuditEntry(entry);
   const p = (proof ?? {}) as Record<string, unknown>;
   const path = decodeHashes(p.audit_path);

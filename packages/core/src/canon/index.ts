@@ -7,6 +7,7 @@
  * `setHashBackend`: WASM then only canonicalizes and the native SHA-256 hashes (faster there).
  * `reference.ts` is the readable TypeScript reference the tests compare against.
  */
+import { asBytes, type BytesInput } from '../bytes.js';
 import { loadWasm } from '../wasm/loader.js';
 import { canonicalizeHeaderReference } from './reference.js';
 import type { BodyHasher, Canon, Sha256Hasher } from './types.js';
@@ -41,17 +42,28 @@ export function hashBackend(): 'wasm' | 'native' {
   return native ? 'native' : 'wasm';
 }
 
-export function sha256(data: Uint8Array): Uint8Array {
+export function sha256(data: BytesInput): Uint8Array {
+  const bytes = asBytes(data, 'sha256');
   if (native) {
     const h = native();
-    h.update(data);
+    h.update(bytes);
     return h.digest();
   }
-  return wasmSha256(data);
+  return wasmSha256(bytes);
+}
+
+/**
+ * The hashers take every BytesInput whatever the backend: the WASM and native ones see bytes
+ * only, so code behaves the same with or without `@multimail/core/node`.
+ */
+function acceptingAnyBytes<T extends { update(chunk: Uint8Array): void }>(h: T, where: string): T {
+  const update = h.update.bind(h);
+  h.update = (chunk: BytesInput) => update(asBytes(chunk, where));
+  return h;
 }
 
 export function createSha256(): Sha256Hasher {
-  return native ? native() : wasmCreateSha256();
+  return acceptingAnyBytes(native ? native() : wasmCreateSha256(), 'Sha256Hasher.update');
 }
 
 /** Canonicalizes a body with `canon` and hashes it; `limit` is the DKIM l= value, if any. */
@@ -62,11 +74,15 @@ export function createBodyHasher(canon: Canon, limit?: number): BodyHasher {
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
     throw new RangeError(`@multimail/core: body length limit must be a non-negative integer, got ${limit}`);
   }
-  return wasmCreateBodyHasher(canon, limit, native);
+  return acceptingAnyBytes(wasmCreateBodyHasher(canon, limit, native), 'BodyHasher.update');
 }
 
 /** One raw header field (no final CRLF) → canonical bytes ending in CRLF. */
-export function canonicalizeHeader(field: Uint8Array, canon: Canon): Uint8Array {
+export function canonicalizeHeader(field: BytesInput, canon: Canon): Uint8Array {
+  if (canon !== 'simple' && canon !== 'relaxed') {
+    throw new TypeError(`@multimail/core: unknown header canonicalization ${JSON.stringify(canon)}`);
+  }
+  const bytes = asBytes(field, 'canonicalizeHeader');
   // Fields larger than the module's input buffer (64 KiB) are rare enough for the reference.
-  return wasmCanonicalizeHeader(field, canon) ?? canonicalizeHeaderReference(field, canon);
+  return wasmCanonicalizeHeader(bytes, canon) ?? canonicalizeHeaderReference(bytes, canon);
 }

@@ -1,3 +1,5 @@
+import type { BytesInput } from '../bytes.js';
+
 /** DKIM canonicalization algorithm names (RFC 6376 §3.4). */
 export type Canon = 'simple' | 'relaxed';
 
@@ -12,11 +14,22 @@ export interface BodyHashResult {
 
 /** Streaming body canonicalizer fused with SHA-256. Feed chunks of any size, then call final once. */
 export interface BodyHasher {
-  update(chunk: Uint8Array): void;
+  update(chunk: BytesInput): void;
   final(): BodyHashResult;
 }
 
 export interface Sha256Hasher {
+  update(chunk: BytesInput): void;
+  digest(): Uint8Array;
+}
+
+/** What the WASM and native backends implement: bytes only (the public hashers convert first). */
+export interface ByteSha256Hasher {
   update(chunk: Uint8Array): void;
   digest(): Uint8Array;
+}
+
+export interface ByteBodyHasher {
+  update(chunk: Uint8Array): void;
+  final(): BodyHashResult;
 }

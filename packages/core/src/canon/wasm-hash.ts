@@ -6,7 +6,7 @@
  * gives its slot back through a FinalizationRegistry.
  */
 import { wasm, type Wasm } from '../wasm/loader.js';
-import type { BodyHasher, BodyHashResult, Canon, Sha256Hasher } from './types.js';
+import type { BodyHashResult, ByteBodyHasher as BodyHasher, ByteSha256Hasher as Sha256Hasher, Canon } from './types.js';
 
 export const DIGEST_BYTES = 32;
 

@@ -35,6 +35,22 @@ const HTAB = 0x09;
 const COLON = 0x3a;
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
+const FROM_ = [0x46, 0x72, 0x6f, 0x6d, 0x20]; // "From "
+
+/**
+ * A message saved out of an mbox often keeps its envelope line ("From sender date", RFC 4155).
+ * It is not a header field (a field name has no space) and no signature covers it: drop it.
+ */
+function withoutEnvelopeLine(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < FROM_.length || FROM_.some((b, i) => bytes[i] !== b)) return bytes;
+  // "From : x" is a From field with (obsolete) space before the colon, not an envelope line
+  let i = FROM_.length;
+  while (bytes[i] === SP || bytes[i] === HTAB) i++;
+  if (bytes[i] === COLON) return bytes;
+  const lf = bytes.indexOf(LF);
+  return lf < 0 ? bytes : bytes.subarray(lf + 1);
+}
+
 /** Parses a message; throws MessageFormatError with a stable reason for input it cannot take. */
 export function parseMessage(input: Uint8Array | ArrayBuffer | string): ParsedMessage {
   const raw = toBytes(input);
@@ -42,7 +58,7 @@ export function parseMessage(input: Uint8Array | ArrayBuffer | string): ParsedMe
     throw new MessageFormatError('message_too_large', `message is ${raw.length} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
   }
   if (raw.length === 0) throw new MessageFormatError('empty_message', 'the message is empty');
-  const bytes = toCrlf(raw);
+  const bytes = withoutEnvelopeLine(toCrlf(raw));
   const headers: HeaderField[] = [];
   let pos = 0;
   let hasSeparator = false;

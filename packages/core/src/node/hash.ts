@@ -5,9 +5,10 @@
  * pipeline is "canonicalize in WASM, hash natively". Browsers keep the all-WASM pipeline.
  */
 import { createHash } from 'node:crypto';
-import { setHashBackend, type Sha256Hasher } from '../canon/index.js';
+import { setHashBackend } from '../canon/index.js';
+import type { ByteSha256Hasher } from '../canon/types.js';
 
-export function nodeSha256(): Sha256Hasher {
+export function nodeSha256(): ByteSha256Hasher {
   const h = createHash('sha256');
   return {
     update: (chunk) => void h.update(chunk),
