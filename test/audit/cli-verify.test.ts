@@ -23,7 +23,9 @@ beforeAll(async () => {
   writeFileSync(f('older.json'), older);
   writeFileSync(f('sth.json'), (await s.api('GET', '/v1/audit/sth', { key: s.keys.oversight })).text);
   writeFileSync(f('log-key.pem'), (await s.api('GET', '/v1/audit/log-key', { key: s.keys.oversight })).text);
-  writeFileSync(f('log-key.jwk'), JSON.stringify((await s.api('GET', '/v1/audit/log-key?format=json', { key: s.keys.oversight })).body.jwk));
+  const route = await s.api('GET', '/v1/audit/log-key?format=json', { key: s.keys.oversight });
+  writeFileSync(f('log-key.jwk'), JSON.stringify(route.body.jwk));
+  writeFileSync(f('log-key.json'), route.text);
   const text = (await s.api('GET', '/v1/audit?limit=5000', { key: s.keys.oversight })).text;
   writeFileSync(f('export.ndjson'), text);
   const lines = text.trim().split('\n');
@@ -51,6 +53,8 @@ describe('multimail audit verify', () => {
     const j = await runCli(['audit', 'verify', f('export.ndjson'), '--sth', f('sth.json'), '--key', f('log-key.jwk'), '--json']);
     expect(j.code).toBe(0);
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: true, unanchored: 0, tenant: s.tenant });
+    // the log-key route's JSON body, saved as it comes, is a key file too
+    expect((await runCli(['audit', 'verify', f('export.ndjson'), '--sth', f('sth.json'), '--key', f('log-key.json')])).code).toBe(0);
   });
 
   it('exits 1 for a tampered entry or a head signed by another key', async () => {

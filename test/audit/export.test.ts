@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUDIT_GENESIS_HASH, auditChainHash, auditLeafHash, exportPublicPem, generateIdentityKeyPair, signTreeHead, treeHash,
-  verifyAuditExport, verifyTreeHead, type AuditLogEntry, type SignedTreeHead,
+  exportPublicJwk, verifyAuditExport, verifyAuditInclusion, verifyConsistency, verifyInclusion, verifyTreeHead,
+  type AuditLogEntry, type SignedTreeHead,
 } from '@multimail/core';
 
 const CHECKER = fileURLToPath(new URL('../interop/audit_check.py', import.meta.url));
@@ -38,6 +39,7 @@ function buildLog(n: number, tenant = TENANT): AuditLogEntry[] {
 const ndjson = (entries: unknown[]) => entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '');
 
 let privateKey: CryptoKey;
+let publicKey: CryptoKey;
 let pem: string;
 const sign = (entries: AuditLogEntry[], size = entries.length) =>
   signTreeHead(privateKey, { treeSize: size, rootHash: treeHash(entries.map(auditLeafHash), size), timestamp: 1_700_000_000_000 + size });
@@ -45,6 +47,7 @@ const sign = (entries: AuditLogEntry[], size = entries.length) =>
 beforeAll(async () => {
   const pair = await generateIdentityKeyPair();
   privateKey = pair.privateKey;
+  publicKey = pair.publicKey;
   pem = await exportPublicPem(pair.publicKey);
 });
 
@@ -64,6 +67,30 @@ describe('verifyAuditExport', () => {
     const log = buildLog(10);
     expect(await verifyAuditExport({ entries: ndjson(log), treeHeads: [await sign(log, 7)], logKeys: pem })).toMatchObject({ ok: true, unanchored: 3 });
     expect(await verifyAuditExport({ entries: log })).toMatchObject({ ok: true, unanchored: 10, tree_heads: [] });
+  });
+
+  it('takes the log key as PEM, JWK or JWKS (text or objects) or the log-key route\'s JSON', async () => {
+    const log = buildLog(5);
+    const head = await sign(log);
+    const jwk = await exportPublicJwk(publicKey);
+    const route = { log_id: jwk.kid, tenant: TENANT, pem, jwk };
+    for (const logKeys of [pem, jwk, { keys: [jwk] }, JSON.stringify({ keys: [jwk] }), route, JSON.stringify(route)]) {
+      const r = await verifyAuditExport({ entries: ndjson(log), treeHeads: [head], logKeys: logKeys as never });
+      expect(r.ok, JSON.stringify(logKeys).slice(0, 60)).toBe(true);
+    }
+    const bad = await verifyAuditExport({ entries: ndjson(log), treeHeads: [head], logKeys: { nope: 1 } as never });
+    expect(bad).toMatchObject({ ok: false, error: { reason: 'unknown_log_key' } });
+  });
+
+  it('a missing or mistyped argument is a report, not a throw', async () => {
+    for (const opts of [null, undefined, {}, { entries: 5 }, { entries: 'x', treeHeads: 'y' }]) {
+      const r = await verifyAuditExport(opts as never);
+      expect(r.ok, JSON.stringify(opts)).toBe(false);
+      expect(r.error!.reason).toBe('malformed_entry');
+    }
+    expect(verifyInclusion(undefined as never)).toBe(false);
+    expect(verifyConsistency(null as never)).toBe(false);
+    expect(verifyAuditInclusion(buildLog(1)[0], {}, null as never)).toBe(false);
   });
 
   it('names the first problem with a stable reason and never throws', async () => {
