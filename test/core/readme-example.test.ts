@@ -11,6 +11,10 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const run = (...args: string[]) => execFileSync(process.execPath, ['examples/verify.mjs', ...args], { cwd: root, encoding: 'utf8' }).trim();
 
 describe('README library example', () => {
+  it('the README shows examples/verify.mjs exactly', () => {
+    const block = /\[`examples\/verify\.mjs`\]\(examples\/verify\.mjs\)[^\n]*\n\n```js\n([\s\S]*?)```/.exec(readme);
+    expect(block?.[1]).toBe(readFileSync(join(root, 'examples/verify.mjs'), 'utf8'));
+  });
   it('the command shown in the README prints the output shown there', () => {
     const shown = /\$ node (examples\/verify\.mjs [^\n]+)\n([^\n]+)/.exec(readme);
     expect(shown).not.toBeNull();
