@@ -124,6 +124,17 @@ describe('keys generate and sign', () => {
     expect(withMixed.stderr).toMatch(/mixed-jwks\.json: JWKS key RSA "mail-rsa" is not an identity key \(EC P-256\): skipped/);
   });
 
+  it('sign drops an mbox envelope line rather than burying it under the new fields', async () => {
+    const msg = 'From alice@example.org Mon Jan  1 00:00:00 2024\nFrom: Bot <bot@example.org>\nTo: x@example.com\nSubject: saved from an mbox\nDate: Sat, 28 Nov 2026 12:00:00 +0000\n\nHello\n';
+    const signed = await runCli(['sign', '--identity-key', corpus.keys.identityKeyPath, '--tenant', 't', '--agent', 'a', '--oversight', 'autonomous'], { stdin: msg });
+    expect(signed.code).toBe(0);
+    expect(signed.stdout).not.toContain('From alice@example.org Mon');
+    expect(signed.stdout.endsWith(msg.slice(msg.indexOf('\n') + 1))).toBe(true);
+    const res = await runCli(['verify', '--identity-keys', corpus.keys.identityPubPath, '--require', 'identity', '--ndjson', '-'], { stdin: signed.stdout });
+    expect(res.code).toBe(0);
+    expect(ndjson(res.stdout)[0]!.identity[0]).toMatchObject({ result: 'pass' });
+  });
+
   it('sign --profile seed gives a seed identity signature', async () => {
     const signed = await runCli(['sign', '--identity-key', corpus.keys.identityKeyPath, '--tenant', 't', '--agent', 'a', '--oversight', 'autonomous', '--profile', 'seed'], { stdin: corpus.messages[6]!.bytes });
     expect(signed.code).toBe(0);

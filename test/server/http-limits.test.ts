@@ -15,15 +15,15 @@ afterAll(async () => { await s?.close(); });
 interface Outcome { status: number; body: any; sawContinue: boolean }
 
 /** POSTs `size` bytes, with or without Content-Length, optionally waiting for 100 Continue. */
-function post(opts: { key?: string; size: number; chunked?: boolean; expectContinue?: boolean }): Promise<Outcome> {
-  const url = new URL('/v1/messages', s.httpUrl);
+function post(opts: { key?: string; size: number; chunked?: boolean; expectContinue?: boolean; method?: string; path?: string }): Promise<Outcome> {
+  const url = new URL(opts.path ?? '/v1/messages', s.httpUrl);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (opts.key) headers.authorization = `Bearer ${opts.key}`;
   if (!opts.chunked) headers['content-length'] = String(opts.size);
   if (opts.expectContinue) headers.expect = '100-continue';
   return new Promise((resolve, reject) => {
     let sawContinue = false;
-    const req = request(url, { method: 'POST', headers }, (res) => {
+    const req = request(url, { method: opts.method ?? 'POST', headers }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d));
       res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text), sawContinue }));
@@ -60,6 +60,15 @@ describe('HTTP limits', () => {
       expect(r.body.error.code).toBe('unauthenticated');
       expect(r.sawContinue).toBe(false);
     }
+  });
+
+  it('whatever the method or path, a body is not read before a key is checked, nor for a route that takes none', async () => {
+    const inbox = await post({ method: 'GET', path: '/v1/inbox', size: LIMIT / 2, expectContinue: true });
+    expect([inbox.status, inbox.sawContinue]).toEqual([401, false]);
+    const health = await post({ path: '/healthz', size: LIMIT / 2, expectContinue: true });
+    expect([health.status, health.sawContinue]).toEqual([405, false]);
+    const nowhere = await post({ path: '/no/such/route', size: LIMIT / 2, expectContinue: true });
+    expect([nowhere.status, nowhere.sawContinue]).toEqual([404, false]);
   });
 
   it('with a valid key, 100 Continue is sent and the request goes through', async () => {

@@ -9,6 +9,7 @@ import { loadConfig } from '../../packages/server/src/config.js';
 import { loadMasterKey, seal, unseal } from '../../packages/server/src/service/secrets.js';
 import { canonicalJson } from '../../packages/server/src/store/audit.js';
 import { parseAddress } from '../../packages/server/src/service/addresses.js';
+import { countMimeParts, declaredBoundary } from '../../packages/server/src/service/mime-parts.js';
 
 describe('policy (SPEC §4 table)', () => {
   it('decides each mode', () => {
@@ -77,6 +78,10 @@ describe('configuration and secrets', () => {
     writeFileSync(file, JSON.stringify({ dnsServers: '127.0.0.1' }));
     expect(() => loadConfig({ MULTIMAIL_CONFIG: file })).toThrow(/dnsServers must be a list/);
     expect(() => loadConfig({ MULTIMAIL_DATA_DIR: dir, MULTIMAIL_DNS: 'yes' })).toThrow(/MULTIMAIL_DNS must be system or off/);
+    // a host name or a typo is caught at start, not as a temperror on every inbound message
+    const fresh = () => mkdtempSync(join(tmpdir(), 'mm-cfg-'));
+    expect(() => loadConfig({ MULTIMAIL_DATA_DIR: fresh(), MULTIMAIL_DNS_SERVERS: 'dns.example' })).toThrow(/dnsServers: .*IP addresses/);
+    expect(() => loadConfig({ MULTIMAIL_DATA_DIR: fresh(), MULTIMAIL_DNS_SERVERS: '127.0.0.1:99999' })).toThrow(/dnsServers/);
     const c = loadConfig({ MULTIMAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'mm-cfg-')), MULTIMAIL_DNS_SERVERS: '127.0.0.1:5353, [::1]:53' });
     expect(c.dnsServers).toEqual(['127.0.0.1:5353', '[::1]:53']);
   });
@@ -100,5 +105,33 @@ describe('configuration and secrets', () => {
   it('parses addresses strictly', () => {
     expect(parseAddress('to', 'A.B@Example.ORG').address).toBe('A.B@example.org');
     for (const bad of ['a@b', '@x.org', 'a b@x.org', 'a@x..org', '"q"@x.org', 'a@-x.org', 'é@x.org']) expect(() => parseAddress('to', bad), bad).toThrow();
+  });
+});
+
+describe('MIME part count (the SMTP part limit)', () => {
+  const multipart = (contentType: string, boundary: string, n: number) => Buffer.from(
+    `Content-Type: ${contentType}\r\n\r\n` +
+    Array.from({ length: n }, (_, i) => `--${boundary}  \r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`).join('') + `--${boundary}--\r\n`,
+  );
+  it('reads every spelling of the boundary parameter', () => {
+    const long = 'x'.repeat(200);
+    expect(declaredBoundary('Content-Type: multipart/mixed; boundary="a b"')).toBe('a b');
+    expect(declaredBoundary(`Content-Type: multipart/mixed; boundary=${long}`)).toBe(long);
+    expect(declaredBoundary("Content-Type: multipart/mixed; boundary*=utf-8''a%20b")).toBe('a b');
+    expect(declaredBoundary('Content-Type: multipart/mixed; boundary*0="ab"; boundary*1="cd"')).toBe('abcd');
+    expect(declaredBoundary('Content-Type: text/plain')).toBeNull();
+  });
+  it('counts the root and every part, text or not, for each spelling and for a space before the colon', () => {
+    expect(countMimeParts(Buffer.from('Subject: x\r\n\r\n--x\r\n'))).toBe(1);
+    for (const [ct, b] of [['multipart/mixed; boundary=b1', 'b1'], [`multipart/mixed; boundary="${'y'.repeat(90)}"`, 'y'.repeat(90)], ["multipart/mixed; boundary*=us-ascii''q%2Dq", 'q-q']]) {
+      expect(countMimeParts(multipart(ct, b, 7)), ct).toBe(8);
+    }
+    expect(countMimeParts(Buffer.from(multipart('multipart/mixed; boundary=b1', 'b1', 3).toString('latin1').replace('Content-Type:', 'Content-Type :'), 'latin1'))).toBe(4);
+  });
+  it('does not let many declared boundaries multiply the work (one pass over the lines)', () => {
+    // each of 20,000 declarations is matched against a map of delimiter lines, never rescanned
+    let msg = 'Content-Type: multipart/mixed; boundary=z\r\n\r\n';
+    for (let i = 0; i < 20_000; i++) msg += `Content-Type: multipart/mixed; boundary=b${i}\r\n--b${i}\r\n`;
+    expect(countMimeParts(Buffer.from(msg))).toBe(20_001);
   });
 });

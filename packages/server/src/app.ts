@@ -78,8 +78,12 @@ const tooLarge = (max: number) => Object.assign(new Error(`request body larger t
 const errorResponse = (status: number, code: string, message: string): ApiResponse =>
   ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code, message } }) });
 
-/** Bodies are only ever sent to authenticated routes under /v1/. */
-const carriesBody = (req: IncomingMessage) => req.method !== 'GET' && req.method !== 'HEAD' && (req.url ?? '').startsWith('/v1/');
+/** Routes anyone may call; every other route takes an API key. None of them reads a body. */
+const PUBLIC_ROUTES = [/^\/healthz$/, /^\/verifier$/, /^\/v1\/tenants\/[^/]+\/jwks\.json$/];
+
+/** Whether the request announces a body (RFC 9112 §6.3: Content-Length or Transfer-Encoding). */
+const announcesBody = (req: IncomingMessage) =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
 function nodeHandler(router: Router, ctx: Ctx) {
   const config = ctx.config;
@@ -89,19 +93,29 @@ function nodeHandler(router: Router, ctx: Ctx) {
     let closeAfter = false;
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (carriesBody(req)) {
-        // refuse before reading: an unauthenticated client must not make the server buffer
-        // up to maxHttpBodyBytes, nor get "100 Continue" for a body that will be refused
-        const declared = Number(req.headers['content-length'] ?? 0);
-        if (declared > config.maxHttpBodyBytes) throw tooLarge(config.maxHttpBodyBytes);
-        const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-        authenticate(ctx, m ? m[1]! : null);
-        if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
+      const method = req.method ?? 'GET';
+      let body: Buffer = Buffer.alloc(0);
+      if (announcesBody(req)) {
+        // a body is read only for a route that takes a key, and only once the key is good: an
+        // unauthenticated client must not make the server buffer up to maxHttpBodyBytes, nor
+        // get "100 Continue" for a body that will be refused
+        const found = router.match(method, url.pathname);
+        if (found === null || found === 'method_not_allowed' || PUBLIC_ROUTES.some((r) => r.test(url.pathname))) {
+          closeAfter = true;
+        } else {
+          const declared = Number(req.headers['content-length'] ?? 0);
+          if (declared > config.maxHttpBodyBytes) throw tooLarge(config.maxHttpBodyBytes);
+          const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+          authenticate(ctx, m ? m[1]! : null);
+          if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
+          body = await readBody(req, config.maxHttpBodyBytes);
+        }
+      } else if (/^100-continue$/i.test(req.headers.expect ?? '')) {
+        res.writeContinue();
       }
-      const body = await readBody(req, config.maxHttpBodyBytes);
       const headers: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      out = await handle(router, { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
+      out = await handle(router, { method, path: url.pathname, query: url.searchParams, headers, body });
     } catch (err) {
       closeAfter = !req.complete;
       if (err instanceof ApiError) out = errorResponse(err.status, err.code, err.message);

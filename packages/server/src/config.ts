@@ -3,6 +3,7 @@
  * (later wins). Every limit of SPEC §7 that the SMTP listener enforces is named here so the
  * documentation table and the code cannot drift apart.
  */
+import { Resolver } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -173,6 +174,17 @@ export function checkConfig(c: ServerConfig): ServerConfig {
   if (c.dns !== 'system' && c.dns !== 'off') throw new Error(`dns must be "system" or "off", got ${JSON.stringify(c.dns)}`);
   if (!Array.isArray(c.dnsServers) || c.dnsServers.some((x) => typeof x !== 'string' || !x)) {
     throw new Error('dnsServers must be a list of addresses such as "127.0.0.1:5353"');
+  }
+  // node:dns says which entry is wrong; found late, every lookup would be a temperror instead
+  try {
+    new Resolver().setServers(c.dnsServers);
+    for (const server of c.dnsServers) {
+      // node:dns takes any number as a port
+      const port = /^(?:\[[^\]]+\]|[0-9.]+):(\d+)$/.exec(server)?.[1];
+      if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) throw new Error(`port ${port} of ${server} is not 1-65535`);
+    }
+  } catch (err) {
+    throw new Error(`dnsServers: ${(err as Error).message} (IP addresses, optionally with a port: "127.0.0.1:5353", "[::1]:53")`);
   }
   return c;
 }

@@ -5,7 +5,7 @@
  * it). Bad values are refused with exit 2 before anything is written.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { signIdentity, signDkim, limits, OVERSIGHT_MODES } from '@multimail/core';
+import { signIdentity, signDkim, limits, OVERSIGHT_MODES, withoutEnvelopeLine } from '@multimail/core';
 import { parse } from '../args.js';
 import { errnoMessage, EXIT_OK, IoError, UsageError } from '../exit-codes.js';
 import { readText } from '../keys-io.js';
@@ -65,7 +65,9 @@ export async function signCommand(args: string[], io: Io): Promise<number> {
   const identityKey = parseIdentityKey(values['identity-key']!, await readText(values['identity-key']!, 'identity key'));
   const dkimKey = dkim ? await readText(values['dkim-key']!, 'DKIM key') : null;
   const algorithm = dkimKey ? dkimAlgorithm(values['dkim-key']!, dkimKey, chosenAlgorithm) : 'rsa-sha256';
-  const message = await readStdin(io);
+  // a message saved out of an mbox keeps its "From " envelope line: it must not end up below the
+  // new fields, in the middle of the header section
+  const message = withoutEnvelopeLine(await readStdin(io));
   if (message.length === 0) throw new UsageError('no message on stdin');
 
   const identity = await attempt('identity signing', () =>

@@ -40,8 +40,9 @@ const FROM_ = [0x46, 0x72, 0x6f, 0x6d, 0x20]; // "From "
 /**
  * A message saved out of an mbox often keeps its envelope line ("From sender date", RFC 4155).
  * It is not a header field (a field name has no space) and no signature covers it: drop it.
+ * Signers that prepend fields to a message should drop it first too (the CLI's `sign` does).
  */
-function withoutEnvelopeLine(bytes: Uint8Array): Uint8Array {
+export function withoutEnvelopeLine(bytes: Uint8Array): Uint8Array {
   if (bytes.length < FROM_.length || FROM_.some((b, i) => bytes[i] !== b)) return bytes;
   // "From : x" is a From field with (obsolete) space before the colon, not an envelope line
   let i = FROM_.length;

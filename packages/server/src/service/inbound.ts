@@ -61,17 +61,17 @@ function headerSectionEnd(raw: Buffer): number {
  * tells nothing the header does not (and costs ten times the header), so only multipart and
  * message/* bodies go through a full parse.
  */
-async function parseFields(ctx: Ctx, raw: Buffer): Promise<{ fields: HeaderFields }> {
+async function parseFields(ctx: Ctx, raw: Buffer): Promise<{ fields: HeaderFields; attachments: number }> {
   const end = headerSectionEnd(raw);
   // the listener refuses oversized header sections while streaming; this keeps the check here too
   if (end > ctx.config.smtp.maxHeaderBytes) throw new Error(`header section larger than ${ctx.config.smtp.maxHeaderBytes} bytes`);
   if (end >= 0) {
     const fields = readHeaderFields(raw.subarray(0, end));
     const types = fields.contentTypes;
-    if (types.length === 0 || (types.length === 1 && !NESTED_TYPE.test(types[0]!))) return { fields };
+    if (types.length === 0 || (types.length === 1 && !NESTED_TYPE.test(types[0]!))) return { fields, attachments: 0 };
   }
   const full = await PostalMime.parse(raw, { maxNestingDepth: 20, maxHeadersSize: ctx.config.smtp.maxHeaderBytes });
-  return { fields: { ...full, contentTypes: [] } };
+  return { fields: { ...full, contentTypes: [] }, attachments: full.attachments.length };
 }
 
 /** Verifies and stores one message for each hosted recipient; returns the stored ids. */
@@ -87,6 +87,10 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
     parsed = await parseFields(ctx, raw);
   } catch (err) {
     throw new InboundRejection(554, `message could not be parsed: ${(err as Error).message}`);
+  }
+  // the parser's own count, for boundary spellings the line scan above did not recognize
+  if (parsed.attachments + 1 > ctx.config.smtp.maxMimeParts) {
+    throw new InboundRejection(552, `message has more than ${ctx.config.smtp.maxMimeParts} MIME parts`);
   }
   const used: Record<string, string> = {};
   const report = await verifyMessage(raw, { resolveKey: capturingResolver(ctx, used), identityKeys: await identityKeys(ctx), now: ctx.now() });

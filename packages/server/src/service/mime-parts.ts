@@ -1,34 +1,87 @@
 /**
  * Counts the MIME parts of a raw message (RFC 2046 §5.1) for the SMTP listener's part limit:
- * the root plus one per delimiter line of every boundary declared in a Content-Type field. It
- * reads only field lines and delimiter lines, so it is cheap enough to run before any parsing,
- * and it counts text parts as well as attachments.
+ * the root plus one per delimiter line of every boundary declared in a Content-Type field. One
+ * pass over the lines, so the cost stays linear in the message whatever it declares, cheap enough
+ * to run before any parsing; text parts count as well as attachments.
  */
 
-/** Content-Type fields with their folded continuation lines, anywhere in the message. */
-const CONTENT_TYPE_FIELD = /^content-type:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*/gim;
-const BOUNDARY = /;\s*boundary\s*=\s*(?:"([^"\r\n]{1,70})"|([^\s;"]{1,70}))/i;
-
 /** Only a multipart (or message/*) top level can hold more parts. */
-const NESTING_TOP = /^content-type:\s*(?:multipart|message)\//im;
+const NESTING_TOP = /^content-type[ \t]*:\s*(?:multipart|message)\//im;
+const CONTENT_TYPE_LINE = /^content-type[ \t]*:/i;
+/**
+ * `boundary=` (quoted or token, any length), RFC 2231 `boundary*=charset'lang'value` and
+ * continuations `boundary*0=`, `boundary*1*=`…, each captured as (section, star, value).
+ */
+const BOUNDARY_PARAM = /;\s*boundary(?:\*(\d+))?(\*)?\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;]+))/gi;
 
-export function countMimeParts(raw: Buffer): number {
+function headerEnd(raw: Buffer): number {
   const crlf = raw.indexOf('\r\n\r\n');
   const lf = raw.indexOf('\n\n');
-  const headerEnd = crlf < 0 ? lf : lf < 0 ? crlf : Math.min(crlf, lf);
+  return crlf < 0 ? lf : lf < 0 ? crlf : Math.min(crlf, lf);
+}
+
+function percentDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The boundary a Content-Type field (unfolded) declares, in any of its spellings, or null. */
+export function declaredBoundary(field: string): string | null {
+  const sections = new Map<number, string>();
+  let plain: string | null = null;
+  for (const m of field.matchAll(BOUNDARY_PARAM)) {
+    const [, section, star, quoted, token] = m;
+    let value = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : token!;
+    // RFC 2231 §4: an extended first section is charset'language'percent-encoded
+    if (star && (section === undefined || section === '0')) value = value.replace(/^[^']*'[^']*'/, '');
+    if (star) value = percentDecode(value);
+    if (section === undefined) plain ??= value;
+    else sections.set(Number(section), value);
+  }
+  if (plain !== null) return plain;
+  if (sections.size === 0) return null;
+  let joined = '';
+  for (let i = 0; sections.has(i); i++) joined += sections.get(i);
+  return joined || null;
+}
+
+export function countMimeParts(raw: Buffer): number {
+  const end = headerEnd(raw);
   // the common single-part message: its header says so, and the body need not be decoded as text
-  if (!NESTING_TOP.test(raw.toString('latin1', 0, headerEnd < 0 ? raw.length : headerEnd))) return 1;
+  if (!NESTING_TOP.test(raw.toString('latin1', 0, end < 0 ? raw.length : end))) return 1;
   const text = raw.toString('latin1');
   const boundaries = new Set<string>();
-  for (const field of text.match(CONTENT_TYPE_FIELD) ?? []) {
-    const m = BOUNDARY.exec(field.replace(/\r?\n[ \t]/g, ' '));
-    if (m) boundaries.add(m[1] ?? m[2]!);
+  // delimiter-looking lines by their text after "--": counted once, matched to boundaries after
+  const dashLines = new Map<string, number>();
+  let field: string | null = null;
+  const closeField = () => {
+    if (field === null) return;
+    const b = declaredBoundary(field);
+    if (b) boundaries.add(b);
+    field = null;
+  };
+  for (let start = 0; start < text.length;) {
+    let nl = text.indexOf('\n', start);
+    if (nl < 0) nl = text.length;
+    const line = text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
+    start = nl + 1;
+    if (field !== null && (line.startsWith(' ') || line.startsWith('\t'))) {
+      field += line;
+      continue;
+    }
+    closeField();
+    if (CONTENT_TYPE_LINE.test(line)) field = line;
+    else if (line.startsWith('--')) {
+      // RFC 2046 §5.1.1: a delimiter may carry trailing whitespace
+      const token = line.slice(2).replace(/[ \t]+$/, '');
+      dashLines.set(token, (dashLines.get(token) ?? 0) + 1);
+    }
   }
+  closeField();
   let parts = 1;
-  for (const b of boundaries) {
-    // a delimiter line is "--" boundary, then optional whitespace; "--" boundary "--" closes
-    const escaped = b.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    parts += text.match(new RegExp(`^--${escaped}[ \\t]*\\r?$`, 'gm'))?.length ?? 0;
-  }
+  for (const b of boundaries) parts += dashLines.get(b) ?? 0;
   return parts;
 }
