@@ -31,6 +31,27 @@ describe('outbox against a relay', () => {
     await new Promise((res) => rejecting.close(res));
   });
 
+  it('every recipient refused, some with 5xx and some with 4xx: the 5xx ones fail on their own row, the rest wait', async () => {
+    const relay = new SMTPServer({
+      authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'], logger: false,
+      onRcptTo(a, _s, cb) {
+        cb(a.address.startsWith('gone') ? Object.assign(new Error('5.1.1 gone for good'), { responseCode: 550 }) : Object.assign(new Error('4.2.1 try later'), { responseCode: 450 }));
+      },
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    s.ctx.config.relayUrl = `smtp://127.0.0.1:${((relay as unknown as { server: Server }).server.address() as AddressInfo).port}`;
+    const r = await s.api('POST', '/v1/messages', { key: s.keys.send, json: { to: ['gone@example.org', 'busy@example.org'], subject: 'mixed', text: 'x' } });
+    const rows = (r.body.deliveries as Array<{ recipients: string[]; state: string; last_error: string }>).filter((d) => d.recipients.length);
+    expect(rows).toEqual(expect.arrayContaining([
+      expect.objectContaining({ recipients: ['gone@example.org'], state: 'failed', last_error: expect.stringMatching(/gone@example\.org: .*gone for good/) }),
+      expect.objectContaining({ recipients: ['busy@example.org'], state: 'pending', last_error: expect.stringMatching(/try later/) }),
+    ]));
+    // the waiting recipient must not be retried into the next test's relay
+    s.ctx.db.prepare("UPDATE deliveries SET state = 'failed' WHERE message_id = ? AND state = 'pending'").run(r.body.id);
+    closeTransports(s.ctx);
+    await new Promise((res) => relay.close(res));
+  });
+
   it('an unreachable relay is retried with backoff and delivered, with the same signed bytes, once it answers', async () => {
     const probe = createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));

@@ -37,6 +37,15 @@ describe('webhooks', () => {
     const secret = created.body.secret as string;
     expect(secret).toMatch(/^whsec_/);
     expect((await s.api('POST', '/v1/webhooks', { key: s.keys.admin, json: { url: 'ftp://x', events: ['*'] } })).status).toBe(400);
+    const withCredentials = await s.api('POST', '/v1/webhooks', { key: s.keys.admin, json: { url: 'http://u:p@127.0.0.1:9/x', events: ['*'] } });
+    expect(withCredentials.status).toBe(400);
+    expect(withCredentials.body.error.message).toMatch(/user:password/);
+    const tokenInQuery = await s.api('POST', '/v1/webhooks', { key: s.keys.admin, json: { url: `${url}?token=s3cret`, events: ['message.received'] } });
+    expect(tokenInQuery.status).toBe(201);
+    const audit = (await s.api('GET', '/v1/audit', { key: s.keys.oversight })).text;
+    expect(audit).toContain(`"url":"${url}"`);
+    expect(audit).not.toContain('s3cret');
+    await s.api('DELETE', `/v1/webhooks/${tokenInQuery.body.id}`, { key: s.keys.admin });
     const sent = (await s.api('POST', '/v1/messages', { key: s.keys.send, json: { to: 'x@example.org', subject: 'hook', text: 'x' } })).body;
     await waitFor(() => got.length >= 1, 'first webhook attempt');
     expect(got[0]!.status).toBe(503);

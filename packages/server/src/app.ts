@@ -181,18 +181,20 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
   config.httpPort = (http.address() as AddressInfo).port;
   const httpUrl = config.publicUrl ?? `http://${config.httpHost}:${config.httpPort}`;
 
-  let sweeping: Promise<void> | null = null;
-  const sweep = () => (sweeping ??= (async () => {
-    try {
-      await expireDue(ctx);
-      await sweepOutbox(ctx);
-      await sweepWebhooks(ctx);
-    } catch (err) {
-      console.error('multimail: sweep failed', err);
-    } finally {
-      sweeping = null;
+  // three sweeps, each at most once at a time, none waiting on another: a relay that stalls the
+  // outbox must not hold back expiry decisions or webhook retries
+  const running = new Map<string, Promise<unknown>>();
+  const once = (name: string, job: () => Promise<unknown>) => {
+    let p = running.get(name);
+    if (!p) {
+      p = job().catch((err) => console.error(`multimail: ${name} sweep failed`, err)).finally(() => running.delete(name));
+      running.set(name, p);
     }
-  })());
+    return p;
+  };
+  const sweep = async () => {
+    await Promise.all([once('expiry', () => expireDue(ctx)), once('outbox', () => sweepOutbox(ctx)), once('webhooks', () => sweepWebhooks(ctx))]);
+  };
   const interval = setInterval(() => void sweep(), config.sweepIntervalSec * 1000);
   interval.unref();
   void sweep(); // resume whatever a previous run left pending
@@ -206,11 +208,13 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
     sweep,
     stop: async () => {
       clearInterval(interval);
-      await sweeping;
+      // closing the outbound sessions first ends deliveries in flight (they stay pending and
+      // resume on the next start), so shutdown never waits on a slow peer
+      closeTransports(ctx);
+      await Promise.all(running.values());
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await smtp.close();
-      closeTransports(ctx);
       db.close();
     },
   };

@@ -19,6 +19,8 @@ export const MAX_DELIVERY_ATTEMPTS = 8;
 export const BACKOFF_BASE_SEC = 15;
 export const BACKOFF_MAX_SEC = 3600;
 const SMTP_TIMEOUT_MS = 30_000;
+/** A whole SMTP transaction, however the peer paces its bytes (RFC 5321 §4.5.3.2 allows 10 min for the final reply; a relay that slow is treated as down). */
+export const SMTP_TRANSACTION_MS = 120_000;
 /** Sessions per destination (our listener, or the relay) and messages per session. */
 export const MAX_CONNECTIONS = 16;
 const MAX_MESSAGES_PER_CONNECTION = 1000;
@@ -39,6 +41,7 @@ function poolFor(ctx: Ctx, target: 'local' | 'relay'): OutboundPool {
       // the local hop never leaves loopback; a relay gets opportunistic STARTTLS
       ignoreTLS: target === 'local', name: ctx.config.hostname,
       timeoutMs: SMTP_TIMEOUT_MS, maxConnections: MAX_CONNECTIONS, maxMessages: MAX_MESSAGES_PER_CONNECTION,
+      transactionMs: SMTP_TRANSACTION_MS,
     });
     map.set(url, pool);
   }
@@ -124,11 +127,20 @@ async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<Message
       return finish(ctx, m.id);
     });
   } catch (err) {
-    const e = err as Error & { responseCode?: number };
-    const permanent = (e.responseCode ?? 0) >= 500 || d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS;
+    const e = err as Error & { responseCode?: number; rejectedErrors?: Array<Error & { recipient?: string; responseCode?: number }> };
+    // every recipient refused at RCPT, some for good (5xx) and some for now (4xx): the 5xx ones
+    // leave for a failed row of their own, with their replies; the rest are retried
+    const refused = (e.rejectedErrors ?? []).filter((r) => r.recipient);
+    const hard = refused.filter((r) => (r.responseCode ?? 550) >= 500);
+    const mixed = hard.length > 0 && hard.length < refused.length;
+    const permanent = mixed ? d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS : (e.responseCode ?? 0) >= 500 || d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS;
     const delay = Math.min(BACKOFF_BASE_SEC * 2 ** d.attempts, BACKOFF_MAX_SEC);
-    await txBatched(ctx.db, () => ctx.db.prepare('UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?')
-      .run(permanent ? 'failed' : 'pending', String(e.message).slice(0, 500), ctx.now() + delay, ctx.now(), d.id));
+    const detail = refused.length ? refused.map((r) => `${r.recipient}: ${r.message}`).join('; ') : String(e.message);
+    await txBatched(ctx.db, () => {
+      if (mixed) splitRefused(ctx, d, hard.map((r) => ({ address: r.recipient!, responseCode: r.responseCode ?? 550, message: r.message })));
+      ctx.db.prepare('UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?')
+        .run(permanent ? 'failed' : 'pending', detail.slice(0, 500), ctx.now() + delay, ctx.now(), d.id);
+    });
     return null;
   }
 }

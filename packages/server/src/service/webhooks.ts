@@ -31,6 +31,8 @@ export function createWebhook(ctx: Ctx, tenantId: string, body: Record<string, u
     throw badRequest('url must be an absolute http(s) URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest('url must be http or https');
+  // fetch refuses such URLs, so every delivery would fail while the secret sat in the audit log
+  if (url.username || url.password) throw badRequest('url must not carry user:password; authenticate the receiver with the X-MM-Signature HMAC');
   const events = body.events === undefined ? ['*'] : body.events;
   if (!Array.isArray(events) || !events.every((e) => e === '*' || (WEBHOOK_EVENTS as unknown[]).includes(e))) {
     throw badRequest(`events must be an array of ${WEBHOOK_EVENTS.join(', ')} or "*"`);
@@ -40,7 +42,8 @@ export function createWebhook(ctx: Ctx, tenantId: string, body: Record<string, u
   tx(ctx.db, () => {
     ctx.db.prepare('INSERT INTO webhooks(id, tenant_id, url, events, secret_sealed, created_at) VALUES (?,?,?,?,?,?)')
       .run(id, tenantId, url.toString(), events.join(','), seal(ctx.masterKey, secret, `webhook:${id}`), ctx.now());
-    appendAudit(ctx.db, { tenant: tenantId, event: 'webhook.created', actor, ts: ctx.now(), data: { id, url: url.toString(), events } });
+    // the audit log is read by oversight keys too: record where events go, not a query's tokens
+    appendAudit(ctx.db, { tenant: tenantId, event: 'webhook.created', actor, ts: ctx.now(), data: { id, url: `${url.origin}${url.pathname}`, events } });
   });
   return { id, url: url.toString(), events, secret };
 }

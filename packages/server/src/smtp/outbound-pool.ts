@@ -12,19 +12,29 @@ export interface OutboundOptions {
   host: string; port: number; secure: boolean; ignoreTLS: boolean; name: string;
   auth?: { user: string; pass: string };
   timeoutMs: number; maxConnections: number; maxMessages: number;
+  /** Longest a whole transaction (MAIL FROM to the final reply) may take (default 120 s). */
+  transactionMs?: number;
 }
 
 /** Recipients refused at RCPT while others were accepted (the message went to those). */
 export interface SendOutcome { rejected: Array<{ address: string; responseCode: number; message: string }> }
 
+const DEFAULT_TRANSACTION_MS = 120_000;
+
 /** How long an unused session stays open. */
 export const IDLE_MS = 15_000;
 
-interface Session { conn: SMTPConnection; sent: number; dead: boolean; idleTimer: NodeJS.Timeout | null }
+interface Session {
+  conn: SMTPConnection; sent: number; dead: boolean; idleTimer: NodeJS.Timeout | null;
+  /** Ends the send in progress, if any (the session was closed under it). */
+  abort?: (err: Error) => void;
+}
 interface Waiter { resolve: (s: Session) => void; reject: (e: Error) => void }
 
 export class OutboundPool {
   private idle: Session[] = [];
+  /** Every open session, busy or idle: close() ends them all. */
+  private sessions = new Set<Session>();
   private open = 0;
   private waiting: Waiter[] = [];
   private closed = false;
@@ -38,11 +48,21 @@ export class OutboundPool {
   async send(envelope: { from: string; to: string[] }, raw: Buffer): Promise<SendOutcome> {
     const s = await this.acquire();
     let info: SMTPConnection.SentMessageInfo;
+    let deadline: NodeJS.Timeout | undefined;
     try {
-      info = await new Promise((resolve, reject) => s.conn.send(envelope, raw, (err, i) => (err ? reject(err) : resolve(i))));
+      info = await new Promise((resolve, reject) => {
+        // the socket timeouts restart on every byte: a peer dripping a reply line every few
+        // seconds would hold the delivery (and everything waiting on it) forever without this
+        s.abort = reject;
+        deadline = setTimeout(() => reject(Object.assign(new Error(`SMTP transaction with ${this.opts.host}:${this.opts.port} took longer than ${this.opts.transactionMs ?? DEFAULT_TRANSACTION_MS} ms`), { code: 'ETIMEDOUT' })), this.opts.transactionMs ?? DEFAULT_TRANSACTION_MS);
+        s.conn.send(envelope, raw, (err, i) => (err ? reject(err) : resolve(i)));
+      });
     } catch (err) {
       this.drop(s);
       throw err;
+    } finally {
+      clearTimeout(deadline);
+      s.abort = undefined;
     }
     s.sent++;
     this.release(s);
@@ -58,6 +78,8 @@ export class OutboundPool {
   close(): void {
     this.closed = true;
     for (const s of [...this.idle]) this.drop(s, true);
+    // busy sessions too: their sends fail now (the deliveries stay pending) instead of holding shutdown
+    for (const s of [...this.sessions]) this.drop(s);
     for (const w of this.waiting.splice(0)) w.reject(new Error('outbound SMTP pool closed'));
   }
 
@@ -87,11 +109,13 @@ export class OutboundPool {
   private drop(s: Session, polite = false): void {
     if (s.dead) return;
     s.dead = true;
+    this.sessions.delete(s);
     this.open--;
     if (s.idleTimer) clearTimeout(s.idleTimer);
     this.idle = this.idle.filter((x) => x !== s);
     if (polite) s.conn.quit();
     else s.conn.close();
+    s.abort?.(new Error(`outbound SMTP session to ${this.opts.host}:${this.opts.port} closed`));
     this.wakeWaiter();
   }
 
@@ -109,18 +133,28 @@ export class OutboundPool {
       connectionTimeout: o.timeoutMs, greetingTimeout: o.timeoutMs, socketTimeout: o.timeoutMs,
     });
     const s: Session = { conn, sent: 0, dead: false, idleTimer: null };
+    this.sessions.add(s);
     // errors while idle or after a failure must never be unhandled
     conn.on('error', () => this.drop(s));
     conn.on('end', () => this.drop(s));
     return new Promise((resolve, reject) => {
+      let settled = false;
       const fail = (err?: Error) => {
-        this.drop(s);
+        if (settled) return;
+        settled = true;
+        conn.removeListener('error', fail);
+        conn.removeListener('end', fail);
+        // reject first: closing fires 'end', which must not replace the peer's reply (a 535
+        // to AUTH, a 554 banner: permanent) with a generic "closed before it was ready"
         reject(err ?? new Error(`connection to ${o.host}:${o.port} closed before it was ready`));
+        this.drop(s);
       };
       conn.once('error', fail);
       conn.once('end', fail);
       conn.connect(() => {
         const ready = () => {
+          if (settled) return;
+          settled = true;
           conn.removeListener('error', fail);
           conn.removeListener('end', fail);
           resolve(s);
