@@ -106,6 +106,9 @@ function jsonUnits(file: FileJob, bytes: Uint8Array, runKeys: CollectedKeys): Me
 
 /** Splits every file into message units; key files among them are added to `runKeys`. */
 export function fileUnits(file: FileJob, runKeys: CollectedKeys): MessageUnit[] {
+  if (file.unreadable !== undefined) {
+    return [{ bytes: new Uint8Array(0), source: { path: file.name, index: 0 }, error: { reason: 'unreadable_file', detail: `${file.name} could not be read: ${file.unreadable}` } }];
+  }
   const bytes = new Uint8Array(file.buffer);
   switch (classifyFile(file.name, bytes)) {
     case 'json':

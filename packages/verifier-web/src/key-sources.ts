@@ -33,15 +33,24 @@ function plain(v: unknown): string | object {
   return typeof v === 'string' ? v : (JSON.parse(JSON.stringify(v)) as object);
 }
 
+/** A source for one value; a value that cannot be passed on (BigInt, circular) carries the error instead. */
+function source(name: string, kind: KeySource['kind'], v: unknown): KeySource {
+  try {
+    return { name, kind, data: plain(v) };
+  } catch (e) {
+    return { name, kind, data: '', error: `cannot be read as key data (${e instanceof Error ? e.message : String(e)})` };
+  }
+}
+
 export function gatherKeySources(keys: DkimKeysInput, identityKeys: IdentityKeysInput, files: readonly KeyFile[]): KeySource[] {
   const out: KeySource[] = [];
   // Names appear in key notes and errors: index only what was given as an array.
   const named = (base: string, v: unknown, i: number) => (Array.isArray(v) ? `${base}[${i}]` : base);
-  asList(keys).forEach((b, i) => out.push({ name: named('keys', keys, i), kind: 'dkim', data: plain(b) }));
+  asList(keys).forEach((b, i) => out.push(source(named('keys', keys, i), 'dkim', b)));
   const identity = identityKeys === undefined ? globalThis.window?.MM_IDENTITY_KEYS : identityKeys;
   const identityName = identityKeys === undefined ? 'window.MM_IDENTITY_KEYS' : 'identityKeys';
   asList(identity as JsonWebKey | string | Array<JsonWebKey | string> | null | undefined).forEach((k, i) =>
-    out.push({ name: named(identityName, identity, i), kind: 'identity', data: plain(k) }),
+    out.push(source(named(identityName, identity, i), 'identity', k)),
   );
   for (const f of files) out.push({ name: f.name, kind: 'auto', data: f.text });
   return out;

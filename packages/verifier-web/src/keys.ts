@@ -87,6 +87,10 @@ export function collectJsonKeys(name: string, v: unknown, into: CollectedKeys): 
 
 /** Sorts one key source into `into`; text is JSON or PEM. */
 export function collectKeySource(src: KeySource, into: CollectedKeys): void {
+  if (src.error !== undefined) {
+    into.errors.push(`${src.name}: ${printable(src.error)}`);
+    return;
+  }
   if (typeof src.data !== 'string') {
     collectJsonKeys(src.name, src.data, into);
     return;

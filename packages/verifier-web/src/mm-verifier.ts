@@ -118,6 +118,12 @@ export class MmVerifier extends LitElement {
   declare private _error: string | undefined;
 
   #client: VerifierClient | undefined;
+  /** The factory `#client` was made with: a new `workerFactory` replaces the client between runs. */
+  #clientFactory: WorkerFactory | undefined;
+  /** A run is using `#client`: it is not replaced under it. */
+  #clientBusy = false;
+  /** Bumped whenever the keys change; a run that ends shows its keys only if none changed meanwhile. */
+  #keysVersion = 0;
   #reports: VerificationReport[] = [];
   #failures = 0;
   #summary: RunSummary | undefined;
@@ -167,7 +173,8 @@ export class MmVerifier extends LitElement {
     const token = ++this.#runToken;
     const controller = new AbortController();
     const finished = (async () => {
-      if (previous) await previous.finished;
+      // A previous run always settles with a summary, but never let one that failed block this one.
+      if (previous) await previous.finished.catch(() => undefined);
       return this.#verify(list, token, controller.signal);
     })();
     this.#active = { token, controller, finished };
@@ -195,6 +202,15 @@ export class MmVerifier extends LitElement {
     this.#active?.controller.abort('disconnected');
     this.#client?.terminate();
     this.#client = undefined;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('keys') || changed.has('identityKeys')) this.#keysVersion++;
+    // A new workerFactory takes effect at once when no run uses the current worker.
+    if (changed.has('workerFactory') && !this.#clientBusy && this.#client && this.#clientFactory !== this.workerFactory) {
+      this.#client.terminate();
+      this.#client = undefined;
+    }
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -232,7 +248,14 @@ export class MmVerifier extends LitElement {
   }
 
   #clientOrNew(): VerifierClient {
-    this.#client ??= new VerifierClient(this.workerFactory ?? createDefaultWorker);
+    if (this.#client && !this.#clientBusy && this.#clientFactory !== this.workerFactory) {
+      this.#client.terminate();
+      this.#client = undefined;
+    }
+    if (!this.#client) {
+      this.#clientFactory = this.workerFactory;
+      this.#client = new VerifierClient(this.workerFactory ?? createDefaultWorker);
+    }
     return this.#client;
   }
 
@@ -254,41 +277,65 @@ export class MmVerifier extends LitElement {
       this._keySummary = undefined;
       return;
     }
+    const version = this.#keysVersion;
     try {
-      const s = await this.#clientOrNew().checkKeys(sources);
+      let client = this.#clientOrNew();
+      let s: KeySummary;
+      try {
+        s = await client.checkKeys(sources);
+      } catch (e) {
+        // The worker was stopped under the check (a cancelled run, a new workerFactory): ask the new one.
+        if (this.#client === client || !this.isConnected) throw e;
+        client = this.#clientOrNew();
+        s = await client.checkKeys(sources);
+      }
+      if (version !== this.#keysVersion) return;
       this._keySummary = s;
       this._announce = `Trusted keys: ${plural(s.dkimRecords, 'DKIM key record')}, ${plural(s.identityKeys, 'identity key')}` +
         (s.errors.length ? `; ${plural(s.errors.length, 'problem')}` : '') +
         (s.notes.length ? `; ${plural(s.notes.length, 'note')}` : '') + '.';
     } catch (e) {
+      if (version !== this.#keysVersion) return;
       this._keySummary = { ...NO_KEYS, errors: [e instanceof Error ? e.message : String(e)] };
     }
   }
 
   async #verify(files: readonly File[], token: number, signal: AbortSignal): Promise<RunSummary> {
     const started = performance.now();
+    const keysVersion = this.#keysVersion;
     this.#shownToken = token;
     this.clear();
     this._shown = this.pageSize;
     this._running = true;
     this._announce = `Verifying ${plural(files.length, 'file')}…`;
-    const now = parseAt(this.at);
-    const require = this.#requireCodes();
-    const options = { keys: this.#keySources(), ...(now !== undefined ? { now } : {}), ...(require ? { require } : {}) };
+    // Batches that arrive after the run ended (a worker stopped mid-send) are dropped, so the
+    // summary, the mm-verified events and `reports` of a run always agree.
+    let open = true;
     const sink = (batch: VerificationReport[], progress: Progress) => {
-      if (token === this.#shownToken) this.#receive(batch, progress);
+      if (open && token === this.#shownToken) this.#receive(batch, progress);
     };
     let summary: RunSummary;
+    // Taken before the run marks it busy, so a workerFactory set since the last run is used now.
+    const client = this.#clientOrNew();
+    this.#clientBusy = true;
     try {
-      summary = await this.#clientOrNew().run(files, options, sink, signal);
+      const now = parseAt(this.at);
+      const require = this.#requireCodes();
+      const options = { keys: this.#keySources(), ...(now !== undefined ? { now } : {}), ...(require ? { require } : {}) };
+      summary = await client.run(files, options, sink, signal);
     } catch (e) {
       // Cancelled before the worker had the files, or the worker failed: the run still ends with
       // a summary of what it did, so mm-done and the promise tell every caller the same thing.
+      open = false;
       summary = this.#pageSummary(files.length, started, signal.aborted ? undefined : e instanceof Error ? e.message : String(e));
+    } finally {
+      open = false;
+      this.#clientBusy = false;
     }
     if (signal.reason !== 'superseded') await this.#rowsShown(token);
     this.#summary = summary;
-    this._keySummary = summary.keys;
+    // Keys changed during the run were checked on their own: the status shows the keys now set.
+    if (keysVersion === this.#keysVersion) this._keySummary = summary.keys;
     this._error = summary.error;
     this._announce = runAnnouncement(summary);
     if (this.#active?.token === token) {
@@ -341,7 +388,34 @@ export class MmVerifier extends LitElement {
     const input = e.target as HTMLInputElement;
     const files = Array.from(input.files ?? []);
     this._keyFiles = await Promise.all(files.map(async (f) => ({ name: f.name, text: await f.text() })));
+    this.#keysVersion++;
     await this.#checkKeys();
+  }
+
+  /** The Cancel button goes away with the run: focus moves to the run's status line, not to <body>. */
+  async #onCancelClick(): Promise<void> {
+    const active = this.#active;
+    this.cancel();
+    await active?.finished.catch(() => undefined);
+    await this.updateComplete;
+    this.#refocus('[part="status"]');
+  }
+
+  /** The last "Show more" goes away once everything is shown: focus moves to the results list. */
+  async #onMore(): Promise<void> {
+    this._shown += this.pageSize;
+    await this.updateComplete;
+    this.#refocus('[part="results"]');
+  }
+
+  /** Focuses `selector` if focus was lost (the focused control left the DOM). */
+  #refocus(selector: string): void {
+    const root = this.shadowRoot;
+    if (!root) return;
+    if (root.activeElement) return;
+    const outside = document.activeElement;
+    if (outside && outside !== document.body && outside !== this) return;
+    (root.querySelector<HTMLElement>(selector) ?? root.querySelector<HTMLElement>('[part="results"]'))?.focus();
   }
 
   #onDragOver(e: DragEvent): void {
@@ -366,7 +440,7 @@ export class MmVerifier extends LitElement {
         <p class="hint" id="mail-hint">Several files at once are fine. Messages are checked on this device; HTML is never rendered.</p>
       </div>
       ${keysPanel(this._keySummary, (e) => void this.#onKeyChange(e))}
-      ${runBar(this._progress, this._running, () => this.cancel())}
+      ${runBar(this._progress, this._running, () => this.#onCancelClick())}
       ${this._error ? html`<p class="error" part="error" role="alert">${this._error}</p>` : nothing}
       <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${this._announce}</div>
       ${resultsView({
@@ -382,7 +456,7 @@ export class MmVerifier extends LitElement {
           // Every row changes: build them again a few per frame rather than rewrite all at once.
           this._rendered = 0;
         },
-        onMore: () => (this._shown += this.pageSize),
+        onMore: () => this.#onMore(),
       })}`;
   }
 }

@@ -8,6 +8,8 @@ import type { VerificationReport } from '@multimail/core';
 export interface FileJob {
   name: string;
   buffer: ArrayBuffer;
+  /** Set when the file could not be read on the page (deleted since it was chosen): why. */
+  unreadable?: string;
 }
 
 /**
@@ -20,6 +22,8 @@ export interface KeySource {
   /** What the source is meant to hold; `auto` decides from the content. */
   kind: 'auto' | 'dkim' | 'identity';
   data: string | object;
+  /** Set when the value could not be passed on (not serializable: BigInt, circular): why. */
+  error?: string;
 }
 
 export type RequireCode = 'dkim' | 'aligned' | 'identity';

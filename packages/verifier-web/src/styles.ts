@@ -51,11 +51,14 @@ export const verifierStyles = css`
     border-radius: var(--mm-radius, 8px);
     padding: 0.6em 0.9em;
   }
-  td, dd { overflow-wrap: break-word; }
+  td, dd { overflow-wrap: anywhere; }
   td.long { overflow-wrap: anywhere; min-width: 9em; }
   td.time { white-space: nowrap; }
   .message.pass { border-left-color: var(--mm-pass, #1a7f37); }
   .message h2 { margin: 0 0 0.3em; font-size: 1em; display: flex; gap: 0.6em; flex-wrap: wrap; align-items: baseline; }
+  /* File names and addresses often have no spaces: break them anywhere rather than overflow the page. */
+  .message h2 > span:not(.verdict), dd, .error, .key-errors li, .key-notes li, .run span { overflow-wrap: anywhere; min-width: 0; }
+  .message { min-width: 0; overflow-wrap: anywhere; }
   .verdict { font-weight: 700; padding: 0 0.4em; border-radius: 4px; color: #fff; background: var(--mm-fail, #b42318); }
   .verdict.pass { background: var(--mm-pass, #1a7f37); }
   dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.1em 0.8em; margin: 0.3em 0; }

@@ -95,7 +95,7 @@ export interface ResultsState {
 
 function summaryLine(s: RunSummary) {
   const unverifiable = s.errors ? ` (${s.errors} not verifiable)` : '';
-  return html`<p class="summary" part="status">${s.error !== undefined ? 'Failed: ' : s.cancelled ? 'Cancelled: ' : ''}${plural(s.messages, 'message')} — ${s.pass} passed, ${s.fail} failed${unverifiable}.</p>`;
+  return html`<p class="summary" part="status" tabindex="-1">${s.error !== undefined ? 'Failed: ' : s.cancelled ? 'Cancelled: ' : ''}${plural(s.messages, 'message')} — ${s.pass} passed, ${s.fail} failed${unverifiable}.</p>`;
 }
 
 export function resultsView(st: ResultsState) {
@@ -107,7 +107,7 @@ export function resultsView(st: ResultsState) {
     ${st.reports.length > 0
       ? html`<label><input type="checkbox" .checked=${st.failuresOnly} @change=${(e: Event) => st.onFilter((e.target as HTMLInputElement).checked)} /> Show failures only</label>`
       : nothing}
-    <ol class="results" part="results" aria-label="Verification results" aria-busy=${st.busy ? 'true' : 'false'}>${shown.map((r) => guard([r], () => renderReport(r)))}</ol>
+    <ol class="results" part="results" tabindex="-1" aria-label="Verification results" aria-busy=${st.busy ? 'true' : 'false'}>${shown.map((r) => guard([r], () => renderReport(r)))}</ol>
     ${hidden > 0
       ? html`<button part="more" type="button" @click=${st.onMore}>Show ${Math.min(st.pageSize, hidden)} more (${hidden} hidden)</button>`
       : nothing}`;

@@ -53,16 +53,41 @@ export class VerifierClient {
 
   async run(files: readonly File[], options: RunOptions, sink: ReportSink, signal: AbortSignal): Promise<RunSummary> {
     signal.throwIfAborted();
-    const jobs: FileJob[] = await Promise.all(files.map(async (f) => ({ name: f.name, buffer: await f.arrayBuffer() })));
+    // A file that cannot be read (deleted or moved since it was chosen) becomes its own
+    // "not verifiable" report in the worker; the other files are still verified.
+    const jobs: FileJob[] = await Promise.all(
+      files.map(async (f): Promise<FileJob> => {
+        try {
+          return { name: f.name, buffer: await f.arrayBuffer() };
+        } catch (e) {
+          return { name: f.name, buffer: new ArrayBuffer(0), unreadable: e instanceof Error ? e.message || e.name : String(e) };
+        }
+      }),
+    );
     signal.throwIfAborted();
     const { api, failed } = this.#ensure();
     const runId = this.#nextRun++;
-    const onAbort = () => void api.cancel(runId);
+    // A worker can stop answering without an 'error' event (it closed itself, it hangs): the abort
+    // signal is part of the race, so a cancel always ends the run. The worker is then stopped and
+    // the next call starts a fresh one.
+    let onAbort!: () => void;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        void Promise.resolve(api.cancel(runId)).catch(() => undefined);
+        reject(signal.reason instanceof Error ? signal.reason : new DOMException(String(signal.reason ?? 'aborted'), 'AbortError'));
+      };
+    });
+    aborted.catch(() => undefined);
     signal.addEventListener('abort', onAbort, { once: true });
     const remoteSink = proxy(sink);
     try {
       const payload = transfer(jobs, jobs.map((j) => j.buffer));
-      return await Promise.race([api.run(runId, payload, options, remoteSink), failed]);
+      const result = api.run(runId, payload, options, remoteSink);
+      result.catch(() => undefined);
+      return await Promise.race([result, failed, aborted]);
+    } catch (e) {
+      if (signal.aborted) this.terminate();
+      throw e;
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
