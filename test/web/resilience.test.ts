@@ -4,35 +4,17 @@
  * since it was chosen, an element moved mid-run, a workerFactory set late, keys changed mid-run,
  * long file names, and where keyboard focus goes when the control it was on goes away.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBuilt, openVerifierPage, launch, waitForDone } from './browser.js';
-import { makeFixtures, type WebFixtures } from './fixtures.js';
+import { openVerifierPage, waitForDone } from './browser.js';
+import { mboxOf, webSuite } from './suite.js';
 
-let browser: Browser;
-let fx: WebFixtures;
-const tmp = mkdtempSync(join(tmpdir(), 'mm-web-resilience-'));
+const suite = webSuite('mm-web-resilience-');
 
-beforeAll(async () => {
-  ensureBuilt();
-  [browser, fx] = await Promise.all([launch(), makeFixtures()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const openPage = () => openVerifierPage(suite.browser);
 
-const openPage = () => openVerifierPage(browser);
-
-function mboxFile(name: string, count: number): string {
-  const one = fx.ours.replace(/\r\n/g, '\n');
-  const file = join(tmp, name);
-  writeFileSync(file, Array.from({ length: count }, () => `From agent@example.org Sat Nov 28 12:00:00 2026\n${one}\n`).join(''));
-  return file;
-}
+const mboxFile = (name: string, count: number) => mboxOf(suite, name, count);
 
 /** Makes the next change of the mail input store its files in `window.__files` instead of verifying them. */
 async function captureNextFiles(page: import('playwright-core').Page): Promise<void> {
@@ -100,7 +82,7 @@ describe('resilience of <mm-verifier>', () => {
       el.identityKeys = null;
       const good = await el.verifyFiles([file('good-keys.eml')]);
       return { bad, good };
-    }, fx.bundle);
+    }, suite.fx.bundle);
     expect(out.bad).toMatchObject({ files: 1, messages: 1, cancelled: false });
     expect(out.bad.error).toBeUndefined();
     expect(out.bad.keys.errors).toEqual([
@@ -116,10 +98,10 @@ describe('resilience of <mm-verifier>', () => {
 
   it('a file deleted after it was chosen gets its own "not verifiable" row; the other files are still verified', async () => {
     const { context, page } = await openPage();
-    const keep = join(tmp, 'keep.eml');
-    const gone = join(tmp, 'gone.eml');
-    writeFileSync(keep, fx.ours);
-    writeFileSync(gone, fx.ours);
+    const keep = join(suite.tmp, 'keep.eml');
+    const gone = join(suite.tmp, 'gone.eml');
+    writeFileSync(keep, suite.fx.ours);
+    writeFileSync(gone, suite.fx.ours);
     await captureNextFiles(page);
     await page.locator('mm-verifier #mail-input').setInputFiles([keep, gone]);
     await page.waitForFunction(() => (window as unknown as { __files?: File[] }).__files?.length === 2);
@@ -211,7 +193,7 @@ describe('resilience of <mm-verifier>', () => {
         el.keys = bundle as never;
       });
       return el.verifyFiles((window as unknown as { __files: File[] }).__files);
-    }, fx.bundle);
+    }, suite.fx.bundle);
     expect(summary.keys.dkimRecords).toBe(0);
     await expect.poll(() => page.locator('mm-verifier #key-status').textContent()).toMatch(/^2 DKIM key records/);
     await context.close();
@@ -220,8 +202,8 @@ describe('resilience of <mm-verifier>', () => {
   it('a long file name without spaces wraps instead of widening the page', async () => {
     const { context, page } = await openPage();
     const name = `${'x'.repeat(240)}.eml`;
-    const file = join(tmp, name);
-    writeFileSync(file, fx.ours);
+    const file = join(suite.tmp, name);
+    writeFileSync(file, suite.fx.ours);
     await page.locator('mm-verifier #mail-input').setInputFiles(file);
     await waitForDone(page);
     const sizes = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: document.documentElement.clientWidth }));

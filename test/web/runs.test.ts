@@ -4,39 +4,19 @@
  * the running run with its own mm-done and its own verifyFiles() result, in a fixed order; a run
  * that never reached the worker, or whose worker failed, still ends with a summary.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ensureBuilt, openVerifierPage, launch, waitForDone } from './browser.js';
-import { makeFixtures, type WebFixtures } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { openVerifierPage, waitForDone } from './browser.js';
+import { mboxOf, webSuite } from './suite.js';
 
-let browser: Browser;
-let fx: WebFixtures;
-const tmp = mkdtempSync(join(tmpdir(), 'mm-web-runs-'));
+const suite = webSuite('mm-web-runs-');
 
-beforeAll(async () => {
-  ensureBuilt();
-  [browser, fx] = await Promise.all([launch(), makeFixtures()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const openPage = () => openVerifierPage(suite.browser);
 
-const openPage = () => openVerifierPage(browser);
-
-function mboxFile(name: string, count: number): string {
-  const one = fx.ours.replace(/\r\n/g, '\n');
-  const file = join(tmp, name);
-  writeFileSync(file, Array.from({ length: count }, () => `From agent@example.org Sat Nov 28 12:00:00 2026\n${one}\n`).join(''));
-  return file;
-}
+const mboxFile = (name: string, count: number) => mboxOf(suite, name, count);
 
 const keyFiles = () => [
-  { name: 'bundle.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(fx.bundle)) },
-  { name: 'tenant.jwks', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(fx.jwks)) },
+  { name: 'bundle.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(suite.fx.bundle)) },
+  { name: 'tenant.jwks', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(suite.fx.jwks)) },
 ];
 
 interface Logged { type: string; path?: string; cancelled?: boolean; messages?: number; error?: string }

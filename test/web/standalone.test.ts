@@ -3,35 +3,23 @@
  * off: drop four files, load keys from files, check what it shows and fires; the keyboard-only
  * path to the file chooser; a 300-message mbox with progress and cancel.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, FileChooser } from 'playwright-core';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { FileChooser } from 'playwright-core';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARTIFACTS, PAGE_FILE, PAGE_URL, ensureBuilt, openVerifierPage, launch, shownMessages, waitForDone } from './browser.js';
+import { ARTIFACTS, PAGE_FILE, PAGE_URL, openVerifierPage, shownMessages, waitForDone } from './browser.js';
 import { expectFourResults, mailFiles } from './expectations.js';
-import { makeFixtures, type WebFixtures } from './fixtures.js';
+import { webSuite } from './suite.js';
 
-let browser: Browser;
-let fx: WebFixtures;
-const tmp = mkdtempSync(join(tmpdir(), 'mm-web-'));
+const suite = webSuite('mm-web-');
 
-beforeAll(async () => {
-  ensureBuilt();
-  [browser, fx] = await Promise.all([launch(), makeFixtures()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-const openPage = (url = PAGE_URL) => openVerifierPage(browser, url);
+const openPage = (url = PAGE_URL) => openVerifierPage(suite.browser, url);
 
 function keyFiles() {
   return [
-    { name: 'bundle.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(fx.bundle)) },
-    { name: 'tenant.jwks', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(fx.jwks)) },
+    { name: 'bundle.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(suite.fx.bundle)) },
+    { name: 'tenant.jwks', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(suite.fx.jwks)) },
   ];
 }
 
@@ -40,9 +28,9 @@ describe('verifier.html from file:// offline', () => {
     const { context, page, blocked, errors } = await openPage();
     await page.locator('mm-verifier #key-input').setInputFiles(keyFiles());
     await expect.poll(() => page.locator('mm-verifier #key-status').textContent()).toContain('2 DKIM key records, 1 identity key loaded');
-    await page.locator('mm-verifier #mail-input').setInputFiles(mailFiles(fx));
+    await page.locator('mm-verifier #mail-input').setInputFiles(mailFiles(suite.fx));
     await waitForDone(page);
-    await expectFourResults(page, fx);
+    await expectFourResults(page, suite.fx);
     await page.screenshot({ path: `${ARTIFACTS}standalone.png`, fullPage: true });
     expect(errors).toEqual([]);
     expect(blocked).toEqual([]);
@@ -51,15 +39,15 @@ describe('verifier.html from file:// offline', () => {
 
   it('uses identity keys preloaded as window.MM_IDENTITY_KEYS, as the server\'s /verifier does', async () => {
     // The same injection as the server: an inline script right after <head>, before the page's CSP.
-    const script = `<script>window.MM_IDENTITY_KEYS = ${JSON.stringify(fx.jwks)};</script>`;
-    const preloaded = join(tmp, 'preloaded.html');
+    const script = `<script>window.MM_IDENTITY_KEYS = ${JSON.stringify(suite.fx.jwks)};</script>`;
+    const preloaded = join(suite.tmp, 'preloaded.html');
     writeFileSync(preloaded, readFileSync(PAGE_FILE, 'utf8').replace(/<head[^>]*>/i, (m) => `${m}\n${script}`));
     const { context, page, errors } = await openPage(pathToFileURL(preloaded).href);
     // the preloaded keys are reported as soon as the page shows, before any key file is chosen
     await expect.poll(() => page.locator('mm-verifier #key-status').textContent()).toContain('0 DKIM key records, 1 identity key loaded');
     await page.locator('mm-verifier #key-input').setInputFiles(keyFiles().slice(0, 1));
     await expect.poll(() => page.locator('mm-verifier #key-status').textContent()).toContain('2 DKIM key records, 1 identity key loaded');
-    await page.locator('mm-verifier #mail-input').setInputFiles(mailFiles(fx).slice(1, 2));
+    await page.locator('mm-verifier #mail-input').setInputFiles(mailFiles(suite.fx).slice(1, 2));
     await waitForDone(page);
     const [ours] = await shownMessages(page);
     expect(ours!.verdict).toBe('pass');
@@ -76,7 +64,7 @@ describe('verifier.html from file:// offline', () => {
       dt.items.add(new File([eml], 'dragged.eml', { type: 'message/rfc822' }));
       zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
       zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }, fx.ours);
+    }, suite.fx.ours);
     await waitForDone(page);
     const [ours] = await shownMessages(page);
     expect(ours!.verdict).toBe('fail');
@@ -102,7 +90,7 @@ describe('verifier.html from file:// offline', () => {
     expect(focused).toMatchObject({ host: 'mm-verifier', id: 'mail-input', type: 'file' });
     expect(focused.label).toMatch(/Mail to verify/);
     // Each chooser is answered before the next key press: an open chooser blocks another one.
-    const files = mailFiles(fx);
+    const files = mailFiles(suite.fx);
     for (const [run, key] of [[1, 'Enter'], [2, ' ']] as const) {
       await page.keyboard.press(key);
       await expect.poll(() => choosers.length, { timeout: 15_000 }).toBe(run);
@@ -121,7 +109,7 @@ describe('verifier.html from file:// offline', () => {
     const { context, page } = await openPage();
     await page.locator('mm-verifier #key-input').setInputFiles(keyFiles());
     await expect.poll(() => page.locator('mm-verifier #key-status').textContent()).toContain('1 identity key loaded');
-    const one = fx.ours.replace(/\r\n/g, '\n');
+    const one = suite.fx.ours.replace(/\r\n/g, '\n');
     const mbox = Array.from({ length: 3000 }, () => `From agent@example.org Sat Nov 28 12:00:00 2026\n${one}\n`).join('');
     // Press Cancel from inside the page as soon as the first batch lands: a click from the test
     // process could arrive after a fast machine has finished the whole archive.
@@ -136,9 +124,9 @@ describe('verifier.html from file:// offline', () => {
         }
       });
     });
-    // By path: the browser reads the file itself (a buffer would be decoded by script in the page).
-    writeFileSync(join(tmp, 'big.mbox'), mbox);
-    await page.locator('mm-verifier #mail-input').setInputFiles(join(tmp, 'big.mbox'));
+    // By path: the suite.browser reads the file itself (a buffer would be decoded by script in the page).
+    writeFileSync(join(suite.tmp, 'big.mbox'), mbox);
+    await page.locator('mm-verifier #mail-input').setInputFiles(join(suite.tmp, 'big.mbox'));
     await page.locator('mm-verifier progress').waitFor();
     await waitForDone(page);
     const done = await page.evaluate(() => (window as unknown as { __done: Array<{ cancelled: boolean; messages: number }> }).__done[0]!);
