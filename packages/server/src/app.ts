@@ -17,8 +17,8 @@ import { loadMasterKey } from './service/secrets.js';
 import { addDomain, createMailbox, createTenant } from './service/tenants.js';
 import { resetInterruptedWebhooks, sweepWebhooks } from './service/webhooks.js';
 import { openDb } from './store/db.js';
-import { buildRouter, handle } from './http/routes.js';
-import type { ApiRequest, ApiResponse, Router } from './http/router.js';
+import { bearer, buildRouter, handle } from './http/routes.js';
+import { type ApiRequest, type ApiResponse, type Router, json } from './http/router.js';
 
 export interface BootstrapInfo {
   tenant: string; domain: string; mailbox: string; oversight_mailbox: string;
@@ -75,8 +75,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 
 const tooLarge = (max: number) => Object.assign(new Error(`request body larger than ${max} bytes`), { status: 413, code: 'payload_too_large' });
 
-const errorResponse = (status: number, code: string, message: string): ApiResponse =>
-  ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code, message } }) });
+const errorResponse = (status: number, code: string, message: string): ApiResponse => json(status, { error: { code, message } });
 
 /** Routes anyone may call; every other route takes an API key. None of them reads a body. */
 const PUBLIC_ROUTES = [/^\/healthz$/, /^\/verifier$/, /^\/v1\/tenants\/[^/]+\/jwks\.json$/];
@@ -105,8 +104,7 @@ function nodeHandler(router: Router, ctx: Ctx) {
         } else {
           const declared = Number(req.headers['content-length'] ?? 0);
           if (declared > config.maxHttpBodyBytes) throw tooLarge(config.maxHttpBodyBytes);
-          const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-          authenticate(ctx, m ? m[1]! : null);
+          authenticate(ctx, bearer({ authorization: req.headers.authorization }));
           if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
           body = await readBody(req, config.maxHttpBodyBytes);
         }

@@ -7,7 +7,7 @@ import type { Ctx } from '../service/context.js';
 import {
   type Principal, activeIdentityKey, authenticate, createCredential, listCredentials, requireAuditor, requireScope, revokeCredential, tenantJwks,
 } from '../service/credentials.js';
-import { ApiError, notFound } from '../service/errors.js';
+import { ApiError, intQuery, notFound } from '../service/errors.js';
 import { changeAllowlist, changeMailbox, decide, listAllowlist, listPending } from '../service/oversight.js';
 import { checkInbox, evidence, getThread, rawEml, readEmail, setTag } from '../service/read.js';
 import { sendEmail } from '../service/send.js';
@@ -18,27 +18,18 @@ import { auditLogRoutes } from './audit-routes.js';
 import { jsonBody } from './body.js';
 import { type ApiRequest, type ApiResponse, Router, json } from './router.js';
 
-const bearer = (req: ApiRequest): string | null => {
-  const h = req.headers.authorization;
+/** The token of an `Authorization: Bearer` header, or null. */
+export const bearer = (headers: Record<string, string | undefined>): string | null => {
+  const h = headers.authorization;
   const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
   return m ? m[1]! : null;
 };
 
 type Authed = (p: Principal, req: ApiRequest, params: Record<string, string>) => Promise<ApiResponse> | ApiResponse;
 
-/** An integer query parameter in [min, max]; anything else is a 400, never silently a default. */
-function intParam(req: ApiRequest, name: string, fallback: number, min: number, max: number): number {
-  const raw = req.query.get(name);
-  if (raw === null) return fallback;
-  if (!/^\d{1,16}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ApiError(400, 'invalid_request', `${name} must be an integer from ${min} to ${max}`);
-  }
-  return Number(raw);
-}
-
 export function buildRouter(ctx: Ctx): Router {
   const r = new Router();
-  const auth = (fn: Authed) => (req: ApiRequest, params: Record<string, string>) => fn(authenticate(ctx, bearer(req)), req, params);
+  const auth = (fn: Authed) => (req: ApiRequest, params: Record<string, string>) => fn(authenticate(ctx, bearer(req.headers)), req, params);
   const admin = (p: Principal) => requireScope(p, 'admin');
 
   r.on('GET', '/healthz', () => json(200, { ok: true }));
@@ -64,7 +55,7 @@ export function buildRouter(ctx: Ctx): Router {
   r.on('GET', '/v1/threads/:id', auth((p, _req, { id }) => json(200, getThread(ctx, p, id!))));
 
   // oversight
-  r.on('GET', '/v1/oversight/pending', auth((p, req) => json(200, listPending(ctx, p, { limit: intParam(req, 'limit', 50, 1, 200), after: req.query.get('cursor') ?? undefined }))));
+  r.on('GET', '/v1/oversight/pending', auth((p, req) => json(200, listPending(ctx, p, { limit: intQuery(req.query, 'limit', 50, 1, 200), after: req.query.get('cursor') ?? undefined }))));
   r.on('POST', '/v1/oversight/:id/:decision', auth(async (p, req, { id, decision }) => {
     if (decision !== 'approve' && decision !== 'reject') throw new ApiError(404, 'not_found', `no route POST ${req.path}: decide with /approve or /reject`);
     return json(200, await decide(ctx, p, id!, decision, jsonBody(req, { optional: true })));
@@ -102,8 +93,8 @@ export function buildRouter(ctx: Ctx): Router {
   // audit log
   r.on('GET', '/v1/audit', auth((p, req) => {
     requireAuditor(p);
-    const limit = intParam(req, 'limit', 500, 1, 5000);
-    const entries = listAudit(ctx.db, p.tenantId, { after: intParam(req, 'after', 0, 0, Number.MAX_SAFE_INTEGER), limit, messageId: req.query.get('message') ?? undefined });
+    const limit = intQuery(req.query, 'limit', 500, 1, 5000);
+    const entries = listAudit(ctx.db, p.tenantId, { after: intQuery(req.query, 'after', 0, 0, Number.MAX_SAFE_INTEGER), limit, messageId: req.query.get('message') ?? undefined });
     const next = entries.length === limit ? String(entries[entries.length - 1]!.seq) : '';
     return { status: 200, headers: { 'content-type': 'application/x-ndjson', 'x-next-after': next }, body: entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '') };
   }));

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type { VerificationReport } from '@multimail/core';
 import type { Ctx } from './context.js';
+import { headerSectionEnd } from './header-fields.js';
 import { mailauthResolver } from './resolvers.js';
 
 const require = createRequire(import.meta.url);
@@ -35,7 +36,8 @@ export async function checkSenderAuth(
     out.spf = { result: 'temperror', domain: null };
   }
   let arcResult: unknown;
-  if (/^arc-seal:/im.test(raw.subarray(0, headerEnd(raw)).toString('latin1'))) {
+  const end = headerSectionEnd(raw);
+  if (/^arc-seal:/im.test(raw.subarray(0, end < 0 ? raw.length : end).toString('latin1'))) {
     try {
       const parsed = await dkimVerify(raw, { resolver });
       arcResult = await arc(parsed.arc, { resolver });
@@ -59,9 +61,4 @@ export async function checkSenderAuth(
     }
   }
   return out;
-}
-
-function headerEnd(raw: Buffer): number {
-  const i = raw.indexOf('\r\n\r\n');
-  return i < 0 ? raw.length : i;
 }

@@ -82,3 +82,11 @@ export function readHeaderFields(headerSection: Uint8Array): HeaderFields {
   }
   return out;
 }
+
+/** Offset just past the empty line that ends the header section (CRLF or bare LF), or -1. */
+export function headerSectionEnd(raw: Buffer): number {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  if (crlf < 0 && lf < 0) return -1;
+  return crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf + 2;
+}

@@ -18,7 +18,7 @@ import { capturingResolver } from './resolvers.js';
 import { countMimeParts } from './mime-parts.js';
 import { newId } from './secrets.js';
 import { findHostedMailbox } from './tenants.js';
-import { type HeaderFields, readHeaderFields } from './header-fields.js';
+import { type HeaderFields, headerSectionEnd, readHeaderFields } from './header-fields.js';
 
 export class InboundRejection extends Error {
   constructor(public readonly smtpCode: number, message: string) {
@@ -47,14 +47,6 @@ const first = (a: { address?: string; group?: Array<{ address: string }> } | und
 
 /** Only these top-level types can hold more than one MIME part (message/rfc822 is parsed inline). */
 const NESTED_TYPE = /^\s*(multipart|message)\//i;
-
-/** Offset just past the blank line that ends the header section, or -1. */
-function headerSectionEnd(raw: Buffer): number {
-  const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
-  if (crlf < 0 && lf < 0) return -1;
-  return crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf + 2;
-}
 
 /**
  * The header fields stored for threading and listing. Decoding the body of a single-part message

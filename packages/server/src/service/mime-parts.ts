@@ -5,6 +5,8 @@
  * to run before any parsing; text parts count as well as attachments.
  */
 
+import { headerSectionEnd } from './header-fields.js';
+
 /** Only a multipart (or message/*) top level can hold more parts. */
 const NESTING_TOP = /^content-type[ \t]*:\s*(?:multipart|message)\//im;
 const CONTENT_TYPE_LINE = /^content-type[ \t]*:/i;
@@ -13,12 +15,6 @@ const CONTENT_TYPE_LINE = /^content-type[ \t]*:/i;
  * continuations `boundary*0=`, `boundary*1*=`…, each captured as (section, star, value).
  */
 const BOUNDARY_PARAM = /;\s*boundary(?:\*(\d+))?(\*)?\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;]+))/gi;
-
-function headerEnd(raw: Buffer): number {
-  const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
-  return crlf < 0 ? lf : lf < 0 ? crlf : Math.min(crlf, lf);
-}
 
 function percentDecode(s: string): string {
   try {
@@ -49,7 +45,7 @@ export function declaredBoundary(field: string): string | null {
 }
 
 export function countMimeParts(raw: Buffer): number {
-  const end = headerEnd(raw);
+  const end = headerSectionEnd(raw);
   // the common single-part message: its header says so, and the body need not be decoded as text
   if (!NESTING_TOP.test(raw.toString('latin1', 0, end < 0 ? raw.length : end))) return 1;
   const text = raw.toString('latin1');

@@ -13,7 +13,7 @@ import { deliveriesOf, getMessage, tagsOf } from '../store/messages.js';
 import type { MessageRow } from '../store/rows.js';
 import type { Ctx } from './context.js';
 import { type Principal, mailboxFor, requireScope, tenantJwks } from './credentials.js';
-import { badRequest, notFound } from './errors.js';
+import { badRequest, intQuery, notFound } from './errors.js';
 import { mailboxById } from './tenants.js';
 
 export const MAX_PAGE = 200;
@@ -46,17 +46,10 @@ export function heldFromAgent(m: Pick<MessageRow, 'status' | 'direction'>): bool
   return m.status === 'pending_inbound_approval' || (m.direction === 'in' && m.status !== 'received');
 }
 
-function pageLimit(v: string | null): number {
-  if (v === null) return DEFAULT_PAGE;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw badRequest(`limit must be an integer from 1 to ${MAX_PAGE}`);
-  return n;
-}
-
 export function checkInbox(ctx: Ctx, p: Principal, q: URLSearchParams) {
   requireScope(p, 'read');
   const mb = mailboxFor(ctx, p, q.get('mailbox'));
-  const limit = pageLimit(q.get('limit'));
+  const limit = intQuery(q, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
   // the cursor is the arrival order (rowid), opaque to clients
   const cursor = Number(q.get('cursor') ?? 0);
   if (!Number.isSafeInteger(cursor) || cursor < 0) throw badRequest('cursor is not one this server returned');
