@@ -2,6 +2,8 @@
  * Line-ending normalization (SPEC §2.1): mail stored with bare LF (mbox, Maildir on Unix) is
  * converted to CRLF before anything is canonicalized. Existing CRLF pairs are left alone.
  */
+import { asBytes, type BytesInput } from '../bytes.js';
+
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -28,11 +30,7 @@ export function toCrlf(input: Uint8Array): Uint8Array {
   return out;
 }
 
-const encoder = new TextEncoder();
-
 /** Accepts the input forms the library takes and returns bytes. Strings are encoded as UTF-8. */
-export function toBytes(input: Uint8Array | ArrayBuffer | string): Uint8Array {
-  if (typeof input === 'string') return encoder.encode(input);
-  if (input instanceof Uint8Array) return input;
-  return new Uint8Array(input);
+export function toBytes(input: BytesInput): Uint8Array {
+  return asBytes(input, 'parseMessage');
 }
