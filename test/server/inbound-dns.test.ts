@@ -2,7 +2,7 @@
  * Receiving with live DNS (`dns: system`, `dnsServers` pointing at a dnsmasq on loopback): DKIM
  * keys come from DNS and are kept as evidence; SPF and DMARC (mailauth) read real records and
  * give pass and fail; answers are reused for a minute, so a DNS outage right after does not turn
- * the next message from the same sender into a temperror.
+ * the next message from the same sender into a temperror, while a temperror itself is never reused.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,5 +104,13 @@ describe('inbound with live DNS', () => {
     // a name never asked before cannot come from the cache: that is a temporary DNS failure
     await deliver('x@other.example.org', message('x@other.example.org', 'live-6'));
     expect((await stored('live-6')).auth_results.spf.result).toBe('temperror');
+  });
+
+  it('a temporary failure is not remembered: once DNS is back, the same sender gets a real answer', async () => {
+    dns = await startDnsmasq(['net', 'org'], RECORDS, Number(dns.server.split(':')[1]));
+    await deliver('x@other.example.org', message('x@other.example.org', 'live-7'));
+    // other.example.org publishes no SPF record (an answer, unlike a timeout)
+    expect((await stored('live-7')).auth_results.spf.result).toBe('none');
+    expect((await stored('live-7')).auth_results.dmarc).toMatchObject({ result: 'fail', policy: 'quarantine' });
   });
 });

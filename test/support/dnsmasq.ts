@@ -13,20 +13,21 @@ function txtArg(name: string, record: string): string {
   return `--txt-record=${name},${parts.map((p) => (p.includes(',') ? `"${p}"` : p)).join(',')}`;
 }
 
-export async function startDnsmasq(zones: string[], records: Record<string, string>): Promise<Dnsmasq> {
+/** `port`: listen there (a restart of a server the code under test already points at); default: a random free one. */
+export async function startDnsmasq(zones: string[], records: Record<string, string>, port?: number): Promise<Dnsmasq> {
   const probe = Object.keys(records)[0]!;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 40000);
+    const tryPort = port ?? 20000 + Math.floor(Math.random() * 40000);
     const child = spawn('dnsmasq', [
-      '--no-daemon', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
+      '--no-daemon', `--port=${tryPort}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
       `--local=/${zones.join('/')}/`, ...Object.entries(records).map(([n, r]) => txtArg(n, r)),
     ], { stdio: 'ignore' });
     const exited = new Promise<boolean>((res) => child.once('exit', () => res(false)));
     const resolver = new Resolver({ timeout: 300, tries: 1 });
-    resolver.setServers([`127.0.0.1:${port}`]);
+    resolver.setServers([`127.0.0.1:${tryPort}`]);
     for (let i = 0; i < 30; i++) {
       const up = await Promise.race([resolver.resolveTxt(probe).then(() => true, () => false), exited]);
-      if (up) return { server: `127.0.0.1:${port}`, stop: () => child.kill() };
+      if (up) return { server: `127.0.0.1:${tryPort}`, stop: () => child.kill() };
       if (child.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 100));
     }

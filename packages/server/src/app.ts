@@ -16,6 +16,7 @@ import { loadKeyBundles } from './service/resolvers.js';
 import { loadMasterKey } from './service/secrets.js';
 import { addDomain, createMailbox, createTenant } from './service/tenants.js';
 import { resetInterruptedWebhooks, sweepWebhooks } from './service/webhooks.js';
+import { closeVerifyThreads } from './service/verify-pool.js';
 import { openDb } from './store/db.js';
 import { bearer, buildRouter, handle } from './http/routes.js';
 import { type ApiRequest, type ApiResponse, type Router, json } from './http/router.js';
@@ -213,6 +214,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await smtp.close();
+      await closeVerifyThreads(ctx);
       db.close();
     },
   };

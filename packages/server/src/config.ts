@@ -5,6 +5,7 @@
  */
 import { Resolver } from 'node:dns';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type OversightMode, isOversightMode } from './service/policy.js';
@@ -68,6 +69,11 @@ export interface ServerConfig {
   verifierHtml: string;
   /** Largest HTTP request body (bytes). */
   maxHttpBodyBytes: number;
+  /**
+   * Threads that parse and verify inbound mail, started with the first message. 0 verifies on
+   * the main thread. Default: one fewer than the machine's cores (at least 1, at most 4).
+   */
+  verifyThreads: number;
 }
 
 export const DEFAULT_LIMITS: SmtpLimits = {
@@ -80,6 +86,9 @@ export const DEFAULT_LIMITS: SmtpLimits = {
   sessionTimeoutSec: 600,
   maxClients: 200,
 };
+
+/** Each thread is a V8 isolate of its own (tens of MB); more than this buys nothing on one store. */
+export const MAX_VERIFY_THREADS = 64;
 
 export function defaultConfig(dataDir = '.multimail'): ServerConfig {
   const dir = resolve(dataDir);
@@ -107,6 +116,7 @@ export function defaultConfig(dataDir = '.multimail'): ServerConfig {
     // src/ and dist/ sit at the same depth, so this finds the sibling package from either
     verifierHtml: fileURLToPath(new URL('../../verifier-web/dist/verifier.html', import.meta.url)),
     maxHttpBodyBytes: 30 * 1024 * 1024,
+    verifyThreads: Math.min(4, Math.max(1, availableParallelism() - 1)),
   };
 }
 
@@ -151,6 +161,7 @@ export const ENV_VARS: Record<string, (c: ServerConfig, v: string) => void> = {
     c.firstTenant.oversightMode = v;
   },
   MULTIMAIL_VERIFIER_HTML: (c, v) => { c.verifierHtml = resolve(v); },
+  MULTIMAIL_VERIFY_THREADS: (c, v) => { c.verifyThreads = int(v, 'MULTIMAIL_VERIFY_THREADS'); },
 };
 
 /**
@@ -185,6 +196,9 @@ export function checkConfig(c: ServerConfig): ServerConfig {
     }
   } catch (err) {
     throw new Error(`dnsServers: ${(err as Error).message} (IP addresses, optionally with a port: "127.0.0.1:5353", "[::1]:53")`);
+  }
+  if (!Number.isInteger(c.verifyThreads) || c.verifyThreads < 0 || c.verifyThreads > MAX_VERIFY_THREADS) {
+    throw new Error(`verifyThreads must be an integer from 0 to ${MAX_VERIFY_THREADS}, got ${JSON.stringify(c.verifyThreads)}`);
   }
   return c;
 }

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type { VerificationReport } from '@multimail/core';
 import type { Ctx } from './context.js';
 import { headerSectionEnd } from './header-fields.js';
-import { mailauthResolver } from './resolvers.js';
+import { DNS_CACHE_TTL_MS, mailauthResolver } from './resolvers.js';
 
 const require = createRequire(import.meta.url);
 type AnyFn = (...args: any[]) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -23,18 +23,49 @@ export interface AuthResults {
   arc: { result: string };
 }
 
+/** Distinct SPF or DMARC inputs remembered; beyond this the memo starts over (bounded memory). */
+const MEMO_MAX = 10_000;
+
+/**
+ * SPF and DMARC outcomes by their inputs, kept as long as the DNS answers they were computed from
+ * (DNS_CACHE_TTL_MS): re-evaluating within that window would read the same cached answers and
+ * reach the same result, so only the evaluation is saved. Kept in ctx.cache, which key, domain and
+ * bundle changes clear. Temporary errors are never remembered.
+ */
+function memo<T>(ctx: Ctx, name: string): Map<string, { at: number; value: T }> {
+  let m = ctx.cache.get(name) as Map<string, { at: number; value: T }> | undefined;
+  if (!m) ctx.cache.set(name, (m = new Map()));
+  return m;
+}
+
+async function remembered<T extends { result: string }>(ctx: Ctx, name: string, key: string, compute: () => Promise<T>): Promise<T> {
+  const m = memo<T>(ctx, name);
+  const now = Date.now();
+  const hit = m.get(key);
+  if (hit && now - hit.at < DNS_CACHE_TTL_MS) return hit.value;
+  const value = await compute();
+  if (value.result !== 'temperror') {
+    if (m.size >= MEMO_MAX) m.clear();
+    m.set(key, { at: now, value });
+  }
+  return value;
+}
+
 export async function checkSenderAuth(
   ctx: Ctx, raw: Buffer, report: VerificationReport,
   session: { ip: string; helo: string; mailFrom: string },
 ): Promise<AuthResults> {
   const resolver = mailauthResolver(ctx);
   const out: AuthResults = { spf: { result: 'none', domain: null }, dmarc: { result: 'none', policy: null, domain: null }, arc: { result: 'none' } };
-  try {
-    const s = await spf({ sender: session.mailFrom, ip: session.ip, helo: session.helo, mta: ctx.config.hostname, resolver, maxElapsedTime: 10_000 });
-    out.spf = { result: s?.status?.result ?? 'none', domain: s?.domain ?? null };
-  } catch (err) {
-    out.spf = { result: 'temperror', domain: null };
-  }
+  // the whole MAIL FROM address: SPF macros can expand its local part (RFC 7208 §7.2)
+  out.spf = await remembered(ctx, 'spfResults', `${session.ip}\n${session.helo}\n${session.mailFrom}`, async () => {
+    try {
+      const s = await spf({ sender: session.mailFrom, ip: session.ip, helo: session.helo, mta: ctx.config.hostname, resolver, maxElapsedTime: 10_000 });
+      return { result: s?.status?.result ?? 'none', domain: s?.domain ?? null };
+    } catch {
+      return { result: 'temperror', domain: null };
+    }
+  });
   let arcResult: unknown;
   const end = headerSectionEnd(raw);
   if (/^arc-seal:/im.test(raw.subarray(0, end < 0 ? raw.length : end).toString('latin1'))) {
@@ -48,17 +79,20 @@ export async function checkSenderAuth(
   }
   const fromDomain = report.from ? report.from.slice(report.from.lastIndexOf('@') + 1).replace(/>.*$/, '').toLowerCase() : null;
   if (fromDomain) {
-    try {
-      const { response } = await evaluateDmarc({
-        headerFrom: fromDomain,
-        spfDomains: out.spf.result === 'pass' && out.spf.domain ? [out.spf.domain] : [],
-        dkimDomains: report.dkim.filter((d) => d.result === 'pass' && d.domain).map((d) => ({ domain: d.domain!, aligned: d.aligned ? d.domain! : false })),
-        arcResult, resolver,
-      });
-      if (response) out.dmarc = { result: response.status?.result ?? 'none', policy: response.policy ?? null, domain: fromDomain };
-    } catch {
-      out.dmarc = { result: 'temperror', policy: null, domain: fromDomain };
-    }
+    const spfDomains = out.spf.result === 'pass' && out.spf.domain ? [out.spf.domain] : [];
+    const dkimDomains = report.dkim.filter((d) => d.result === 'pass' && d.domain).map((d) => ({ domain: d.domain!, aligned: d.aligned ? d.domain! : false }));
+    const evaluate = async (): Promise<AuthResults['dmarc']> => {
+      try {
+        const { response } = await evaluateDmarc({ headerFrom: fromDomain, spfDomains, dkimDomains, arcResult, resolver });
+        return response ? { result: response.status?.result ?? 'none', policy: response.policy ?? null, domain: fromDomain } : out.dmarc;
+      } catch {
+        return { result: 'temperror', policy: null, domain: fromDomain };
+      }
+    };
+    // an ARC chain is the message's own, so its outcome is not reused across messages
+    out.dmarc = arcResult === undefined
+      ? await remembered(ctx, 'dmarcResults', JSON.stringify([fromDomain, spfDomains, dkimDomains]), evaluate)
+      : await evaluate();
   }
   return out;
 }

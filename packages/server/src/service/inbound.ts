@@ -4,8 +4,6 @@
  * mailauth — and stored raw with its summary, the key records used and the full SPEC §6 report.
  * Under gated_all it is held (`pending_inbound_approval`) until an oversight key releases it.
  */
-import PostalMime from 'postal-mime';
-import { type IdentityKeySet, loadIdentityKeys, verifyMessage } from '@multimail/core';
 import { txBatched } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { insertMessage, threadFor } from '../store/messages.js';
@@ -14,11 +12,11 @@ import { extractMsgIds } from './addresses.js';
 import { checkSenderAuth } from './auth-checks.js';
 import { enqueueEvent } from './events.js';
 import { holdsInbound } from './policy.js';
-import { capturingResolver } from './resolvers.js';
 import { countMimeParts } from './mime-parts.js';
 import { newId } from './secrets.js';
 import { findHostedMailbox } from './tenants.js';
-import { type HeaderFields, headerSectionEnd, readHeaderFields } from './header-fields.js';
+import { UnparseableMessage } from './inbound-verify.js';
+import { verifyInboundMessage } from './verify-pool.js';
 
 export class InboundRejection extends Error {
   constructor(public readonly smtpCode: number, message: string) {
@@ -26,45 +24,9 @@ export class InboundRejection extends Error {
   }
 }
 
-/** Every tenant's public identity keys (they are public), cached until keys change. */
-export async function identityKeys(ctx: Ctx): Promise<IdentityKeySet> {
-  const hit = ctx.cache.get('identityKeys');
-  if (hit) return hit as IdentityKeySet;
-  const rows = ctx.db.prepare('SELECT tenant_id, kid, public_jwk, not_before, not_after FROM identity_keys').all() as
-    Array<{ tenant_id: string; kid: string; public_jwk: string; not_before: number; not_after: number | null }>;
-  const keys = rows.map((r) => ({
-    ...(JSON.parse(r.public_jwk) as JsonWebKey), kid: r.kid, mm_tenant: r.tenant_id, mm_not_before: r.not_before,
-    ...(r.not_after ? { mm_not_after: r.not_after } : {}),
-  })) as JsonWebKey[];
-  const set = await loadIdentityKeys({ keys });
-  ctx.cache.set('identityKeys', set);
-  return set;
-}
-
 export interface InboundInput { raw: Buffer; mailFrom: string; rcpts: string[]; ip: string; helo: string }
 
 const first = (a: { address?: string; group?: Array<{ address: string }> } | undefined) => a?.address ?? a?.group?.[0]?.address ?? null;
-
-/** Only these top-level types can hold more than one MIME part (message/rfc822 is parsed inline). */
-const NESTED_TYPE = /^\s*(multipart|message)\//i;
-
-/**
- * The header fields stored for threading and listing. Decoding the body of a single-part message
- * tells nothing the header does not (and costs ten times the header), so only multipart and
- * message/* bodies go through a full parse.
- */
-async function parseFields(ctx: Ctx, raw: Buffer): Promise<{ fields: HeaderFields; attachments: number }> {
-  const end = headerSectionEnd(raw);
-  // the listener refuses oversized header sections while streaming; this keeps the check here too
-  if (end > ctx.config.smtp.maxHeaderBytes) throw new Error(`header section larger than ${ctx.config.smtp.maxHeaderBytes} bytes`);
-  if (end >= 0) {
-    const fields = readHeaderFields(raw.subarray(0, end));
-    const types = fields.contentTypes;
-    if (types.length === 0 || (types.length === 1 && !NESTED_TYPE.test(types[0]!))) return { fields, attachments: 0 };
-  }
-  const full = await PostalMime.parse(raw, { maxNestingDepth: 20, maxHeadersSize: ctx.config.smtp.maxHeaderBytes });
-  return { fields: { ...full, contentTypes: [] }, attachments: full.attachments.length };
-}
 
 /** Verifies and stores one message for each hosted recipient; returns the stored ids. */
 export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<string[]> {
@@ -74,18 +36,19 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
   if (parts > ctx.config.smtp.maxMimeParts) {
     throw new InboundRejection(552, `message has ${parts} MIME parts; the limit is ${ctx.config.smtp.maxMimeParts}`);
   }
-  let parsed;
+  let verified;
   try {
-    parsed = await parseFields(ctx, raw);
+    verified = await verifyInboundMessage(ctx, raw);
   } catch (err) {
-    throw new InboundRejection(554, `message could not be parsed: ${(err as Error).message}`);
+    if (err instanceof UnparseableMessage) throw new InboundRejection(554, `message could not be parsed: ${err.message}`);
+    throw err;
   }
+  const { report, used } = verified;
+  const parsed = { fields: verified.fields, attachments: verified.attachments };
   // the parser's own count, for boundary spellings the line scan above did not recognize
   if (parsed.attachments + 1 > ctx.config.smtp.maxMimeParts) {
     throw new InboundRejection(552, `message has more than ${ctx.config.smtp.maxMimeParts} MIME parts`);
   }
-  const used: Record<string, string> = {};
-  const report = await verifyMessage(raw, { resolveKey: capturingResolver(ctx, used), identityKeys: await identityKeys(ctx), now: ctx.now() });
   const auth = await checkSenderAuth(ctx, raw, report, { ip: input.ip, helo: input.helo, mailFrom: input.mailFrom });
   const messageId = extractMsgIds(parsed.fields.messageId)[0] ?? null;
   const inReplyTo = extractMsgIds(parsed.fields.inReplyTo)[0] ?? null;

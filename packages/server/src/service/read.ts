@@ -5,8 +5,8 @@
  */
 import PostalMime from 'postal-mime';
 import { verifyMessage } from '@multimail/core';
-import { identityKeys } from './inbound.js';
-import { capturingResolver } from './resolvers.js';
+import { identityKeys } from './verification-keys.js';
+import { keyResolver } from './resolvers.js';
 import { tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { deliveriesOf, getMessage, tagsOf } from '../store/messages.js';
@@ -66,7 +66,7 @@ export async function readEmail(ctx: Ctx, p: Principal, id: string, markRead = t
   const parsed = await PostalMime.parse(m.signed_raw ?? m.raw).catch(() => null);
   // outbound: verify what we sent, with the keys we published, so both directions carry a SPEC §6 report
   const report = m.report ? JSON.parse(m.report) : m.signed_raw
-    ? await verifyMessage(m.signed_raw, { resolveKey: capturingResolver(ctx, {}), identityKeys: await identityKeys(ctx), now: m.delivered_at ?? ctx.now() })
+    ? await verifyMessage(m.signed_raw, { resolveKey: keyResolver(ctx), identityKeys: await identityKeys(ctx), now: m.delivered_at ?? ctx.now() })
     : null;
   if (markRead && !m.read_at && m.direction === 'in' && p.scopes.has('read')) {
     ctx.db.prepare('UPDATE messages SET read_at = ? WHERE id = ?').run(ctx.now(), m.id);

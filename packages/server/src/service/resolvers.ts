@@ -1,8 +1,8 @@
 /**
  * Where inbound verification finds DKIM key records (SPEC §3.1): first the keys this server
  * published itself (including rotated-out ones), then configured key bundles, then DNS — unless
- * DNS is configured off (tests, air-gapped). Every record actually used is captured so it can be
- * stored beside the message for evidence exports.
+ * DNS is configured off (tests, air-gapped). The records a verification used are stored beside the
+ * message for evidence exports (inbound-verify.ts captures them).
  */
 import { Resolver } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
@@ -21,7 +21,8 @@ export function loadKeyBundles(files: string[]): KeyBundle[] {
   });
 }
 
-function staticRecords(ctx: Ctx): Map<string, string> {
+/** Key records known without DNS: configured bundles, then this server's own published keys. */
+export function staticRecords(ctx: Ctx): Map<string, string> {
   const hit = ctx.cache.get('records');
   if (hit instanceof Map) return hit as Map<string, string>;
   const map = new Map<string, string>();
@@ -49,16 +50,16 @@ function dkimDns(ctx: Ctx): KeyResolver {
   return r;
 }
 
-/** A key resolver that records what it returned in `used`. */
-export function capturingResolver(ctx: Ctx, used: Record<string, string>): KeyResolver {
+/** A DKIM key record from DNS, or null when DNS is off (the verification threads ask through this). */
+export async function dnsKeyRecord(ctx: Ctx, name: string): Promise<string[] | null> {
+  return ctx.config.dns === 'system' ? dkimDns(ctx)(name) : null;
+}
+
+/** This server's DKIM key resolver: records known without DNS first, then DNS unless it is off. */
+export function keyResolver(ctx: Ctx): KeyResolver {
   return async (name: string) => {
     const local = staticRecords(ctx).get(name.toLowerCase());
-    let answer: string[] | null = local ? [local] : null;
-    if (!answer && ctx.config.dns === 'system') {
-      answer = await dkimDns(ctx)(name);
-    }
-    if (answer?.[0]) used[name.toLowerCase()] = answer[0];
-    return answer;
+    return local ? [local] : dnsKeyRecord(ctx, name);
   };
 }
 

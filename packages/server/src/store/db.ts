@@ -145,15 +145,20 @@ export function txBatched<T>(db: Db, fn: () => T): Promise<T> {
   });
 }
 
+/** One transaction function per database, reused: inside the batch's transaction it runs as a savepoint. */
+const savepoints = new WeakMap<Db, (fn: () => unknown) => unknown>();
+
 function flush(db: Db): void {
   const batch = queues.get(db) ?? [];
   queues.delete(db);
+  let savepoint = savepoints.get(db);
+  if (!savepoint) savepoints.set(db, (savepoint = db.transaction((fn: () => unknown) => fn())));
   const outcomes: Array<{ ok: boolean; value: unknown }> = [];
   try {
     db.transaction(() => {
       for (const item of batch) {
         try {
-          outcomes.push({ ok: true, value: db.transaction(item.fn)() });
+          outcomes.push({ ok: true, value: savepoint(item.fn) });
         } catch (err) {
           outcomes.push({ ok: false, value: err });
         }

@@ -1,0 +1,123 @@
+/**
+ * Inbound verification off the main thread. The main thread runs the SMTP sessions, the HTTP API
+ * and every SQLite write; parsing and verifying a message is the largest share of its work per
+ * message, and would otherwise delay every other client's replies. `verifyThreads` workers (started
+ * on the first message) each take the message with the fewest already waiting; with 0 the same
+ * verifyInbound runs on the main thread.
+ *
+ * A worker that dies takes only its own messages with it: they are answered 451 (the sender
+ * retries, nothing was stored) and the next message starts a new worker.
+ */
+import { Worker } from 'node:worker_threads';
+import { DkimTempError } from '@multimail/core';
+import type { Ctx } from './context.js';
+import { type InboundVerification, UnparseableMessage, verifyInbound } from './inbound-verify.js';
+import { dnsKeyRecord, keyResolver } from './resolvers.js';
+import { identityKeys, keySnapshot } from './verification-keys.js';
+import type { FromWorker, ToWorker } from './verify-protocol.js';
+
+interface Waiting { resolve: (r: InboundVerification) => void; reject: (e: Error) => void }
+interface Slot { worker: Worker; waiting: Map<number, Waiting>; keysVersion: number }
+
+// tests run the TypeScript sources; the worker is always the compiled one (built before tests)
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? '../../dist/service/verify-worker.js' : './verify-worker.js', import.meta.url);
+
+class VerifyPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(private readonly ctx: Ctx, private readonly size: number) {}
+
+  verify(raw: Buffer): Promise<InboundVerification> {
+    if (this.closed) return Promise.reject(new Error('the server is shutting down'));
+    const slot = this.pick();
+    const snapshot = keySnapshot(this.ctx);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      slot.waiting.set(id, { resolve, reject });
+      // a copy the worker owns: `raw` stays the caller's, to store
+      const bytes = new Uint8Array(raw);
+      const message: ToWorker = {
+        type: 'verify', id, raw: bytes, now: this.ctx.now(), maxHeaderBytes: this.ctx.config.smtp.maxHeaderBytes,
+        ...(slot.keysVersion !== snapshot.version ? { snapshot } : {}),
+      };
+      slot.keysVersion = snapshot.version;
+      slot.worker.postMessage(message, [bytes.buffer]);
+    });
+  }
+
+  get threads(): Worker[] {
+    return this.slots.map((s) => s.worker);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+  }
+
+  /** The thread with the fewest messages waiting; another is started while all are busy, up to `size`. */
+  private pick(): Slot {
+    let best: Slot | undefined;
+    for (const s of this.slots) if (!best || s.waiting.size < best.waiting.size) best = s;
+    if (best && (best.waiting.size === 0 || this.slots.length >= this.size)) return best;
+    return this.start();
+  }
+
+  private start(): Slot {
+    const worker = new Worker(WORKER_URL);
+    const slot: Slot = { worker, waiting: new Map(), keysVersion: -1 };
+    // an idle server must not be kept alive by its verification threads
+    worker.unref();
+    worker.on('message', (m: FromWorker) => this.answer(slot, m));
+    worker.on('error', (err) => this.lose(slot, err));
+    worker.on('exit', (code) => this.lose(slot, new Error(`verification thread exited with code ${code}`)));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private answer(slot: Slot, m: FromWorker): void {
+    if (m.type === 'dns') {
+      dnsKeyRecord(this.ctx, m.name).then(
+        (answer) => slot.worker.postMessage({ type: 'dns', qid: m.qid, answer } satisfies ToWorker),
+        (err: Error) => slot.worker.postMessage({ type: 'dns', qid: m.qid, answer: null, error: { temporary: err instanceof DkimTempError, message: err.message } } satisfies ToWorker),
+      );
+      return;
+    }
+    const waiting = slot.waiting.get(m.id);
+    slot.waiting.delete(m.id);
+    if (!waiting) return;
+    if (m.type === 'done') waiting.resolve(m.result);
+    else waiting.reject(m.unparseable ? new UnparseableMessage(m.message) : new Error(m.message));
+  }
+
+  private lose(slot: Slot, err: Error): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    for (const w of slot.waiting.values()) w.reject(new Error(`message verification failed: ${err.message}`));
+    slot.waiting.clear();
+  }
+}
+
+const pools = new WeakMap<Ctx, VerifyPool>();
+
+/** Parses and verifies one inbound message (in a verification thread unless `verifyThreads` is 0). */
+export async function verifyInboundMessage(ctx: Ctx, raw: Buffer): Promise<InboundVerification> {
+  if (ctx.config.verifyThreads === 0) {
+    return verifyInbound(raw, { resolveKey: keyResolver(ctx), identityKeys: await identityKeys(ctx), now: ctx.now(), maxHeaderBytes: ctx.config.smtp.maxHeaderBytes });
+  }
+  let pool = pools.get(ctx);
+  if (!pool) pools.set(ctx, (pool = new VerifyPool(ctx, ctx.config.verifyThreads)));
+  return pool.verify(raw);
+}
+
+/** The verification threads running now (started on demand; for health checks and tests). */
+export function runningVerifyThreads(ctx: Ctx): Worker[] {
+  return pools.get(ctx)?.threads ?? [];
+}
+
+/** Stops the verification threads (server shutdown). */
+export async function closeVerifyThreads(ctx: Ctx): Promise<void> {
+  await pools.get(ctx)?.close();
+  pools.delete(ctx);
+}
