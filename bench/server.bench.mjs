@@ -7,7 +7,8 @@
  * at 1, 16 and 64 concurrent clients, with p50/p99 latency per message.
  *
  *   node bench/server.bench.mjs       (after npm run build; MM_BENCH_SYNC=FULL, BENCH_SECONDS=n,
- *                                      MM_BENCH_LEVELS=1,16, MM_BENCH_ONLY=inbound|send, MM_BENCH_PROF=dir)
+ *                                      MM_BENCH_LEVELS=1,16, MM_BENCH_ONLY=inbound|send, MM_BENCH_PROF=dir,
+ *                                      MM_BENCH_VERIFY_THREADS=n: the server's verifyThreads)
  *
  * DNS is off (key bundle); SQLite runs with the server's default synchronous=NORMAL unless set.
  * `cpu ms/msg` is the CPU the server (ours) or the sink (baseline) process used per message, all
@@ -143,6 +144,7 @@ async function runChild() {
     dataDir: dir, httpPort: 0, smtpPort: 0, dns: 'off', relayUrl: `smtp://127.0.0.1:${sinkPort}`, keyBundleFiles: [bundle],
     verifierHtml: join(dir, 'none.html'), firstTenant: { name: 'bench', domain: 'agents.localhost', mailbox: 'agent', oversightMode: 'autonomous' },
     smtp: { maxClients: 1000 }, dbSynchronous: sync,
+    ...(process.env.MM_BENCH_VERIFY_THREADS ? { verifyThreads: Number(process.env.MM_BENCH_VERIFY_THREADS) } : {}),
   }, {});
   console.log(`READY ${JSON.stringify({ http: server.httpUrl, smtp: server.smtpPort, key: server.bootstrap.keys.send })}`);
 }

@@ -7,7 +7,7 @@ import { decideSend, effectiveMode, isAllowlisted, modeChangeNeedsOversight, nor
 import { DataChecker } from '../../packages/server/src/smtp/limits-stream.js';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { loadMasterKey, seal, unseal } from '../../packages/server/src/service/secrets.js';
-import { canonicalJson } from '../../packages/server/src/store/audit.js';
+import { canonicalJson, entryJson } from '../../packages/server/src/store/audit.js';
 import { parseAddress } from '../../packages/server/src/service/addresses.js';
 import { countMimeParts, declaredBoundary } from '../../packages/server/src/service/mime-parts.js';
 
@@ -101,6 +101,11 @@ describe('configuration and secrets', () => {
   it('canonical JSON sorts keys and refuses non-integers', () => {
     expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: 1, y: 2 } })).toBe('{"a":[true,null,"x"],"b":1,"c":{"y":2,"z":1}}');
     expect(() => canonicalJson({ a: 1.5 })).toThrow();
+  });
+  it('an entry written with its data pre-encoded is its canonical JSON', () => {
+    const e = { tenant: 'ten_1', seq: 7, ts: 1764400000, event: 'inbound.received', message_id: null, actor: 'smtp:"x"', prev_hash: 'a'.repeat(64) };
+    const data = { z: [1, { b: 'é', a: null }], a: 'x' };
+    expect(entryJson(e, canonicalJson(data))).toBe(canonicalJson({ ...e, data }));
   });
   it('parses addresses strictly', () => {
     expect(parseAddress('to', 'A.B@Example.ORG').address).toBe('A.B@example.org');

@@ -31,6 +31,50 @@ async function signed(id: string): Promise<Buffer> {
   return Buffer.from(await signDkim(msg, { domain: 'example.com', selector: 'sel1', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) }) + msg);
 }
 
+/**
+ * A DNS server on loopback that answers nothing until released, then SERVFAIL to everything
+ * (RFC 1035 §4.1.1: the question echoed with QR set and RCODE 2).
+ */
+async function holdingDns() {
+  const socket = createSocket('udp4');
+  const held: Array<{ msg: Buffer; port: number }> = [];
+  const names: string[] = [];
+  const waiters: Array<() => void> = [];
+  let released = false;
+  const servfail = (q: { msg: Buffer; port: number }) => {
+    const r = Buffer.from(q.msg);
+    r[2] = (r[2]! | 0x80) & ~0x04; // QR, not authoritative
+    r[3] = 0x82; // RA, RCODE 2
+    socket.send(r, q.port, '127.0.0.1');
+  };
+  socket.on('message', (msg, rinfo) => {
+    const labels: string[] = [];
+    for (let i = 12; msg[i]; i += msg[i]! + 1) labels.push(msg.subarray(i + 1, i + 1 + msg[i]!).toString('latin1'));
+    names.push(labels.join('.').toLowerCase());
+    waiters.splice(0).forEach((w) => w());
+    if (released) servfail({ msg, port: rinfo.port });
+    else held.push({ msg, port: rinfo.port });
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  return {
+    server: `127.0.0.1:${socket.address().port}`,
+    /** Resolves once a question for `name` (or a name it accepts) has arrived. */
+    async asked(name: string | ((n: string) => boolean)) {
+      const match = typeof name === 'string' ? (n: string) => n === name : name;
+      while (!names.some(match)) await new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    hold() {
+      released = false;
+      names.length = 0;
+    },
+    release() {
+      released = true;
+      held.splice(0).forEach(servfail);
+    },
+    close: () => socket.close(),
+  };
+}
+
 async function deliver(s: TestServer, raw: Buffer): Promise<string> {
   const t = nodemailer.createTransport({ host: '127.0.0.1', port: s.smtpPort, ignoreTLS: true });
   try {
@@ -46,23 +90,56 @@ function stored(s: TestServer, id: string) {
   return row && { ...row, report: JSON.parse(row.report) };
 }
 
+type HoldingDns = Awaited<ReturnType<typeof holdingDns>>;
+
+/**
+ * Delivers a message whose DKIM key the held DNS server sits on, and returns once its question
+ * arrived: until release, whichever thread verifies it stays busy with it.
+ */
+async function stuck(s: TestServer, dns: HoldingDns, domain: string) {
+  const msg = [`From: x@${domain}`, `To: ${AGENT}`, `Subject: ${domain}`, `Message-ID: <x@${domain}>`, '', 'body', ''].join('\r\n');
+  const raw = Buffer.from(await signDkim(msg, { domain, selector: 's', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) }) + msg);
+  const outcome = deliver(s, raw).then((r) => r, (err: Error) => err.message);
+  await dns.asked(`s._domainkey.${domain}`);
+  return { outcome }; // not the promise itself: the caller must not wait for the reply here
+}
+
 let threaded: TestServer;
 let local: TestServer;
+let dnsT: HoldingDns;
+let dnsL: HoldingDns;
 beforeAll(async () => {
-  threaded = await startTestServer({ keyBundleFiles: [bundle], verifyThreads: 2, firstTenant: { name: 'a', domain: 'agents.localhost', mailbox: 'agent', oversightMode: 'autonomous' } });
-  local = await startTestServer({ keyBundleFiles: [bundle], verifyThreads: 0, firstTenant: { name: 'a', domain: 'agents.localhost', mailbox: 'agent', oversightMode: 'autonomous' } });
+  dnsT = await holdingDns();
+  dnsL = await holdingDns();
+  dnsL.release();
+  const common = { keyBundleFiles: [bundle], dns: 'system' as const, firstTenant: { name: 'a', domain: 'agents.localhost', mailbox: 'agent', oversightMode: 'autonomous' as const } };
+  threaded = await startTestServer({ ...common, verifyThreads: 1, dnsServers: [dnsT.server] });
+  local = await startTestServer({ ...common, verifyThreads: 0, dnsServers: [dnsL.server] });
 });
 afterAll(async () => {
   await threaded?.close();
   await local?.close();
+  dnsT?.close();
+  dnsL?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('verification threads', () => {
+  // An idle server verifies a lone message on its main thread; one held busy by a message
+  // waiting for DNS sends the next to a thread. DNS answers SERVFAIL once released, alike for both servers.
   it('store what the main thread stores', async () => {
     const raw = await signed('same-1');
-    await deliver(threaded, raw);
-    await deliver(local, raw);
+    dnsT.hold();
+    const busy = await stuck(threaded, dnsT, 'busy1.unknown.example');
+    const inThread = deliver(threaded, raw);
+    // verified (the key is in the bundle), it waits on the main thread for SPF
+    await dnsT.asked('example.com');
+    expect(runningVerifyThreads(threaded.ctx)).toHaveLength(1);
+    dnsT.release();
+    expect(await inThread).toMatch(/^250 /);
+    expect(await busy.outcome).toMatch(/^250 /);
+    expect(await deliver(local, raw)).toMatch(/^250 /);
+    expect(runningVerifyThreads(local.ctx)).toHaveLength(0);
     const a = stored(threaded, 'same-1');
     const b = stored(local, 'same-1');
     expect(a).toMatchObject({ dkim_result: 'pass', dkim_domain: 'example.com', dkim_selector: 'sel1' });
@@ -71,42 +148,53 @@ describe('verification threads', () => {
   });
 
   it('see keys created after they started: a new tenant’s DKIM and identity keys verify', async () => {
-    await deliver(threaded, await signed('warm-1'));
+    expect(runningVerifyThreads(threaded.ctx)).toHaveLength(1);
     const t = createTenant(threaded.ctx, 'later', 'test');
     addDomain(threaded.ctx, t.id, 'later.localhost', 'test');
     createMailbox(threaded.ctx, t.id, { address: 'bot@later.localhost', oversight_mode: 'autonomous' }, 'test');
     const key = (await createCredential(threaded.ctx, t.id, { scopes: ['send', 'read'], mailbox: 'bot@later.localhost' }, 'test')).token;
-    const sent = await threaded.api('POST', '/v1/messages', { key, json: { to: AGENT, subject: 'from a later tenant', text: 'hi' } });
-    expect(sent.status).toBe(201);
+    dnsT.hold();
+    const busy = await stuck(threaded, dnsT, 'busy2.unknown.example');
+    // delivered to a hosted mailbox over SMTP, so verified by the running thread
+    const sent = threaded.api('POST', '/v1/messages', { key, json: { to: AGENT, subject: 'from a later tenant', text: 'hi' } });
+    await dnsT.asked((n) => n.endsWith('later.localhost'));
+    dnsT.release();
+    expect((await sent).status).toBe(201);
+    expect(await busy.outcome).toMatch(/^250 /);
     const row = await waitFor(() => threaded.ctx.db.prepare("SELECT dkim_result, dkim_domain, report FROM messages WHERE direction = 'in' AND subject = 'from a later tenant'").get() as
       { dkim_result: string; dkim_domain: string; report: string } | undefined, 'the local delivery');
     expect(row).toMatchObject({ dkim_result: 'pass', dkim_domain: 'later.localhost' });
     expect(JSON.parse(row.report).identity[0]).toMatchObject({ result: 'pass', tenant: t.id });
   });
 
-  it('a thread that dies costs its own messages a 451; the next message starts a new thread', async () => {
-    // a DNS server that never answers holds a message inside its thread, waiting for a key
-    const silent = createSocket('udp4');
-    const asked = new Promise<void>((resolve) => silent.once('message', () => resolve()));
-    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', () => resolve()));
-    const s = await startTestServer({ keyBundleFiles: [bundle], verifyThreads: 1, dns: 'system', dnsServers: [`127.0.0.1:${silent.address().port}`] });
+  it('a thread that dies costs only its own message a 451; the next message it would take starts a new thread', async () => {
+    const dns = await holdingDns();
+    const s = await startTestServer({ keyBundleFiles: [bundle], verifyThreads: 1, dns: 'system', dnsServers: [dns.server] });
     try {
-      const msg = ['From: x@unknown.example', `To: ${AGENT}`, 'Subject: stuck', 'Message-ID: <stuck@unknown.example>', '', 'body', ''].join('\r\n');
-      const stuck = Buffer.from(await signDkim(msg, { domain: 'unknown.example', selector: 's', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) }) + msg);
-      const inFlight = deliver(s, stuck).then(() => 'accepted', (err: Error) => err.message);
-      await asked;
-      const [thread] = runningVerifyThreads(s.ctx);
-      await thread!.terminate();
-      expect(await inFlight).toMatch(/451 4\.3\.0 .*verification thread exited/);
-      // from here on DNS refuses at once (port closed), so SPF of the next message does not wait
-      silent.close();
+      // the first is verified on the idle main thread, the second (main thread busy) in a thread
+      const a = await stuck(s, dns, 'a.unknown.example');
+      const b = await stuck(s, dns, 'b.unknown.example');
+      const [first] = runningVerifyThreads(s.ctx);
+      expect(first).toBeDefined();
+      await first!.terminate();
+      expect(await b.outcome).toMatch(/451 4\.3\.0 .*verification thread exited/);
+      const c = await stuck(s, dns, 'c.unknown.example');
+      expect(runningVerifyThreads(s.ctx)).toHaveLength(1);
+      expect(runningVerifyThreads(s.ctx)[0]).not.toBe(first);
+      // SERVFAIL from now on: the keys are a temporary failure, and the messages are kept
+      dns.release();
+      expect(await a.outcome).toMatch(/^250 /);
+      expect(await c.outcome).toMatch(/^250 /);
+      const dkim = (d: string) => {
+        const row = s.ctx.db.prepare('SELECT report FROM messages WHERE message_id_header = ?').get(`<x@${d}>`) as { report: string } | undefined;
+        return row && JSON.parse(row.report).dkim[0].result;
+      };
+      expect([dkim('a.unknown.example'), dkim('b.unknown.example'), dkim('c.unknown.example')]).toEqual(['temperror', undefined, 'temperror']);
       expect(await deliver(s, await signed('after-1'))).toMatch(/^250 /);
       expect(stored(s, 'after-1')).toMatchObject({ dkim_result: 'pass' });
-      expect(runningVerifyThreads(s.ctx)).toHaveLength(1);
-      expect(runningVerifyThreads(s.ctx)[0]).not.toBe(thread);
     } finally {
       await s.close();
-      try { silent.close(); } catch { /* closed above */ }
+      dns.close();
     }
   });
 

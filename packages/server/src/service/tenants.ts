@@ -171,8 +171,14 @@ export function findHostedMailbox(ctx: Ctx, address: string): MailboxRow | undef
   return plus ? (ctx.db.prepare('SELECT * FROM mailboxes WHERE address = ?').get(plus[1]! + plus[2]!) as MailboxRow | undefined) : undefined;
 }
 
+/** Asked at every RCPT TO; domains are only ever added, and adding one clears ctx.cache. */
 export function isHostedDomain(ctx: Ctx, domain: string): boolean {
-  return !!ctx.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(domain.toLowerCase());
+  let names = ctx.cache.get('hostedDomains') as Set<string> | undefined;
+  if (!names) {
+    names = new Set((ctx.db.prepare('SELECT name FROM domains').all() as Array<{ name: string }>).map((r) => r.name));
+    ctx.cache.set('hostedDomains', names);
+  }
+  return names.has(domain.toLowerCase());
 }
 
 export function listMailboxes(ctx: Ctx, tenantId: string): MailboxRow[] {

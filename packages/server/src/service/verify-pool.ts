@@ -47,6 +47,13 @@ class VerifyPool {
     });
   }
 
+  /** Messages in the threads now. */
+  get busy(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.waiting.size;
+    return n;
+  }
+
   get threads(): Worker[] {
     return this.slots.map((s) => s.worker);
   }
@@ -103,13 +110,23 @@ const pools = new WeakMap<Ctx, VerifyPool>();
 
 /** Parses and verifies one inbound message (in a verification thread unless `verifyThreads` is 0). */
 export async function verifyInboundMessage(ctx: Ctx, raw: Buffer): Promise<InboundVerification> {
-  if (ctx.config.verifyThreads === 0) {
-    return verifyInbound(raw, { resolveKey: keyResolver(ctx), identityKeys: await identityKeys(ctx), now: ctx.now(), maxHeaderBytes: ctx.config.smtp.maxHeaderBytes });
-  }
   let pool = pools.get(ctx);
-  if (!pool) pools.set(ctx, (pool = new VerifyPool(ctx, ctx.config.verifyThreads)));
+  if (ctx.config.verifyThreads > 0 && !pool) pools.set(ctx, (pool = new VerifyPool(ctx, ctx.config.verifyThreads)));
+  // With nothing else being verified, the hop to a thread and back costs a lone message more
+  // latency than it saves: the main thread has time for it. Under load, the threads take it.
+  if (!pool || (pool.busy === 0 && !verifyingHere.has(ctx))) {
+    verifyingHere.add(ctx);
+    try {
+      return await verifyInbound(raw, { resolveKey: keyResolver(ctx), identityKeys: await identityKeys(ctx), now: ctx.now(), maxHeaderBytes: ctx.config.smtp.maxHeaderBytes });
+    } finally {
+      verifyingHere.delete(ctx);
+    }
+  }
   return pool.verify(raw);
 }
+
+/** Servers whose main thread is verifying a message right now. */
+const verifyingHere = new WeakSet<Ctx>();
 
 /** The verification threads running now (started on demand; for health checks and tests). */
 export function runningVerifyThreads(ctx: Ctx): Worker[] {

@@ -29,6 +29,15 @@ export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
   return createHash('sha256').update(canonicalJson(entry), 'utf8').digest('hex');
 }
 
+/**
+ * canonicalJson(entry) with its data already encoded: the fields are fixed, so their sorted order
+ * is written out (a test checks it against canonicalJson).
+ */
+export function entryJson(e: Omit<AuditEntry, 'hash' | 'data'>, data: string): string {
+  const j = canonicalJson;
+  return `{"actor":${j(e.actor)},"data":${data},"event":${j(e.event)},"message_id":${j(e.message_id)},"prev_hash":${j(e.prev_hash)},"seq":${j(e.seq)},"tenant":${j(e.tenant)},"ts":${j(e.ts)}}`;
+}
+
 /** Appends one entry. Must run inside the transaction that makes the change it records. */
 export function appendAudit(
   db: Db,
@@ -47,10 +56,12 @@ export function appendAudit(
     data: e.data ?? {},
     prev_hash: last?.hash ?? GENESIS_HASH,
   };
-  const hash = entryHash(body);
+  // the data object is the bulk of an entry: encoded once, for the hash and for the row
+  const data = canonicalJson(body.data);
+  const hash = createHash('sha256').update(entryJson(body, data), 'utf8').digest('hex');
   db.prepare(
     'INSERT INTO audit(tenant_id, seq, ts, event, message_id, actor, data, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)',
-  ).run(body.tenant, body.seq, body.ts, body.event, body.message_id, body.actor, canonicalJson(body.data), body.prev_hash, hash);
+  ).run(body.tenant, body.seq, body.ts, body.event, body.message_id, body.actor, data, body.prev_hash, hash);
   return { ...body, hash };
 }
 
