@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { startTestServer, type TestServer } from './helpers.js';
+import { createTenantCommand } from '../../packages/server/src/app.js';
 import { dkimpySign, swaks } from './peers.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,5 +101,19 @@ describe('inbound verification', () => {
     await expect(t.sendMail({ from: 'a@example.com', to: 'victim@example.org', text: 'relay?' })).rejects.toThrow(/relay access denied/);
     await expect(t.sendMail({ from: 'a@example.com', to: 'nobody@agents.localhost', text: 'who?' })).rejects.toThrow(/no such mailbox/);
     t.close();
+  });
+
+  it('a tenant created by another process (main.js create-tenant) receives mail at once', async () => {
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port: s.smtpPort, ignoreTLS: true });
+    try {
+      await expect(t.sendMail({ from: 'a@example.com', to: 'agent@later.example', text: 'early' })).rejects.toThrow(/relay access denied/);
+      // what `main.js create-tenant` does: its own connection to the same database file
+      const created = await createTenantCommand('later', 'later.example', { MULTIMAIL_DATA_DIR: s.dir });
+      expect(created.mailbox).toBe('agent@later.example');
+      const info = await t.sendMail({ from: 'a@example.com', to: 'agent@later.example', subject: 'on time', text: 'hello' });
+      expect(info.response).toMatch(/^250 /);
+    } finally {
+      t.close();
+    }
   });
 });

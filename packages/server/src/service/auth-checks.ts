@@ -27,10 +27,11 @@ export interface AuthResults {
 const MEMO_MAX = 10_000;
 
 /**
- * SPF and DMARC outcomes by their inputs, kept as long as the DNS answers they were computed from
- * (DNS_CACHE_TTL_MS): re-evaluating within that window would read the same cached answers and
- * reach the same result, so only the evaluation is saved. Kept in ctx.cache, which key, domain and
- * bundle changes clear. Temporary errors are never remembered.
+ * SPF and DMARC outcomes by their inputs, reused for DNS_CACHE_TTL_MS after they were computed:
+ * re-evaluating within that window would mostly read the same cached DNS answers (those may
+ * themselves be up to as old, so a DNS change can take up to twice that to show). Kept in
+ * ctx.cache, which key, domain and bundle changes clear. An outcome that a temporary failure
+ * shaped (`keep: false`) is never remembered.
  */
 function memo<T>(ctx: Ctx, name: string): Map<string, { at: number; value: T }> {
   let m = ctx.cache.get(name) as Map<string, { at: number; value: T }> | undefined;
@@ -38,13 +39,13 @@ function memo<T>(ctx: Ctx, name: string): Map<string, { at: number; value: T }> 
   return m;
 }
 
-async function remembered<T extends { result: string }>(ctx: Ctx, name: string, key: string, compute: () => Promise<T>): Promise<T> {
+async function remembered<T>(ctx: Ctx, name: string, key: string, compute: () => Promise<{ value: T; keep: boolean }>): Promise<T> {
   const m = memo<T>(ctx, name);
   const now = Date.now();
   const hit = m.get(key);
   if (hit && now - hit.at < DNS_CACHE_TTL_MS) return hit.value;
-  const value = await compute();
-  if (value.result !== 'temperror') {
+  const { value, keep } = await compute();
+  if (keep) {
     if (m.size >= MEMO_MAX) m.clear();
     m.set(key, { at: now, value });
   }
@@ -61,9 +62,10 @@ export async function checkSenderAuth(
   out.spf = await remembered(ctx, 'spfResults', `${session.ip}\n${session.helo}\n${session.mailFrom}`, async () => {
     try {
       const s = await spf({ sender: session.mailFrom, ip: session.ip, helo: session.helo, mta: ctx.config.hostname, resolver, maxElapsedTime: 10_000 });
-      return { result: s?.status?.result ?? 'none', domain: s?.domain ?? null };
+      const value = { result: s?.status?.result ?? 'none', domain: s?.domain ?? null };
+      return { value, keep: value.result !== 'temperror' };
     } catch {
-      return { result: 'temperror', domain: null };
+      return { value: { result: 'temperror', domain: null }, keep: false };
     }
   });
   let arcResult: unknown;
@@ -81,18 +83,23 @@ export async function checkSenderAuth(
   if (fromDomain) {
     const spfDomains = out.spf.result === 'pass' && out.spf.domain ? [out.spf.domain] : [];
     const dkimDomains = report.dkim.filter((d) => d.result === 'pass' && d.domain).map((d) => ({ domain: d.domain!, aligned: d.aligned ? d.domain! : false }));
-    const evaluate = async (): Promise<AuthResults['dmarc']> => {
+    const evaluate = async (): Promise<{ value: AuthResults['dmarc']; keep: boolean }> => {
       try {
         const { response } = await evaluateDmarc({ headerFrom: fromDomain, spfDomains, dkimDomains, arcResult, resolver });
-        return response ? { result: response.status?.result ?? 'none', policy: response.policy ?? null, domain: fromDomain } : out.dmarc;
+        if (!response) return { value: out.dmarc, keep: true };
+        const result: string = response.status?.result ?? 'none';
+        // a pass or fail without the evaluated policy means a lookup failed on the way (mailauth
+        // then assumes the weaker of two policies): right for this message, not to be reused
+        const keep = result !== 'temperror' && (result === 'none' || response.status?.policy !== undefined);
+        return { value: { result, policy: response.policy ?? null, domain: fromDomain }, keep };
       } catch {
-        return { result: 'temperror', policy: null, domain: fromDomain };
+        return { value: { result: 'temperror', policy: null, domain: fromDomain }, keep: false };
       }
     };
     // an ARC chain is the message's own, so its outcome is not reused across messages
     out.dmarc = arcResult === undefined
       ? await remembered(ctx, 'dmarcResults', JSON.stringify([fromDomain, spfDomains, dkimDomains]), evaluate)
-      : await evaluate();
+      : (await evaluate()).value;
   }
   return out;
 }

@@ -39,7 +39,9 @@ async function parseFields(raw: Buffer, maxHeaderBytes: number): Promise<{ field
     if (types.length === 0 || (types.length === 1 && !NESTED_TYPE.test(types[0]!))) return { fields, attachments: 0 };
   }
   const full = await PostalMime.parse(raw, { maxNestingDepth: 20, maxHeadersSize: maxHeaderBytes });
-  return { fields: { ...full, contentTypes: [] }, attachments: full.attachments.length };
+  // only what is stored: the decoded bodies and attachments would cross back from a thread for nothing
+  const { from, to, cc, subject, messageId, inReplyTo, references } = full;
+  return { fields: { from, to, cc, subject, messageId, inReplyTo, references, contentTypes: [] }, attachments: full.attachments.length };
 }
 
 export async function verifyInbound(

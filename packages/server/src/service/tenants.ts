@@ -171,14 +171,18 @@ export function findHostedMailbox(ctx: Ctx, address: string): MailboxRow | undef
   return plus ? (ctx.db.prepare('SELECT * FROM mailboxes WHERE address = ?').get(plus[1]! + plus[2]!) as MailboxRow | undefined) : undefined;
 }
 
-/** Asked at every RCPT TO; domains are only ever added, and adding one clears ctx.cache. */
+/**
+ * Asked at every RCPT TO. Domains are only ever added, so a hosted one is remembered; an unknown
+ * one is looked up each time, since another process (`main.js create-tenant`) may have added it.
+ */
 export function isHostedDomain(ctx: Ctx, domain: string): boolean {
-  let names = ctx.cache.get('hostedDomains') as Set<string> | undefined;
-  if (!names) {
-    names = new Set((ctx.db.prepare('SELECT name FROM domains').all() as Array<{ name: string }>).map((r) => r.name));
-    ctx.cache.set('hostedDomains', names);
-  }
-  return names.has(domain.toLowerCase());
+  const name = domain.toLowerCase();
+  let known = ctx.cache.get('hostedDomains') as Set<string> | undefined;
+  if (!known) ctx.cache.set('hostedDomains', (known = new Set()));
+  if (known.has(name)) return true;
+  if (!ctx.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(name)) return false;
+  known.add(name);
+  return true;
 }
 
 export function listMailboxes(ctx: Ctx, tenantId: string): MailboxRow[] {

@@ -23,11 +23,14 @@ export function identityJwks(ctx: Ctx): JsonWebKey[] {
 }
 
 /** The same keys loaded for core's verifyMessage. */
-export async function identityKeys(ctx: Ctx): Promise<IdentityKeySet> {
+export function identityKeys(ctx: Ctx): Promise<IdentityKeySet> {
   const hit = ctx.cache.get('identityKeys');
-  if (hit) return hit as IdentityKeySet;
-  const set = await loadIdentityKeys({ keys: identityJwks(ctx) });
+  if (hit) return hit as Promise<IdentityKeySet>;
+  // cached before it settles: a revocation that clears ctx.cache meanwhile must not be
+  // overwritten by the key set it replaced
+  const set = loadIdentityKeys({ keys: identityJwks(ctx) });
   ctx.cache.set('identityKeys', set);
+  set.catch(() => { if (ctx.cache.get('identityKeys') === set) ctx.cache.delete('identityKeys'); });
   return set;
 }
 

@@ -16,6 +16,19 @@ import { dnsKeyRecord, keyResolver } from './resolvers.js';
 import { identityKeys, keySnapshot } from './verification-keys.js';
 import type { FromWorker, ToWorker } from './verify-protocol.js';
 
+/**
+ * A message this large is never verified on the main thread, idle or not: parsing one of the
+ * largest accepted messages (25 MiB) takes the better part of a second, which would stall every
+ * other client, and a parser blow-up belongs in a thread that can die alone.
+ */
+const LOCAL_MAX_BYTES = 256 * 1024;
+
+/**
+ * A thread that outgrows this is stopped (ERR_WORKER_OUT_OF_MEMORY) and its messages get a 451,
+ * instead of V8 aborting the whole server. Several times what the largest message needs.
+ */
+const WORKER_HEAP_LIMITS = { maxOldGenerationSizeMb: 1024 };
+
 interface Waiting { resolve: (r: InboundVerification) => void; reject: (e: Error) => void }
 interface Slot { worker: Worker; waiting: Map<number, Waiting>; keysVersion: number }
 
@@ -35,15 +48,20 @@ class VerifyPool {
     const snapshot = keySnapshot(this.ctx);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      slot.waiting.set(id, { resolve, reject });
       // a copy the worker owns: `raw` stays the caller's, to store
       const bytes = new Uint8Array(raw);
       const message: ToWorker = {
         type: 'verify', id, raw: bytes, now: this.ctx.now(), maxHeaderBytes: this.ctx.config.smtp.maxHeaderBytes,
         ...(slot.keysVersion !== snapshot.version ? { snapshot } : {}),
       };
+      try {
+        slot.worker.postMessage(message, [bytes.buffer]);
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      slot.waiting.set(id, { resolve, reject });
       slot.keysVersion = snapshot.version;
-      slot.worker.postMessage(message, [bytes.buffer]);
     });
   }
 
@@ -72,7 +90,7 @@ class VerifyPool {
   }
 
   private start(): Slot {
-    const worker = new Worker(WORKER_URL);
+    const worker = new Worker(WORKER_URL, { resourceLimits: WORKER_HEAP_LIMITS });
     const slot: Slot = { worker, waiting: new Map(), keysVersion: -1 };
     // an idle server must not be kept alive by its verification threads
     worker.unref();
@@ -114,7 +132,7 @@ export async function verifyInboundMessage(ctx: Ctx, raw: Buffer): Promise<Inbou
   if (ctx.config.verifyThreads > 0 && !pool) pools.set(ctx, (pool = new VerifyPool(ctx, ctx.config.verifyThreads)));
   // With nothing else being verified, the hop to a thread and back costs a lone message more
   // latency than it saves: the main thread has time for it. Under load, the threads take it.
-  if (!pool || (pool.busy === 0 && !verifyingHere.has(ctx))) {
+  if (!pool || (pool.busy === 0 && !verifyingHere.has(ctx) && raw.length <= LOCAL_MAX_BYTES)) {
     verifyingHere.add(ctx);
     try {
       return await verifyInbound(raw, { resolveKey: keyResolver(ctx), identityKeys: await identityKeys(ctx), now: ctx.now(), maxHeaderBytes: ctx.config.smtp.maxHeaderBytes });
@@ -135,6 +153,6 @@ export function runningVerifyThreads(ctx: Ctx): Worker[] {
 
 /** Stops the verification threads (server shutdown). */
 export async function closeVerifyThreads(ctx: Ctx): Promise<void> {
+  // the closed pool stays registered, so a message arriving after shutdown starts no thread
   await pools.get(ctx)?.close();
-  pools.delete(ctx);
 }
