@@ -1,12 +1,13 @@
 /**
  * Inbound verification off the main thread. The main thread runs the SMTP sessions, the HTTP API
  * and every SQLite write; parsing and verifying a message is the largest share of its work per
- * message, and would otherwise delay every other client's replies. `verifyThreads` workers (started
- * on the first message) each take the message with the fewest already waiting; with 0 the same
- * verifyInbound runs on the main thread.
+ * message, and would otherwise delay every other client's replies. Up to `verifyThreads` workers,
+ * started when a message first needs one, each take the message with the fewest already waiting;
+ * a small message reaching an idle server, or any message with `verifyThreads` 0, is verified by
+ * the same verifyInbound on the main thread.
  *
  * A worker that dies takes only its own messages with it: they are answered 451 (the sender
- * retries, nothing was stored) and the next message starts a new worker.
+ * retries, nothing was stored) and the next message that needs a worker starts a new one.
  */
 import { Worker } from 'node:worker_threads';
 import { DkimTempError } from '@multimail/core';
