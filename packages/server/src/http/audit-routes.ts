@@ -18,13 +18,13 @@ export function auditLogRoutes(r: Router, ctx: Ctx, auth: (fn: Authed) => Handle
     auditor(p);
     return json(200, await signedTreeHead(ctx, p.tenantId));
   }));
-  r.on('GET', '/v1/audit/proof/inclusion', auth((p, req) => {
+  r.on('GET', '/v1/audit/proof/inclusion', auth(async (p, req) => {
     auditor(p);
-    return json(200, auditInclusionProof(ctx, p.tenantId, req.query));
+    return json(200, await auditInclusionProof(ctx, p.tenantId, req.query));
   }));
-  r.on('GET', '/v1/audit/proof/consistency', auth((p, req) => {
+  r.on('GET', '/v1/audit/proof/consistency', auth(async (p, req) => {
     auditor(p);
-    return json(200, auditConsistencyProof(ctx, p.tenantId, req.query));
+    return json(200, await auditConsistencyProof(ctx, p.tenantId, req.query));
   }));
   r.on('GET', '/v1/audit/log-key', auth(async (p, req) => {
     auditor(p);

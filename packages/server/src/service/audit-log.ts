@@ -5,9 +5,12 @@
  *
  * Cost model: appends are untouched (appendAudit stores the canonical entry, which already fixes
  * the leaf). Leaf hashes are computed on demand and memoized per tenant in memory, extending from
- * the last cached seq, so each entry is hashed once per process (O(n) for the first request after
- * a start). Hashes of complete subtrees are memoized too, so a later tree head or proof costs about
- * MEMO_MIN_LEAVES · log n hashes; the latest tree head is reused while the tree has not grown.
+ * the last cached seq, so each entry is read, checked against the chain and hashed once per
+ * process (O(n) for the first request after a start). That catch-up goes a page at a time with a
+ * turn of the event loop between pages, so a long log read after a restart does not stall the
+ * SMTP sessions and API calls in the meantime; the complete subtrees of each page are hashed as it
+ * goes (memoized), so a tree head or proof then costs about MEMO_MIN_LEAVES · log n hashes; the
+ * latest tree head is reused while the tree has not grown.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -29,7 +32,11 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS audit_log_keys (
   public_pem TEXT NOT NULL, public_jwk TEXT NOT NULL, created_at INTEGER NOT NULL)`;
 
 /** Append-only: cached leaves are never rewritten, which is what keeps `memo` valid. */
-interface TenantTree { leaves: Uint8Array[]; head: string; memo: SubtreeMemo; sth?: SignedTreeHead }
+interface TenantTree {
+  leaves: Uint8Array[]; head: string; memo: SubtreeMemo; sth?: SignedTreeHead;
+  /** The catch-up running now: one per tenant, which later callers wait for. */
+  reading?: Promise<void>;
+}
 interface LogKeyRow { tenant_id: string; kid: string; private_sealed: Buffer; public_pem: string; public_jwk: string; created_at: number }
 interface DbState { trees: Map<string, TenantTree>; keys: Map<string, Promise<LogKeyRow>> }
 
@@ -83,29 +90,43 @@ export async function logPublicKey(ctx: Ctx, tenant: string): Promise<{ log_id: 
   return { log_id: k.kid, tenant, pem: k.public_pem, jwk: { ...(JSON.parse(k.public_jwk) as JsonWebKey), kid: k.kid } as JsonWebKey };
 }
 
-/** Extends the memoized leaf hashes with entries appended since, checking the chain as it goes. */
-function tenantTree(ctx: Ctx, tenant: string): TenantTree {
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Extends the memoized leaf hashes with entries appended since, checking the chain as it goes.
+ * Entries appended while it runs are read too: it returns once a page comes back short.
+ */
+async function tenantTree(ctx: Ctx, tenant: string): Promise<TenantTree> {
   const s = state(ctx.db);
   let t = s.trees.get(tenant);
   if (!t) s.trees.set(tenant, (t = { leaves: [], head: GENESIS_HASH, memo: new Map() }));
-  for (;;) {
-    const page = listAudit(ctx.db, tenant, { after: t.leaves.length, limit: PAGE });
-    for (const e of page) {
-      const bytes = auditEntryBytes(e);
-      if (e.seq !== t.leaves.length + 1 || e.prev_hash !== t.head || createHash('sha256').update(bytes).digest('hex') !== e.hash) {
-        throw new ApiError(500, 'audit_chain_broken', `the stored audit chain is broken at seq ${e.seq}; refusing to sign it`);
+  const tree = t;
+  while (tree.reading) await tree.reading;
+  tree.reading = (async () => {
+    for (;;) {
+      const page = listAudit(ctx.db, tenant, { after: tree.leaves.length, limit: PAGE });
+      for (const e of page) {
+        const bytes = auditEntryBytes(e);
+        if (e.seq !== tree.leaves.length + 1 || e.prev_hash !== tree.head || createHash('sha256').update(bytes).digest('hex') !== e.hash) {
+          throw new ApiError(500, 'audit_chain_broken', `the stored audit chain is broken at seq ${e.seq}; refusing to sign it`);
+        }
+        tree.leaves.push(createHash('sha256').update(LEAF_PREFIX).update(bytes).digest());
+        tree.head = e.hash;
       }
-      t.leaves.push(createHash('sha256').update(LEAF_PREFIX).update(bytes).digest());
-      t.head = e.hash;
+      if (page.length < PAGE) return;
+      // the page's complete subtrees go into the memo now, so the tree head is cheap at the end
+      treeHash(tree.leaves, tree.leaves.length, tree.memo);
+      await nextTurn();
     }
-    if (page.length < PAGE) return t;
-  }
+  })().finally(() => { tree.reading = undefined; });
+  await tree.reading;
+  return tree;
 }
 
 /** A signed tree head over every entry so far; reused while no entry has been appended. */
 export async function signedTreeHead(ctx: Ctx, tenant: string): Promise<SignedTreeHead> {
   const key = await logKey(ctx, tenant);
-  const t = tenantTree(ctx, tenant);
+  const t = await tenantTree(ctx, tenant);
   if (t.sth && t.sth.tree_size === t.leaves.length && t.sth.log_id === key.kid) return t.sth;
   const privatePem = unseal(ctx.masterKey, key.private_sealed, sealContext(tenant, key.kid));
   const treeSize = t.leaves.length;
@@ -124,8 +145,8 @@ function sizeParam(value: string | null, name: string, fallback: number, min: nu
 }
 
 /** RFC 9162 §2.1.3 audit path of entry `seq` (1-based; leaf index seq-1) in the tree of `tree_size` entries. */
-export function auditInclusionProof(ctx: Ctx, tenant: string, query: URLSearchParams) {
-  const t = tenantTree(ctx, tenant);
+export async function auditInclusionProof(ctx: Ctx, tenant: string, query: URLSearchParams) {
+  const t = await tenantTree(ctx, tenant);
   const size = t.leaves.length;
   if (query.get('seq') === null) throw badRequest('name the entry: ?seq=N', { field: 'seq' });
   const treeSize = sizeParam(query.get('tree_size'), 'tree_size', size, 1, size);
@@ -137,8 +158,8 @@ export function auditInclusionProof(ctx: Ctx, tenant: string, query: URLSearchPa
 }
 
 /** RFC 9162 §2.1.4 proof that the tree of `first` entries is a prefix of the tree of `second`. */
-export function auditConsistencyProof(ctx: Ctx, tenant: string, query: URLSearchParams) {
-  const t = tenantTree(ctx, tenant);
+export async function auditConsistencyProof(ctx: Ctx, tenant: string, query: URLSearchParams) {
+  const t = await tenantTree(ctx, tenant);
   const size = t.leaves.length;
   const second = sizeParam(query.get('second'), 'second', size, 0, size);
   if (query.get('first') === null) throw badRequest('name the older tree size: ?first=M', { field: 'first' });
