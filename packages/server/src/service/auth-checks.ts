@@ -33,21 +33,16 @@ const MEMO_MAX = 10_000;
  * ctx.cache, which key, domain and bundle changes clear. An outcome that a temporary failure
  * shaped (`keep: false`) is never remembered.
  */
-function memo<T>(ctx: Ctx, name: string): Map<string, { at: number; value: T }> {
-  let m = ctx.cache.get(name) as Map<string, { at: number; value: T }> | undefined;
-  if (!m) ctx.cache.set(name, (m = new Map()));
-  return m;
-}
-
 async function remembered<T>(ctx: Ctx, name: string, key: string, compute: () => Promise<{ value: T; keep: boolean }>): Promise<T> {
-  const m = memo<T>(ctx, name);
+  let memo = ctx.cache.get(name) as Map<string, { at: number; value: T }> | undefined;
+  if (!memo) ctx.cache.set(name, (memo = new Map()));
   const now = Date.now();
-  const hit = m.get(key);
+  const hit = memo.get(key);
   if (hit && now - hit.at < DNS_CACHE_TTL_MS) return hit.value;
   const { value, keep } = await compute();
   if (keep) {
-    if (m.size >= MEMO_MAX) m.clear();
-    m.set(key, { at: now, value });
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(key, { at: now, value });
   }
   return value;
 }
@@ -86,7 +81,7 @@ export async function checkSenderAuth(
     const evaluate = async (): Promise<{ value: AuthResults['dmarc']; keep: boolean }> => {
       try {
         const { response } = await evaluateDmarc({ headerFrom: fromDomain, spfDomains, dkimDomains, arcResult, resolver });
-        if (!response) return { value: out.dmarc, keep: true };
+        if (!response) return { value: { result: 'none', policy: null, domain: null }, keep: true };
         const result: string = response.status?.result ?? 'none';
         // a pass or fail without the evaluated policy means a lookup failed on the way (mailauth
         // then assumes the weaker of two policies): right for this message, not to be reused

@@ -43,16 +43,15 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
     if (err instanceof UnparseableMessage) throw new InboundRejection(554, `message could not be parsed: ${err.message}`);
     throw err;
   }
-  const { report, used } = verified;
-  const parsed = { fields: verified.fields, attachments: verified.attachments };
+  const { fields, report, used } = verified;
   // the parser's own count, for boundary spellings the line scan above did not recognize
-  if (parsed.attachments + 1 > ctx.config.smtp.maxMimeParts) {
+  if (verified.attachments + 1 > ctx.config.smtp.maxMimeParts) {
     throw new InboundRejection(552, `message has more than ${ctx.config.smtp.maxMimeParts} MIME parts`);
   }
   const auth = await checkSenderAuth(ctx, raw, report, { ip: input.ip, helo: input.helo, mailFrom: input.mailFrom });
-  const messageId = extractMsgIds(parsed.fields.messageId)[0] ?? null;
-  const inReplyTo = extractMsgIds(parsed.fields.inReplyTo)[0] ?? null;
-  const refs = [...new Set([...extractMsgIds(parsed.fields.references), ...(inReplyTo ? [inReplyTo] : [])])];
+  const messageId = extractMsgIds(fields.messageId)[0] ?? null;
+  const inReplyTo = extractMsgIds(fields.inReplyTo)[0] ?? null;
+  const refs = [...new Set([...extractMsgIds(fields.references), ...(inReplyTo ? [inReplyTo] : [])])];
   const passing = report.dkim.find((d) => d.result === 'pass' && d.domain === report.dkim_domain && d.selector === report.dkim_selector);
   const stored: string[] = [];
   const now = ctx.now();
@@ -69,8 +68,8 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
       insertMessage(ctx.db, {
         id, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, direction: 'in', status: held ? 'pending_inbound_approval' : 'received',
         message_id_header: messageId, thread_id: threadFor(ctx.db, mailbox.tenant_id, messageId, refs), in_reply_to: inReplyTo,
-        refs: JSON.stringify(refs), subject: parsed.fields.subject ?? null, from_addr: first(parsed.fields.from)?.toLowerCase() ?? null,
-        to_json: JSON.stringify(parsed.fields.to ?? []), cc_json: JSON.stringify(parsed.fields.cc ?? []), envelope_from: input.mailFrom,
+        refs: JSON.stringify(refs), subject: fields.subject ?? null, from_addr: first(fields.from)?.toLowerCase() ?? null,
+        to_json: JSON.stringify(fields.to ?? []), cc_json: JSON.stringify(fields.cc ?? []), envelope_from: input.mailFrom,
         envelope_to: JSON.stringify([rcpt]), agent_id: report.identity.find((i) => i.result === 'pass')?.agent ?? null, credential_id: null,
         oversight_mode: mailbox.oversight_mode, bcc_oversight: 0, raw, dkim_domain: report.dkim_domain, dkim_selector: report.dkim_selector,
         dkim_result: report.dkim_result, approval_code: null, expires_at: held ? now + ctx.config.pendingTtlSec : null,
@@ -88,9 +87,9 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
       });
       if (held) {
         appendAudit(ctx.db, { tenant: mailbox.tenant_id, event: 'inbound.held', message_id: id, actor: 'system:policy', ts: now, data: { reason: 'gated_all' } });
-        enqueueEvent(ctx, mailbox.tenant_id, 'oversight.pending', { id, direction: 'in', mailbox: rcpt, subject: parsed.fields.subject ?? null, from: report.from });
+        enqueueEvent(ctx, mailbox.tenant_id, 'oversight.pending', { id, direction: 'in', mailbox: rcpt, subject: fields.subject ?? null, from: report.from });
       } else {
-        enqueueEvent(ctx, mailbox.tenant_id, 'message.received', { id, mailbox: rcpt, message_id: messageId, from: report.from, subject: parsed.fields.subject ?? null, dkim_result: report.dkim_result });
+        enqueueEvent(ctx, mailbox.tenant_id, 'message.received', { id, mailbox: rcpt, message_id: messageId, from: report.from, subject: fields.subject ?? null, dkim_result: report.dkim_result });
       }
       return true;
     });

@@ -126,6 +126,8 @@ class VerifyPool {
 }
 
 const pools = new WeakMap<Ctx, VerifyPool>();
+/** Servers whose main thread is verifying a message right now. */
+const verifyingHere = new WeakSet<Ctx>();
 
 /** Parses and verifies one inbound message (in a verification thread unless `verifyThreads` is 0). */
 export async function verifyInboundMessage(ctx: Ctx, raw: Buffer): Promise<InboundVerification> {
@@ -143,9 +145,6 @@ export async function verifyInboundMessage(ctx: Ctx, raw: Buffer): Promise<Inbou
   }
   return pool.verify(raw);
 }
-
-/** Servers whose main thread is verifying a message right now. */
-const verifyingHere = new WeakSet<Ctx>();
 
 /** The verification threads running now (started on demand; for health checks and tests). */
 export function runningVerifyThreads(ctx: Ctx): Worker[] {
