@@ -54,10 +54,10 @@ describe('verifyMessage', () => {
     expect(r.identity).toEqual([expect.objectContaining({ result: 'pass', agent: 'summarizer', kid: k.kid })]);
   });
 
-  it('a present identity header must pass by default; without its key the verdict fails', async () => {
+  it('a present identity header must pass by default; without its key the verdict fails as unverified, not as a failed signature', async () => {
     const r = await verifyMessage(signedBoth, { keyBundles: [bundle], now: NOW });
     expect(r.identity[0]).toMatchObject({ result: 'neutral', reason: 'no_key' });
-    expect(r).toMatchObject({ dkim_result: 'pass', verdict: 'fail', verdict_reasons: ['identity_fail'] });
+    expect(r).toMatchObject({ dkim_result: 'pass', verdict: 'fail', verdict_reasons: ['identity_unverified'] });
     expect((await verifyMessage(signedBoth, { keyBundles: [bundle], now: NOW, require: ['aligned'] })).verdict).toBe('pass');
   });
 

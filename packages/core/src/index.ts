@@ -10,4 +10,6 @@ export * from './dkim/index.js';
 export * from './identity/index.js';
 export * from './report.js';
 export * from './verify-message.js';
+export * from './explain/index.js';
+export * from './report-csv.js';
 export * from './audit/index.js';

@@ -72,7 +72,7 @@ export interface VerificationReport {
   dkim_selector: string | null;
   identity: IdentitySignatureReport[];
   verdict: Verdict;
-  /** Why the verdict is fail, as stable codes (e.g. `no_aligned_dkim_pass`, `identity_fail`). */
+  /** Why the verdict is fail, as stable codes (e.g. `no_aligned_dkim_pass`, `identity_fail`, `identity_unverified`); each is explained in `explain/reasons.ts`. */
   verdict_reasons?: string[];
   /** Set when the message itself could not be processed (SPEC §7); dkim and identity are then empty. */
   error?: { reason: string; detail: string } | null;

@@ -65,8 +65,8 @@ export function verdictReasons(report: Pick<VerificationReport, 'dkim' | 'identi
   const alignedPass = report.dkim.some((d) => d.result === 'pass' && d.aligned);
   // one passing header is not enough when another one fails: the failure is evidence of tampering
   // (or of a forged second signer); headers for keys not supplied (neutral) neither help nor hurt
-  const identityPass = report.identity.some((i) => i.result === 'pass') &&
-    !report.identity.some((i) => i.result === 'fail' || i.result === 'permerror');
+  const identityBad = report.identity.some((i) => i.result === 'fail' || i.result === 'permerror');
+  const identityPass = report.identity.some((i) => i.result === 'pass') && !identityBad;
   // SPEC §3: a repeated From, To, Cc, Subject, Date or Message-ID is a permerror for the message,
   // whatever the policy: it is how unsigned content is shown above a valid signature
   const reasons: string[] = messageProblem ? [messageProblem] : [];
@@ -74,7 +74,9 @@ export function verdictReasons(report: Pick<VerificationReport, 'dkim' | 'identi
   if (needs.includes('dkim') && !dkimPass) reasons.push('no_dkim_pass');
   if (needs.includes('aligned') && !alignedPass) reasons.push(dkimPass ? 'no_aligned_dkim_pass' : 'no_dkim_pass');
   const wantIdentity = needs.includes('identity') || (require === undefined && report.identity.length > 0);
-  if (wantIdentity && !identityPass) reasons.push(report.identity.length ? 'identity_fail' : 'no_identity_signature');
+  // a header we hold no key for (neutral) is unverified, not forged: an auditor fixes the first by
+  // loading the tenant's keys, and must treat the second as evidence of tampering
+  if (wantIdentity && !identityPass) reasons.push(identityBad ? 'identity_fail' : report.identity.length ? 'identity_unverified' : 'no_identity_signature');
   return [...new Set(reasons)];
 }
 

@@ -1,9 +1,10 @@
 /**
  * The default, human-readable summary: counts by verdict, by signing domain, by agent and
- * oversight mode, then the failures with their reasons. Counts only, plus a capped list of
+ * oversight mode, then the failures with their reason codes and, below each, the verdict sentence
+ * (core's `verdictSentence`, the words the web verifier shows). Counts only, plus a capped list of
  * failures, so memory does not grow with the archive.
  */
-import type { VerificationReport } from '@multimail/core';
+import { verdictSentence, type VerificationReport } from '@multimail/core';
 import type { Paint } from './color.js';
 
 /** Failures listed in full; the rest are counted (NDJSON and CSV have them all). */
@@ -76,7 +77,8 @@ function describeFailure(r: VerificationReport): string {
   for (const d of r.dkim) parts.push(`dkim ${d.domain ?? '?'}/${d.selector ?? '?'}: ${d.result}${d.reason ? ` ${d.reason}` : ''}`);
   if (!r.dkim.length && !r.error) parts.push('dkim: none');
   for (const i of r.identity) parts.push(`identity ${i.agent ?? '?'}: ${i.result}${i.reason ? ` ${i.reason}` : ''}`);
-  return clean(`${where} ${r.message_id ?? ''} — ${parts.join('; ')}`.replace(/\s+—/, ' —'));
+  // the codes for scripts and grep, then the same plain sentence the web verifier shows
+  return `${clean(`${where} ${r.message_id ?? ''} — ${parts.join('; ')}`.replace(/\s+—/, ' —'))}\n    ${clean(verdictSentence(r))}`;
 }
 
 /** Values come from untrusted mail: control characters could drive the terminal, so they go. */

@@ -3,8 +3,8 @@
  * message finishes), JSON (one array, streamed element by element), CSV (one row per message,
  * RFC 4180 quoting) and the human summary. Every sink writes as it goes; none keeps all reports.
  */
+import { reportCsvHeader, reportCsvRow } from '@multimail/core';
 import type { Outcome } from '../verify/outcome.js';
-import { csvHeader, csvRow } from './csv.js';
 import { HumanSummary } from './human.js';
 import type { Paint } from './color.js';
 
@@ -24,8 +24,9 @@ export function createSink(format: Format, write: Write, opts: { paint: Paint; p
     case 'json':
       return jsonArraySink(write);
     case 'csv': {
-      write(csvHeader());
-      return { add: (o) => write(csvRow(o.report())), finish: () => {} };
+      // core's rows: the web verifier's CSV download has the same columns
+      write(reportCsvHeader());
+      return { add: (o) => write(reportCsvRow(o.report())), finish: () => {} };
     }
     case 'human': {
       const summary = new HumanSummary(opts.paint, opts.policy);
