@@ -21,7 +21,6 @@ beforeAll(async () => {
     to: { name: 'Rémi Peer', address: 'peer@example.org' }, cc: 'cc@example.org', subject: 'Quarterly numbers — résumé',
     text: 'Line one\nLine two with trailing spaces   \n\nÜnïcödé body', html: '<p>hi</p>',
     attachments: [{ filename: 'a.txt', content_base64: Buffer.from('attachment').toString('base64'), content_type: 'text/plain' }],
-    agent_id: 'summarizer',
   } });
   expect(r.status).toBe(201);
   delivered = sink.received.at(-1)!.raw;

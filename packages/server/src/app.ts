@@ -23,6 +23,8 @@ import { type ApiRequest, type ApiResponse, type Router, json } from './http/rou
 
 export interface BootstrapInfo {
   tenant: string; domain: string; mailbox: string; oversight_mailbox: string;
+  /** The agent the send key is pinned to. */
+  agent: string;
   keys: { send: string; oversight: string; admin: string };
 }
 
@@ -50,7 +52,7 @@ export async function bootstrap(ctx: Ctx, first = ctx.config.firstTenant, always
   const send = await createCredential(ctx, tenant.id, { name: 'agent', scopes: ['send', 'read'], mailbox: mailbox.address }, actor);
   const over = await createCredential(ctx, tenant.id, { name: 'oversight', scopes: ['oversight', 'read'] }, actor);
   const adm = await createCredential(ctx, tenant.id, { name: 'admin', scopes: ['admin'] }, actor);
-  return { tenant: tenant.id, domain: first.domain, mailbox: mailbox.address, oversight_mailbox: oversight.address, keys: { send: send.token, oversight: over.token, admin: adm.token } };
+  return { tenant: tenant.id, domain: first.domain, mailbox: mailbox.address, oversight_mailbox: oversight.address, agent: send.agent_id!, keys: { send: send.token, oversight: over.token, admin: adm.token } };
 }
 
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {

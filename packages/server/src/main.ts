@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     out();
     out(`First run: created tenant ${b.tenant}, domain ${b.domain}, mailboxes ${b.mailbox} and ${b.oversight_mailbox}.`);
     out(`These API keys are shown ONCE (only their SHA-256 is stored):`);
-    out(`  send key (agent, send+read, ${b.mailbox}):  ${b.keys.send}`);
+    out(`  send key (agent "${b.agent}", send+read, ${b.mailbox}):  ${b.keys.send}`);
     out(`  oversight key (oversight+read):               ${b.keys.oversight}`);
     out(`  admin key (admin):                            ${b.keys.admin}`);
     out(`  tenant JWKS:  ${server.httpUrl}/v1/tenants/${b.tenant}/jwks.json`);
@@ -44,8 +44,25 @@ async function createTenant(name: string | undefined, domain: string | undefined
   process.stdout.write(`API keys (shown once):\n  send: ${b.keys.send}\n  oversight: ${b.keys.oversight}\n  admin: ${b.keys.admin}\n`);
 }
 
+const HELP = `Usage: node packages/server/dist/main.js [command]
+
+  (no command)                      run the server (SMTP, HTTP API, verifier page); on the first
+                                    run create a tenant and print its API keys once
+  create-tenant <name> <domain>     add a tenant with a mailbox and its three keys (the server may
+                                    be running)
+  help, --help, -h                  print this help
+
+Settings come from environment variables (MULTIMAIL_DATA_DIR, MULTIMAIL_HTTP_PORT,
+MULTIMAIL_SMTP_PORT, …) and an optional JSON file (MULTIMAIL_CONFIG, or <dataDir>/config.json):
+see docs/server.md.
+`;
+
 const [command, ...args] = process.argv.slice(2);
-(command === 'create-tenant' ? createTenant(args[0], args[1]) : main()).catch((err) => {
+const run = command === undefined ? main
+  : command === 'create-tenant' ? () => createTenant(args[0], args[1])
+  : command === 'help' || command === '--help' || command === '-h' ? async () => { process.stdout.write(HELP); }
+  : async () => { throw Object.assign(new Error(`unknown command ${JSON.stringify(command)}\n\n${HELP}`), { usage: true }); };
+run().catch((err) => {
   process.stderr.write(`multimail: ${(err as Error).message}\n`);
-  process.exit(1);
+  process.exit((err as { usage?: boolean }).usage ? 2 : 1);
 });

@@ -131,6 +131,18 @@ function windowBound(jwk: IdentityJwk, name: 'mm_not_before' | 'mm_not_after'): 
   return v;
 }
 
+/**
+ * WebCrypto refuses a point off the curve (or x/y of the wrong length) with a bare DOMException
+ * ("Invalid keyData"), which says neither which key nor what is wrong with it.
+ */
+async function importPoint(jwk: IdentityJwk, kid: string): Promise<CryptoKey> {
+  try {
+    return await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, EC_P256, true, ['verify']);
+  } catch {
+    throw new Error(`JWK ${kid} is not a P-256 public key: x and y must be 32-byte base64url coordinates of a point on the curve`);
+  }
+}
+
 async function fromJwk(jwk: IdentityJwk): Promise<IdentityPublicKey> {
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') {
     throw new Error(`identity keys are EC P-256; got kty=${String(jwk.kty)} crv=${String(jwk.crv)}`);
@@ -139,7 +151,7 @@ async function fromJwk(jwk: IdentityJwk): Promise<IdentityPublicKey> {
   if (jwk.kid !== undefined && jwk.kid !== kid) {
     throw new Error(`JWK kid "${jwk.kid}" is not its RFC 7638 thumbprint "${kid}"`);
   }
-  const key = await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, EC_P256, true, ['verify']);
+  const key = await importPoint(jwk, kid);
   const tenant = jwk.mm_tenant ?? null;
   if (tenant !== null && (typeof tenant !== 'string' || !/^[A-Za-z0-9._:@/+-]{1,128}$/.test(tenant))) {
     throw new Error('JWK mm_tenant must be a tenant id ([A-Za-z0-9._:@/+-]{1,128})');

@@ -12,7 +12,8 @@ import { changeAllowlist, changeMailbox, decide, listAllowlist, listPending } fr
 import { checkInbox, evidence, getThread, rawEml, readEmail, setTag } from '../service/read.js';
 import { sendEmail } from '../service/send.js';
 import { addDomain, createMailbox, dnsRecords, listDomains, listMailboxes, rotateDkim } from '../service/tenants.js';
-import { iterateAudit, listAudit, verifyChain } from '../store/audit.js';
+import { listAudit } from '../store/audit.js';
+import { verifyAuditChain } from '../service/audit-log.js';
 import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhooks } from '../service/webhooks.js';
 import { auditLogRoutes } from './audit-routes.js';
 import { jsonBody } from './body.js';
@@ -98,9 +99,9 @@ export function buildRouter(ctx: Ctx): Router {
     const next = entries.length === limit ? String(entries[entries.length - 1]!.seq) : '';
     return { status: 200, headers: { 'content-type': 'application/x-ndjson', 'x-next-after': next }, body: entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '') };
   }));
-  r.on('GET', '/v1/audit/verify', auth((p) => {
+  r.on('GET', '/v1/audit/verify', auth(async (p) => {
     requireAuditor(p);
-    return json(200, verifyChain(iterateAudit(ctx.db, p.tenantId)));
+    return json(200, await verifyAuditChain(ctx, p.tenantId));
   }));
   auditLogRoutes(r, ctx, auth);
 

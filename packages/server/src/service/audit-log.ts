@@ -20,7 +20,7 @@ import {
 import type { Ctx } from './context.js';
 import { ApiError, badRequest } from './errors.js';
 import { seal, unseal } from './secrets.js';
-import { appendAudit, GENESIS_HASH, listAudit } from '../store/audit.js';
+import { appendAudit, ChainChecker, type ChainCheck, GENESIS_HASH, listAudit } from '../store/audit.js';
 import { type Db, tx } from '../store/db.js';
 
 /** Entries read, checked and hashed between two turns of the event loop (≈10–20 ms of work). */
@@ -30,7 +30,10 @@ const MS_PER_SECOND = 1000;
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS audit_log_keys (
   tenant_id TEXT PRIMARY KEY REFERENCES tenants(id), kid TEXT NOT NULL, private_sealed BLOB NOT NULL,
-  public_pem TEXT NOT NULL, public_jwk TEXT NOT NULL, created_at INTEGER NOT NULL)`;
+  public_pem TEXT NOT NULL, public_jwk TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_signed_heads (
+  tenant_id TEXT PRIMARY KEY REFERENCES tenants(id), tree_size INTEGER NOT NULL, root_hash TEXT NOT NULL,
+  signed_at INTEGER NOT NULL)`;
 
 /** Append-only: cached leaves are never rewritten, which is what keeps `memo` valid. */
 interface TenantTree {
@@ -124,6 +127,27 @@ async function tenantTree(ctx: Ctx, tenant: string): Promise<TenantTree> {
   return tree;
 }
 
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+/**
+ * The log never signs a tree head that does not extend the last one it signed: the root of the
+ * first `tree_size` entries it signed then must be the root of the same entries now. The last head
+ * is kept in its own table, apart from the entry rows it covers, so rows rewritten, removed or
+ * truncated behind the server's back (after a restart, when the leaves are read again) stop the
+ * log from signing instead of being signed over. What this cannot see: docs/audit-log.md.
+ */
+function assertExtendsLastHead(db: Db, tenant: string, t: TenantTree, treeSize: number, rootHash: Uint8Array): void {
+  const last = db.prepare('SELECT tree_size, root_hash FROM audit_signed_heads WHERE tenant_id = ?').get(tenant) as
+    | { tree_size: number; root_hash: string } | undefined;
+  if (!last) return;
+  const consistent = last.tree_size <= treeSize &&
+    b64(last.tree_size === treeSize ? rootHash : treeHash(t.leaves, last.tree_size, t.memo)) === last.root_hash;
+  if (!consistent) {
+    throw new ApiError(500, 'audit_log_inconsistent',
+      `the audit log no longer extends the tree head signed at size ${last.tree_size} (now ${treeSize} entries): entries were changed or removed; refusing to sign`);
+  }
+}
+
 /** A signed tree head over every entry so far; reused while no entry has been appended. */
 export async function signedTreeHead(ctx: Ctx, tenant: string): Promise<SignedTreeHead> {
   const key = await logKey(ctx, tenant);
@@ -131,11 +155,14 @@ export async function signedTreeHead(ctx: Ctx, tenant: string): Promise<SignedTr
   if (t.sth && t.sth.tree_size === t.leaves.length && t.sth.log_id === key.kid) return t.sth;
   const privatePem = unseal(ctx.masterKey, key.private_sealed, sealContext(tenant, key.kid));
   const treeSize = t.leaves.length;
-  t.sth = await signTreeHead(privatePem, { treeSize, rootHash: treeHash(t.leaves, treeSize, t.memo), timestamp: ctx.now() * MS_PER_SECOND });
+  const rootHash = treeHash(t.leaves, treeSize, t.memo);
+  assertExtendsLastHead(ctx.db, tenant, t, treeSize, rootHash);
+  t.sth = await signTreeHead(privatePem, { treeSize, rootHash, timestamp: ctx.now() * MS_PER_SECOND });
+  ctx.db.prepare('INSERT OR REPLACE INTO audit_signed_heads(tenant_id, tree_size, root_hash, signed_at) VALUES (?,?,?,?)')
+    .run(tenant, treeSize, b64(rootHash), ctx.now());
   return t.sth;
 }
 
-const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 function sizeParam(value: string | null, name: string, fallback: number, min: number, max: number): number {
   if (value === null || value === '') return fallback;
@@ -168,4 +195,21 @@ export async function auditConsistencyProof(ctx: Ctx, tenant: string, query: URL
   return {
     first, second, consistency_path: consistencyProof(t.leaves, first, second, t.memo).map(b64),
   };
+}
+
+/**
+ * Re-reads and re-hashes the tenant's whole chain from the table (nothing memoized: a row changed
+ * since an earlier read must show), a page at a time with a turn of the event loop between pages,
+ * so checking a long log does not hold up SMTP sessions and API calls.
+ */
+export async function verifyAuditChain(ctx: Ctx, tenant: string): Promise<ChainCheck> {
+  const checker = new ChainChecker();
+  let after = 0;
+  for (;;) {
+    const page = listAudit(ctx.db, tenant, { after, limit: PAGE });
+    for (const e of page) if (!checker.push(e)) return checker.result();
+    if (page.length < PAGE) return checker.result();
+    after = page[page.length - 1]!.seq;
+    await nextTurn();
+  }
 }

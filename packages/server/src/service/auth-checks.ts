@@ -1,26 +1,25 @@
 /**
- * SPF (RFC 7208), DMARC (RFC 7489) and ARC (RFC 8617) through mailauth's submodules. The package's
- * top-level entry does not load on Node 20 (its BIMI part needs undici 8), so only
- * `mailauth/lib/spf`, `mailauth/lib/dmarc`, `mailauth/lib/arc` and `mailauth/lib/dkim/verify` are
- * imported. DKIM verdicts are core's; mailauth's DKIM pass is used only to collect the ARC chain.
+ * SPF (RFC 7208) and DMARC (RFC 7489) through mailauth's submodules, on the main thread: both are
+ * DNS-bound and cheap in CPU (a DMARC evaluation reads a few answers; SPF is capped by RFC 7208 §4.6.4
+ * at 10 lookups, and by mailauth at 10 s). The package's top-level entry does not load on Node 20
+ * (its BIMI part needs undici 8), so only `mailauth/lib/spf` and `mailauth/lib/dmarc` are
+ * imported here. The ARC chain, which needs hashing, is evaluated with DKIM (arc.ts).
  */
 import { createRequire } from 'node:module';
 import type { VerificationReport } from '@multimail/core';
 import type { Ctx } from './context.js';
-import { headerSectionEnd } from './header-fields.js';
+import type { ArcOutcome } from './arc.js';
 import { DNS_CACHE_TTL_MS, mailauthResolver } from './resolvers.js';
 
 const require = createRequire(import.meta.url);
 type AnyFn = (...args: any[]) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const { spf } = require('mailauth/lib/spf') as { spf: AnyFn };
 const { evaluateDmarc } = require('mailauth/lib/dmarc') as { evaluateDmarc: AnyFn };
-const { arc } = require('mailauth/lib/arc') as { arc: AnyFn };
-const { dkimVerify } = require('mailauth/lib/dkim/verify') as { dkimVerify: AnyFn };
 
 export interface AuthResults {
   spf: { result: string; domain: string | null };
   dmarc: { result: string; policy: string | null; domain: string | null };
-  arc: { result: string };
+  arc: ArcOutcome;
 }
 
 /** Distinct SPF or DMARC inputs remembered; beyond this the memo starts over (bounded memory). */
@@ -48,7 +47,7 @@ async function remembered<T>(ctx: Ctx, name: string, key: string, compute: () =>
 }
 
 export async function checkSenderAuth(
-  ctx: Ctx, raw: Buffer, report: VerificationReport,
+  ctx: Ctx, report: VerificationReport, arcOutcome: ArcOutcome,
   session: { ip: string; helo: string; mailFrom: string },
 ): Promise<AuthResults> {
   const resolver = mailauthResolver(ctx);
@@ -63,17 +62,9 @@ export async function checkSenderAuth(
       return { value: { result: 'temperror', domain: null }, keep: false };
     }
   });
-  let arcResult: unknown;
-  const end = headerSectionEnd(raw);
-  if (/^arc-seal:/im.test(raw.subarray(0, end < 0 ? raw.length : end).toString('latin1'))) {
-    try {
-      const parsed = await dkimVerify(raw, { resolver });
-      arcResult = await arc(parsed.arc, { resolver });
-      out.arc = { result: (arcResult as { status?: { result?: string } })?.status?.result ?? 'none' };
-    } catch {
-      out.arc = { result: 'fail' };
-    }
-  }
+  out.arc = arcOutcome;
+  // mailauth's DMARC reads only the chain's result from it (for its comment); none = no chain
+  const arcResult = arcOutcome.result === 'none' ? undefined : { status: { result: arcOutcome.result } };
   const fromDomain = report.from ? report.from.slice(report.from.lastIndexOf('@') + 1).replace(/>.*$/, '').toLowerCase() : null;
   if (fromDomain) {
     const spfDomains = out.spf.result === 'pass' && out.spf.domain ? [out.spf.domain] : [];

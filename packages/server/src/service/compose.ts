@@ -3,8 +3,10 @@
  * composed once, when the request is accepted, and stored; signatures are added to those exact
  * bytes at delivery time (SPEC §4), so an approval signs what the human saw.
  */
+import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { type Address, InputError, assertHeaderSafe } from './addresses.js';
+import { headerSectionEnd } from './header-fields.js';
 
 export const MAX_ATTACHMENTS = 20;
 export const MAX_SUBJECT_LENGTH = 998;
@@ -45,6 +47,29 @@ export async function composeMessage(input: ComposeInput): Promise<Buffer> {
   const built = await composer.compile().build();
   // nodemailer writes CRLF; normalise anyway so the bytes we sign are the bytes SMTP carries
   return Buffer.from(built.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+}
+
+/**
+ * A Message-ID that nobody can learn before the message is signed: 128 random bits, unrelated to
+ * the API's message id. A recipient that keys anything on Message-ID (threading, de-duplication)
+ * can then not be primed with a fake carrying the id of mail still waiting for approval.
+ */
+export function newMessageId(domain: string): string {
+  return `<${randomBytes(16).toString('hex')}@${domain}>`;
+}
+
+/**
+ * The message with its Message-ID field set to `messageId` (the first such field replaced with
+ * its folded continuation lines, or one added): held mail is composed with a provisional id and
+ * gets its real one when it is signed at delivery.
+ */
+export function withMessageId(raw: Buffer, messageId: string): Buffer {
+  const end = headerSectionEnd(raw);
+  const header = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
+  const field = `Message-ID: ${messageId}\r\n`;
+  const re = /^Message-ID[ \t]*:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*/im;
+  const replaced = re.test(header) ? header.replace(re, () => field) : field + header;
+  return Buffer.concat([Buffer.from(replaced, 'latin1'), end < 0 ? Buffer.alloc(0) : raw.subarray(end)]);
 }
 
 /** Validates the attachments array of a send request. */

@@ -39,6 +39,27 @@ export function validateScopes(input: unknown): Scope[] {
   return scopes as Scope[];
 }
 
+/** The agent_id that means "any agent": a send key signs as one agent unless this is asked for. */
+export const ANY_AGENT = '*';
+/** The agent a send key is pinned to when none is named. */
+export const DEFAULT_AGENT = 'agent';
+
+/**
+ * The agent a credential signs as (null: any). A send key is pinned to one agent — the one named,
+ * else DEFAULT_AGENT — so a leaked key cannot put another agent's name in X-MM-Identity-Sig; an
+ * unpinned key must be asked for with agent_id "*".
+ */
+function credentialAgent(scopes: Scope[], input: unknown): string | null {
+  if (!scopes.includes('send')) {
+    if (input !== undefined && input !== null) throw badRequest('agent_id applies to send credentials only');
+    return null;
+  }
+  if (input === undefined || input === null) return DEFAULT_AGENT;
+  if (input === ANY_AGENT) return null;
+  if (typeof input !== 'string' || !IDENTITY_VALUE.test(input)) throw badRequest('agent_id must match [A-Za-z0-9._:@/+-]{1,128}, or be "*" for a key that may sign as any agent');
+  return input;
+}
+
 export interface CreatedCredential { id: string; token: string; scopes: Scope[]; mailbox: string | null; agent_id: string | null; kid: string | null }
 
 export async function createCredential(
@@ -49,8 +70,11 @@ export async function createCredential(
   let mailbox: MailboxRow | null = null;
   if (input.mailbox !== undefined && input.mailbox !== null) mailbox = getMailbox(ctx, tenantId, String(input.mailbox));
   if (scopes.includes('send') && !mailbox) throw badRequest('a send credential must be bound to a mailbox (field "mailbox")');
-  const agent = input.agent_id === undefined || input.agent_id === null ? null : String(input.agent_id);
-  if (agent !== null && !IDENTITY_VALUE.test(agent)) throw badRequest('agent_id must match [A-Za-z0-9._:@/+-]{1,128}');
+  // an agent's read key sees one mailbox; tenant-wide reading comes with oversight or admin
+  if (scopes.includes('read') && !scopes.includes('oversight') && !scopes.includes('admin') && !mailbox) {
+    throw badRequest('a read credential must be bound to a mailbox (field "mailbox"); tenant-wide reading needs the oversight scope');
+  }
+  const agent = credentialAgent(scopes, input.agent_id);
   const name = typeof input.name === 'string' && input.name ? input.name.slice(0, 100) : scopes.join('+');
   const id = newId('key', 8);
   const token = newToken();

@@ -3,7 +3,7 @@
  *   queued --sign--> signed --SMTP per delivery row--> delivered | undeliverable | failed
  * The signed bytes are stored before the first SMTP attempt, so a restart resumes with the very
  * same signatures (never a second, different signature for one message). A delivery cut off by a
- * crash is still `pending` and is retried; the local hop de-duplicates by (mailbox, Message-ID), so a
+ * crash is still `pending` and is retried; the local hop de-duplicates by (mailbox, Message-ID, content), so a
  * hosted recipient never stores a message twice.
  */
 import { txBatched } from '../store/db.js';
@@ -13,6 +13,8 @@ import type { DeliveryRow, MessageRow } from '../store/rows.js';
 import type { Ctx } from './context.js';
 import { enqueueEvent } from './events.js';
 import { signOutbound } from './signing.js';
+import { newMessageId, withMessageId } from './compose.js';
+import { domainOf } from './addresses.js';
 import { OutboundPool, type SendOutcome } from '../smtp/outbound-pool.js';
 
 export const MAX_DELIVERY_ATTEMPTS = 8;
@@ -105,10 +107,13 @@ function signingFailed(ctx: Ctx, m: MessageRow, reason: string): Promise<Message
 }
 
 async function sign(ctx: Ctx, m: MessageRow): Promise<MessageRow> {
-  const s = await signOutbound(ctx, m);
+  // mail that was held has no Message-ID yet (send.ts): it gets its real one now, before signing
+  const messageId = m.message_id_header ?? newMessageId(domainOf(m.from_addr ?? m.envelope_from ?? ''));
+  const raw = m.message_id_header ? m.raw : withMessageId(m.raw, messageId);
+  const s = await signOutbound(ctx, { ...m, raw });
   await txBatched(ctx.db, () => {
     updateMessage(ctx.db, m.id, {
-      status: 'signed', signed_raw: s.signed, identity_sig: s.identitySig, identity_kid: s.kid,
+      raw, message_id_header: messageId, status: 'signed', signed_raw: s.signed, identity_sig: s.identitySig, identity_kid: s.kid,
       dkim_domain: s.dkimDomain, dkim_selector: s.dkimSelectors.join(',') || null, size: s.signed.length, updated_at: ctx.now(),
     });
   });

@@ -1,12 +1,14 @@
 /**
  * The CPU-heavy half of receiving a message — reading its header fields (a full MIME parse only
- * for multipart and message/* bodies) and core's verifyMessage (DKIM, X-MM-Identity-Sig) — as
+ * for multipart and message/* bodies), core's verifyMessage (DKIM, X-MM-Identity-Sig) and the ARC
+ * chain (arc.ts) — as
  * one function of the bytes and the keys, with no database or socket. The server runs it in
  * verification threads (verify-pool.ts) or, with none configured, on the main thread; both run
  * this same code.
  */
 import PostalMime from 'postal-mime';
 import { type IdentityKeySet, type KeyResolver, type VerificationReport, verifyMessage } from '@multimail/core';
+import { type ArcOutcome, evaluateArc } from './arc.js';
 import { type HeaderFields, headerSectionEnd, readHeaderFields } from './header-fields.js';
 
 export interface InboundVerification {
@@ -14,6 +16,8 @@ export interface InboundVerification {
   /** Attachments the parser found (0 when the body was not parsed: a single-part message). */
   attachments: number;
   report: VerificationReport;
+  /** The ARC chain's outcome (RFC 8617), bounded like DKIM (arc.ts). */
+  arc: ArcOutcome;
   /** The DKIM key records the verification used, by lowercase DNS name (for evidence exports). */
   used: Record<string, string>;
 }
@@ -61,5 +65,7 @@ export async function verifyInbound(
     return answer;
   };
   const report = await verifyMessage(raw, { resolveKey, identityKeys: opts.identityKeys, now: opts.now });
-  return { ...parsed, report, used };
+  const end = headerSectionEnd(raw);
+  const arc = await evaluateArc(raw, raw.subarray(0, end < 0 ? raw.length : end).toString('latin1'), resolveKey);
+  return { ...parsed, report, arc, used };
 }

@@ -13,7 +13,7 @@ import { checkSenderAuth } from './auth-checks.js';
 import { enqueueEvent } from './events.js';
 import { holdsInbound } from './policy.js';
 import { countMimeParts } from './mime-parts.js';
-import { newId } from './secrets.js';
+import { newId, sha256Hex } from './secrets.js';
 import { findHostedMailbox } from './tenants.js';
 import { UnparseableMessage } from './inbound-verify.js';
 import { verifyInboundMessage } from './verify-pool.js';
@@ -27,6 +27,15 @@ export class InboundRejection extends Error {
 export interface InboundInput { raw: Buffer; mailFrom: string; rcpts: string[]; ip: string; helo: string }
 
 const first = (a: { address?: string; group?: Array<{ address: string }> } | undefined) => a?.address ?? a?.group?.[0]?.address ?? null;
+
+/** Earlier inbound copies with this Message-ID in this mailbox, with their content digests. */
+function copiesOf(ctx: Ctx, mailboxId: string, messageId: string): Array<{ id: string; sha256: string }> {
+  const rows = ctx.db.prepare(
+    // rows stored before digests were kept have none: theirs is computed from the stored bytes
+    "SELECT id, raw_sha256, CASE WHEN raw_sha256 IS NULL THEN raw END AS raw FROM messages WHERE mailbox_id = ? AND message_id_header = ? AND direction = 'in'",
+  ).all(mailboxId, messageId) as Array<{ id: string; raw_sha256: string | null; raw: Buffer | null }>;
+  return rows.map((r) => ({ id: r.id, sha256: r.raw_sha256 ?? sha256Hex(r.raw!) }));
+}
 
 /** Verifies and stores one message for each hosted recipient; returns the stored ids. */
 export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<string[]> {
@@ -48,13 +57,14 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
   if (verified.attachments + 1 > ctx.config.smtp.maxMimeParts) {
     throw new InboundRejection(552, `message has more than ${ctx.config.smtp.maxMimeParts} MIME parts`);
   }
-  const auth = await checkSenderAuth(ctx, raw, report, { ip: input.ip, helo: input.helo, mailFrom: input.mailFrom });
+  const auth = await checkSenderAuth(ctx, report, verified.arc, { ip: input.ip, helo: input.helo, mailFrom: input.mailFrom });
   const messageId = extractMsgIds(fields.messageId)[0] ?? null;
   const inReplyTo = extractMsgIds(fields.inReplyTo)[0] ?? null;
   const refs = [...new Set([...extractMsgIds(fields.references), ...(inReplyTo ? [inReplyTo] : [])])];
   const passing = report.dkim.find((d) => d.result === 'pass' && d.domain === report.dkim_domain && d.selector === report.dkim_selector);
   const stored: string[] = [];
   const now = ctx.now();
+  const digest = sha256Hex(raw);
   const seen = new Set<string>();
   for (const rcpt of input.rcpts) {
     const mailbox = findHostedMailbox(ctx, rcpt);
@@ -64,7 +74,10 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
     const held = holdsInbound(mailbox.oversight_mode);
     const id = newId('msg', 10);
     const inserted = await txBatched(ctx.db, () => {
-      if (messageId && ctx.db.prepare("SELECT 1 FROM messages WHERE mailbox_id = ? AND message_id_header = ? AND direction = 'in'").get(mailbox.id, messageId)) return false;
+      const earlier = messageId ? copiesOf(ctx, mailbox.id, messageId) : [];
+      // a redelivery of these very bytes (a sender retrying after a lost 250) is stored once; a
+      // different message under a Message-ID already here is stored too, and the clash logged
+      if (earlier.some((c) => c.sha256 === digest)) return false;
       insertMessage(ctx.db, {
         id, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, direction: 'in', status: held ? 'pending_inbound_approval' : 'received',
         message_id_header: messageId, thread_id: threadFor(ctx.db, mailbox.tenant_id, messageId, refs), in_reply_to: inReplyTo,
@@ -74,7 +87,7 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
         oversight_mode: mailbox.oversight_mode, bcc_oversight: 0, raw, dkim_domain: report.dkim_domain, dkim_selector: report.dkim_selector,
         dkim_result: report.dkim_result, approval_code: null, expires_at: held ? now + ctx.config.pendingTtlSec : null,
         report: JSON.stringify(report), auth_results: JSON.stringify(auth), key_records: JSON.stringify(used),
-        remote_ip: input.ip, size: raw.length, created_at: now, updated_at: now,
+        remote_ip: input.ip, size: raw.length, created_at: now, updated_at: now, raw_sha256: digest,
       });
       appendAudit(ctx.db, {
         tenant: mailbox.tenant_id, event: 'inbound.received', message_id: id, actor: `smtp:${input.ip}`, ts: now,
@@ -85,6 +98,12 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
           spf: auth.spf.result, dmarc: auth.dmarc.result, arc: auth.arc.result, verdict: report.verdict,
         },
       });
+      if (earlier.length) {
+        appendAudit(ctx.db, {
+          tenant: mailbox.tenant_id, event: 'inbound.message_id_reused', message_id: id, actor: `smtp:${input.ip}`, ts: now,
+          data: { message_id: messageId, mailbox: rcpt, earlier: earlier.map((c) => c.id), sha256: digest },
+        });
+      }
       if (held) {
         appendAudit(ctx.db, { tenant: mailbox.tenant_id, event: 'inbound.held', message_id: id, actor: 'system:policy', ts: now, data: { reason: 'gated_all' } });
         enqueueEvent(ctx, mailbox.tenant_id, 'oversight.pending', { id, direction: 'in', mailbox: rcpt, subject: fields.subject ?? null, from: report.from });

@@ -45,12 +45,23 @@ function parseReason(reason: unknown): string {
   return reason;
 }
 
-/** Records a decision; `actor` is a credential or `system:expiry`. Returns the updated row. */
-function recordDecision(ctx: Ctx, m: MessageRow, approve: boolean, reason: string, actor: string, expiry: boolean): MessageRow {
+/**
+ * Records a decision; `actor` is a credential or `system:expiry`. Expiry is checked here, inside
+ * the decision's transaction: a human decision on a message already past `expires_at` becomes the
+ * expiry decision (whatever the sweep has got to), and `expired` tells the caller so.
+ */
+function recordDecision(ctx: Ctx, m: MessageRow, approve: boolean, reason: string, actor: string, expiry: boolean): { row: MessageRow; expired: boolean } {
   return tx(ctx.db, () => {
     const fresh = getMessage(ctx.db, m.tenant_id, m.id)!;
     if (!PENDING.includes(fresh.status)) throw conflict('not_pending', `message ${m.id} is ${fresh.status}, not pending`);
     const now = ctx.now();
+    const expired = !expiry && isPastDeadline(fresh.expires_at, now);
+    if (expired) {
+      expiry = true;
+      approve = ctx.config.expiryAction === 'approve';
+      reason = expiryReason(ctx);
+      actor = 'system:expiry';
+    }
     const outbound = fresh.direction === 'out';
     const approval = approve && outbound ? newId(expiry ? 'exp' : 'apr', 8) : null;
     const status = approve ? (outbound ? 'queued' : 'received') : expiry ? 'expired' : 'rejected';
@@ -61,22 +72,30 @@ function recordDecision(ctx: Ctx, m: MessageRow, approve: boolean, reason: strin
     enqueueEvent(ctx, m.tenant_id, approve ? 'oversight.approved' : 'oversight.rejected', { id: m.id, direction: fresh.direction, approval, reason, by: actor });
     if (approve && outbound) queueDeliveries(ctx, fresh);
     if (approve && !outbound) enqueueEvent(ctx, m.tenant_id, 'message.received', { id: m.id, message_id: fresh.message_id_header, from: fresh.from_addr, subject: fresh.subject });
-    return getMessage(ctx.db, m.tenant_id, m.id)!;
+    return { row: getMessage(ctx.db, m.tenant_id, m.id)!, expired };
   });
 }
+
+/** A held item is past its deadline from the second `expires_at` names on (as the sweep reads it). */
+const isPastDeadline = (expiresAt: number | null, now: number) => expiresAt !== null && expiresAt <= now;
+const expiryReason = (ctx: Ctx) => `expired after ${ctx.config.pendingTtlSec}s`;
 
 export async function decide(ctx: Ctx, p: Principal, id: string, decision: unknown, body: Record<string, unknown>): Promise<SendResult> {
   requireScope(p, 'oversight');
   if (decision !== 'approve' && decision !== 'reject') throw badRequest('decision must be approve or reject');
   const m = getMessage(ctx.db, p.tenantId, id);
   if (!m || (p.mailboxId && m.mailbox_id !== p.mailboxId)) throw notFound(`message ${id}`);
-  if (!PENDING.includes(m.status)) throw conflict('not_pending', `message ${id} is ${m.status}, not pending`);
+  if (!PENDING.includes(m.status)) throw conflict(m.status === 'expired' ? 'expired' : 'not_pending', `message ${id} is ${m.status}, not pending`);
   // SPEC §4: a human decides "with a reason", and who decided, when and why is recorded
   const reason = parseReason(body.reason);
   if (!reason.trim()) throw badRequest('reason is required: say why you approve or reject (it is recorded in the audit log)');
-  const decided = recordDecision(ctx, m, decision === 'approve', reason, p.actor, false);
-  if (decided.status === 'queued') return sendResult(ctx, await deliverWithin(ctx, id));
-  return sendResult(ctx, decided);
+  const { row, expired } = recordDecision(ctx, m, decision === 'approve', reason, p.actor, false);
+  if (expired) {
+    if (row.status === 'queued') void deliverMessage(ctx, id).catch(() => undefined);
+    throw new ApiError(409, 'expired', `message ${id} expired at ${new Date(m.expires_at! * 1000).toISOString()}; the expiry action (${ctx.config.expiryAction}) was applied instead of this decision`);
+  }
+  if (row.status === 'queued') return sendResult(ctx, await deliverWithin(ctx, id));
+  return sendResult(ctx, row);
 }
 
 /** Applies the configured expiry action to held items past their deadline; logged like a decision. */
@@ -86,7 +105,7 @@ export async function expireDue(ctx: Ctx): Promise<number> {
   ).all(ctx.now()) as MessageRow[];
   for (const m of due) {
     try {
-      const r = recordDecision(ctx, m, ctx.config.expiryAction === 'approve', `expired after ${ctx.config.pendingTtlSec}s`, 'system:expiry', true);
+      const { row: r } = recordDecision(ctx, m, ctx.config.expiryAction === 'approve', expiryReason(ctx), 'system:expiry', true);
       if (r.status === 'queued') await deliverMessage(ctx, m.id);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;

@@ -3,10 +3,7 @@
  * fields, get_thread, tags, the raw .eml and the evidence export an auditor needs offline: the
  * message exactly as stored, the DKIM key records used to verify it, and the tenant JWKS.
  */
-import PostalMime from 'postal-mime';
-import { verifyMessage } from '@multimail/core';
-import { identityKeys } from './verification-keys.js';
-import { keyResolver } from './resolvers.js';
+import { readMessageContent } from './verify-pool.js';
 import { tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { deliveriesOf, getMessage, tagsOf } from '../store/messages.js';
@@ -63,11 +60,10 @@ export function checkInbox(ctx: Ctx, p: Principal, q: URLSearchParams) {
 
 export async function readEmail(ctx: Ctx, p: Principal, id: string, markRead = true) {
   const m = readable(ctx, p, id);
-  const parsed = await PostalMime.parse(m.signed_raw ?? m.raw).catch(() => null);
   // outbound: verify what we sent, with the keys we published, so both directions carry a SPEC §6 report
-  const report = m.report ? JSON.parse(m.report) : m.signed_raw
-    ? await verifyMessage(m.signed_raw, { resolveKey: keyResolver(ctx), identityKeys: await identityKeys(ctx), now: m.delivered_at ?? ctx.now() })
-    : null;
+  const verifyAt = !m.report && m.signed_raw ? m.delivered_at ?? ctx.now() : null;
+  const content = await readMessageContent(ctx, m.signed_raw ?? m.raw, verifyAt);
+  const report = m.report ? JSON.parse(m.report) : content.report;
   if (markRead && !m.read_at && m.direction === 'in' && p.scopes.has('read')) {
     ctx.db.prepare('UPDATE messages SET read_at = ? WHERE id = ?').run(ctx.now(), m.id);
   }
@@ -76,8 +72,7 @@ export async function readEmail(ctx: Ctx, p: Principal, id: string, markRead = t
     in_reply_to: m.in_reply_to, references: JSON.parse(m.refs) as string[], agent_id: m.agent_id, oversight_mode: m.oversight_mode,
     approval_code: m.approval_code, identity_sig: m.identity_sig, identity_kid: m.identity_kid,
     decision: m.decided_by ? { by: m.decided_by, at: m.decided_at, reason: m.decision_reason } : null,
-    text: parsed?.text ?? null, html: parsed?.html ?? null,
-    attachments: (parsed?.attachments ?? []).map((a) => ({ filename: a.filename, content_type: a.mimeType, size: typeof a.content === 'string' ? a.content.length : a.content.byteLength })),
+    text: content.text, html: content.html, attachments: content.attachments,
     report,
     auth_results: m.auth_results ? JSON.parse(m.auth_results) : null,
     deliveries: m.direction === 'out' ? deliveriesOf(ctx.db, m.id).map((d) => ({ target: d.target, recipients: JSON.parse(d.recipients), state: d.state, attempts: d.attempts, last_error: d.last_error })) : undefined,
@@ -111,6 +106,19 @@ export function rawEml(ctx: Ctx, p: Principal, id: string): Buffer {
   return m.signed_raw ?? m.raw;
 }
 
+/**
+ * The identity keys that verified the message, as the server used them: the JWKS of every tenant
+ * of this server that its identity signatures name — the sender's, for mail between two tenants
+ * here, not the recipient's — or the message's own tenant when none does.
+ */
+function evidenceJwks(ctx: Ctx, m: MessageRow): { keys: JsonWebKey[] } {
+  const report = m.report ? (JSON.parse(m.report) as { identity?: Array<{ tenant?: unknown }> }) : null;
+  const named = [...new Set((report?.identity ?? []).map((i) => i.tenant).filter((t): t is string => typeof t === 'string'))]
+    .filter((t) => ctx.db.prepare('SELECT 1 FROM tenants WHERE id = ?').get(t));
+  const tenants = m.direction === 'out' || named.length === 0 ? [m.tenant_id] : named;
+  return { keys: tenants.flatMap((t) => tenantJwks(ctx, t).keys) };
+}
+
 export function evidence(ctx: Ctx, p: Principal, id: string) {
   const m = readable(ctx, p, id);
   const raw = m.signed_raw ?? m.raw;
@@ -126,7 +134,7 @@ export function evidence(ctx: Ctx, p: Principal, id: string) {
     exported_at: new Date(ctx.now() * 1000).toISOString(),
     eml_base64: raw.toString('base64'),
     key_bundle: { version: 1, captured_at: new Date((m.delivered_at ?? m.created_at) * 1000).toISOString(), records },
-    jwks: tenantJwks(ctx, m.tenant_id),
+    jwks: evidenceJwks(ctx, m),
     report: m.report ? JSON.parse(m.report) : null,
     audit_message_id: m.id,
   };

@@ -4,13 +4,13 @@
  * transaction before any delivery is attempted; signing happens only at delivery (delivery.ts).
  */
 import { tx, txBatched } from '../store/db.js';
-import { appendAudit, canonicalJson } from '../store/audit.js';
+import { appendAudit } from '../store/audit.js';
 import { deliveriesOf, getMessage, insertDelivery, insertMessage, threadFor } from '../store/messages.js';
 import type { MailboxRow, MessageRow } from '../store/rows.js';
 import type { Ctx } from './context.js';
 import { type Address, InputError, assertHeaderSafe, domainOf, extractMsgIds, parseAddress, parseAddressList, parseMsgId } from './addresses.js';
-import { MAX_SUBJECT_LENGTH, composeMessage, parseAttachments } from './compose.js';
-import { IDENTITY_VALUE, type Principal, mailboxFor, requireScope } from './credentials.js';
+import { MAX_SUBJECT_LENGTH, composeMessage, newMessageId, parseAttachments } from './compose.js';
+import { DEFAULT_AGENT, IDENTITY_VALUE, type Principal, mailboxFor, requireScope } from './credentials.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from './errors.js';
 import { enqueueEvent } from './events.js';
 import { type OversightMode, decideSend, effectiveMode, isOversightMode, isStricter } from './policy.js';
@@ -24,8 +24,6 @@ export const MAX_RECIPIENTS_PER_SEND = 100;
 export const MAX_TEXT_BYTES = 5 * 1024 * 1024;
 export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 export const MAX_IDEMPOTENCY_KEY = 200;
-/** A default agent id when neither the request nor the credential names one. */
-export const DEFAULT_AGENT = 'agent';
 
 interface SendRequest {
   from: Address; to: Address[]; cc: Address[]; bcc: Address[]; subject: string; text?: string; html?: string;
@@ -104,6 +102,17 @@ export function queueDeliveries(ctx: Ctx, m: Pick<MessageRow, 'id' | 'envelope_t
   }
 }
 
+/**
+ * One spelling of a JSON request, whatever its key order, for the Idempotency-Key check. Any JSON
+ * value is accepted (fractions, exponents, large numbers): type errors are the validator's to name,
+ * with the field, not this hash's to turn into a 500.
+ */
+export function requestFingerprint(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+    : v));
+}
+
 function idempotentReplay(ctx: Ctx, p: Principal, key: string | null, requestHash: string): MessageRow | null {
   if (!key) return null;
   const row = ctx.db.prepare('SELECT * FROM idempotency WHERE credential_id = ? AND key = ?').get(p.credentialId, key) as
@@ -120,7 +129,7 @@ export async function sendEmail(
   if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY || /[^\x21-\x7e]/.test(idempotencyKey))) {
     throw badRequest(`Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY} visible ASCII characters`);
   }
-  const requestHash = sha256Hex(canonicalJson({ body, replyTo: replyTo ?? null }));
+  const requestHash = sha256Hex(requestFingerprint({ body, replyTo: replyTo ?? null }));
   const replay = idempotentReplay(ctx, p, idempotencyKey, requestHash);
   if (replay) return { status: 200, result: sendResult(ctx, replay) };
 
@@ -144,14 +153,16 @@ export async function sendEmail(
     throw new ApiError(409, 'no_oversight_address', `mailbox ${mailbox.address} is monitored but has no oversight address to copy`);
   }
   const id = newId('msg', 10);
-  const messageIdHeader = `<${id}@${domainOf(mailbox.address)}>`;
+  const held = decision.action === 'hold';
+  // held mail is composed with a provisional Message-ID and gets its real one when it is signed
+  // (delivery.ts): until then nobody, the sending agent included, knows the id it will carry
+  const messageIdHeader = newMessageId(domainOf(mailbox.address));
   const raw = await composeMessage({
     from: req.from, to: req.to, cc: req.cc, subject: req.subject, text: req.text, html: req.html,
     attachments: req.attachments, messageId: messageIdHeader, date: new Date(now * 1000),
     inReplyTo: req.inReplyTo, references: req.references,
   });
   const envelope = [...new Set([...recipients, ...(decision.action === 'deliver' && decision.bccOversight ? [mailbox.oversight_address!] : [])])];
-  const held = decision.action === 'hold';
   // delivering now: delivery time is now, so sign before the first commit and store the signed
   // bytes with the message (one fsync fewer; a crash after it resumes with these very bytes)
   const signed = held ? null : await signOutbound(ctx, {
@@ -163,7 +174,7 @@ export async function sendEmail(
     if (again) return again;
     const row = {
       id, tenant_id: p.tenantId, mailbox_id: mailbox.id, direction: 'out' as const, status: held ? 'pending_approval' as const : 'signed' as const,
-      message_id_header: messageIdHeader, thread_id: threadFor(ctx.db, p.tenantId, null, req.references),
+      message_id_header: held ? null : messageIdHeader, thread_id: threadFor(ctx.db, p.tenantId, null, req.references),
       in_reply_to: req.inReplyTo ?? null, refs: JSON.stringify(req.references), subject: req.subject, from_addr: req.from.address,
       to_json: JSON.stringify(req.to), cc_json: JSON.stringify(req.cc), envelope_from: mailbox.address, envelope_to: JSON.stringify(envelope),
       agent_id: req.agent, credential_id: p.credentialId, oversight_mode: mode, bcc_oversight: decision.action === 'deliver' && decision.bccOversight ? 1 : 0,
@@ -178,7 +189,7 @@ export async function sendEmail(
     if (idempotencyKey) ctx.db.prepare('INSERT INTO idempotency(credential_id, key, request_hash, message_id, created_at) VALUES (?,?,?,?,?)').run(p.credentialId, idempotencyKey, requestHash, id, now);
     appendAudit(ctx.db, {
       tenant: p.tenantId, event: 'send.requested', message_id: id, actor: p.actor, ts: now,
-      data: { message_id: messageIdHeader, mailbox: mailbox.address, agent: req.agent, mode, to: recipients, subject_sha256: sha256Hex(req.subject), body_sha256: sha256Hex(raw) },
+      data: { message_id: held ? null : messageIdHeader, mailbox: mailbox.address, agent: req.agent, mode, to: recipients, subject_sha256: sha256Hex(req.subject), body_sha256: sha256Hex(raw) },
     });
     if (held) {
       appendAudit(ctx.db, { tenant: p.tenantId, event: 'send.held', message_id: id, actor: p.actor, ts: now, data: { reason: decision.reason, expires_at: row.expires_at } });
@@ -193,6 +204,17 @@ export async function sendEmail(
   return { status: delivered.status === 'queued' || delivered.status === 'signed' ? 202 : 201, result: sendResult(ctx, delivered) };
 }
 
+/**
+ * The subject a reply starts from: the original's as decoded from the received header, which an
+ * RFC 2047 encoded word can make hold CR, LF or other controls. A reply must not fail on what a
+ * stranger wrote there, so controls fold to spaces and the length is capped.
+ */
+function replySubjectOf(decoded: string | null): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = (decoded ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  return flat.slice(0, MAX_SUBJECT_LENGTH - 4);
+}
+
 /** reply_email: fills to, subject and threading headers from the message replied to. */
 function replyDefaults(ctx: Ctx, p: Principal, mailbox: MailboxRow, originalId: string, body: Record<string, unknown>): Record<string, unknown> {
   const original = getMessage(ctx.db, p.tenantId, originalId);
@@ -200,7 +222,7 @@ function replyDefaults(ctx: Ctx, p: Principal, mailbox: MailboxRow, originalId: 
   if (!original || original.mailbox_id !== mailbox.id || heldFromAgent(original)) throw notFound(`message ${originalId}`);
   const refs = JSON.parse(original.refs) as string[];
   const to = original.direction === 'in' ? original.from_addr : (JSON.parse(original.to_json) as Address[])[0]?.address;
-  const subject = original.subject ?? '';
+  const subject = replySubjectOf(original.subject);
   return {
     ...body,
     to: body.to ?? to,

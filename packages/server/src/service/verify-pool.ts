@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { DkimTempError } from '@multimail/core';
 import type { Ctx } from './context.js';
 import { type InboundVerification, UnparseableMessage, verifyInbound } from './inbound-verify.js';
+import { type MessageContent, messageContent } from './message-content.js';
 import { dnsKeyRecord, keyResolver } from './resolvers.js';
 import { identityKeys, keySnapshot } from './verification-keys.js';
 import type { FromWorker, ToWorker } from './verify-protocol.js';
@@ -30,7 +31,7 @@ const LOCAL_MAX_BYTES = 256 * 1024;
  */
 const WORKER_HEAP_LIMITS = { maxOldGenerationSizeMb: 1024 };
 
-interface Waiting { resolve: (r: InboundVerification) => void; reject: (e: Error) => void }
+interface Waiting { resolve: (r: InboundVerification | MessageContent) => void; reject: (e: Error) => void }
 interface Slot { worker: Worker; waiting: Map<number, Waiting>; keysVersion: number }
 
 // tests run the TypeScript sources; the worker is always the compiled one (built before tests)
@@ -44,6 +45,16 @@ class VerifyPool {
   constructor(private readonly ctx: Ctx, private readonly size: number) {}
 
   verify(raw: Buffer): Promise<InboundVerification> {
+    return this.post({ type: 'verify', maxHeaderBytes: this.ctx.config.smtp.maxHeaderBytes }, raw) as Promise<InboundVerification>;
+  }
+
+  read(raw: Buffer, verifyAt: number | null): Promise<MessageContent> {
+    return this.post({ type: 'read', verify: verifyAt !== null }, raw, verifyAt ?? this.ctx.now()) as Promise<MessageContent>;
+  }
+
+  private post(
+    job: { type: 'verify'; maxHeaderBytes: number } | { type: 'read'; verify: boolean }, raw: Buffer, now = this.ctx.now(),
+  ): Promise<InboundVerification | MessageContent> {
     if (this.closed) return Promise.reject(new Error('the server is shutting down'));
     const slot = this.pick();
     const snapshot = keySnapshot(this.ctx);
@@ -51,10 +62,7 @@ class VerifyPool {
     return new Promise((resolve, reject) => {
       // a copy the worker owns: `raw` stays the caller's, to store
       const bytes = new Uint8Array(raw);
-      const message: ToWorker = {
-        type: 'verify', id, raw: bytes, now: this.ctx.now(), maxHeaderBytes: this.ctx.config.smtp.maxHeaderBytes,
-        ...(slot.keysVersion !== snapshot.version ? { snapshot } : {}),
-      };
+      const message: ToWorker = { ...job, id, raw: bytes, now, ...(slot.keysVersion !== snapshot.version ? { snapshot } : {}) };
       try {
         slot.worker.postMessage(message, [bytes.buffer]);
       } catch (err) {
@@ -129,10 +137,16 @@ const pools = new WeakMap<Ctx, VerifyPool>();
 /** Servers whose main thread is verifying a message right now. */
 const verifyingHere = new WeakSet<Ctx>();
 
-/** Parses and verifies one inbound message (in a verification thread unless `verifyThreads` is 0). */
-export async function verifyInboundMessage(ctx: Ctx, raw: Buffer): Promise<InboundVerification> {
+/** The server's pool, created on first use; none when `verifyThreads` is 0. */
+function poolOf(ctx: Ctx): VerifyPool | undefined {
   let pool = pools.get(ctx);
   if (ctx.config.verifyThreads > 0 && !pool) pools.set(ctx, (pool = new VerifyPool(ctx, ctx.config.verifyThreads)));
+  return pool;
+}
+
+/** Parses and verifies one inbound message (in a verification thread unless `verifyThreads` is 0). */
+export async function verifyInboundMessage(ctx: Ctx, raw: Buffer): Promise<InboundVerification> {
+  const pool = poolOf(ctx);
   // With nothing else being verified, the hop to a thread and back costs a lone message more
   // latency than it saves: the main thread has time for it. Under load, the threads take it.
   if (!pool || (pool.busy === 0 && !verifyingHere.has(ctx) && raw.length <= LOCAL_MAX_BYTES)) {
@@ -144,6 +158,19 @@ export async function verifyInboundMessage(ctx: Ctx, raw: Buffer): Promise<Inbou
     }
   }
   return pool.verify(raw);
+}
+
+/**
+ * Decodes a stored message for reading (and verifies it when `verify`): on the main thread when it
+ * is small, in a verification thread when it is large, so reading a 25 MiB message does not stall
+ * other clients.
+ */
+export async function readMessageContent(ctx: Ctx, raw: Buffer, verifyAt: number | null): Promise<MessageContent> {
+  const pool = poolOf(ctx);
+  if (!pool || raw.length <= LOCAL_MAX_BYTES) {
+    return messageContent(raw, verifyAt !== null ? { resolveKey: keyResolver(ctx), identityKeys: await identityKeys(ctx), now: verifyAt } : null);
+  }
+  return pool.read(raw, verifyAt);
 }
 
 /** The verification threads running now (started on demand; for health checks and tests). */

@@ -1,5 +1,5 @@
 /**
- * A verification thread: runs verifyInbound for the main thread. Keys come in numbered snapshots
+ * A verification thread: runs verifyInbound (receiving) and messageContent (reading) for the main thread. Keys come in numbered snapshots
  * with the requests; a key record the snapshot lacks is asked of the main thread, which holds the
  * one DNS cache (so every thread sees the same answers, and DNS I/O stays on one event loop).
  */
@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import '@multimail/core/node';
 import { DkimTempError, type IdentityKeySet, loadIdentityKeys } from '@multimail/core';
 import { UnparseableMessage, verifyInbound } from './inbound-verify.js';
+import { messageContent } from './message-content.js';
 import type { FromWorker, ToWorker } from './verify-protocol.js';
 
 const port = parentPort!;
@@ -25,21 +26,21 @@ function askMainThread(name: string): Promise<string[] | null> {
   });
 }
 
-async function verify(m: Extract<ToWorker, { type: 'verify' }>): Promise<void> {
+async function run(m: Extract<ToWorker, { type: 'verify' | 'read' }>): Promise<void> {
   if (m.snapshot) {
     records = new Map(m.snapshot.records);
     keys = loadIdentityKeys({ keys: m.snapshot.jwks });
   }
   const known = records;
+  const resolveKey = async (name: string) => {
+    const local = known.get(name.toLowerCase());
+    return local ? [local] : askMainThread(name);
+  };
   try {
     const raw = Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength);
-    const result = await verifyInbound(raw, {
-      resolveKey: async (name) => {
-        const local = known.get(name.toLowerCase());
-        return local ? [local] : askMainThread(name);
-      },
-      identityKeys: await keys, now: m.now, maxHeaderBytes: m.maxHeaderBytes,
-    });
+    const result = m.type === 'verify'
+      ? await verifyInbound(raw, { resolveKey, identityKeys: await keys, now: m.now, maxHeaderBytes: m.maxHeaderBytes })
+      : await messageContent(raw, m.verify ? { resolveKey, identityKeys: await keys, now: m.now } : null);
     send({ type: 'done', id: m.id, result });
   } catch (err) {
     send({ type: 'failed', id: m.id, unparseable: err instanceof UnparseableMessage, message: (err as Error)?.message ?? String(err) });
@@ -47,8 +48,8 @@ async function verify(m: Extract<ToWorker, { type: 'verify' }>): Promise<void> {
 }
 
 port.on('message', (m: ToWorker) => {
-  if (m.type === 'verify') {
-    void verify(m);
+  if (m.type === 'verify' || m.type === 'read') {
+    void run(m);
     return;
   }
   const waiting = asked.get(m.qid);

@@ -13,7 +13,7 @@ export const GENESIS_HASH = AUDIT_GENESIS_HASH;
 export type AuditEvent =
   | 'send.requested' | 'send.held' | 'send.refused' | 'send.approved' | 'send.rejected' | 'send.expired'
   | 'send.delivered' | 'send.undeliverable' | 'send.failed'
-  | 'inbound.received' | 'inbound.held' | 'inbound.released' | 'inbound.rejected' | 'inbound.expired'
+  | 'inbound.received' | 'inbound.message_id_reused' | 'inbound.held' | 'inbound.released' | 'inbound.rejected' | 'inbound.expired'
   | 'message.tagged' | 'message.untagged'
   | 'key.created' | 'key.retired' | 'dkim.created' | 'dkim.retired'
   | 'mailbox.created' | 'mailbox.mode_changed' | 'allowlist.added' | 'allowlist.removed'
@@ -85,30 +85,36 @@ export function listAudit(db: Db, tenant: string, opts: { after?: number; limit:
 
 export interface ChainCheck { ok: boolean; entries: number; head: string; error?: { seq: number; reason: string } }
 
-/** Re-hashes a sequence of entries (an export, or the table) and checks every link. */
-export function verifyChain(entries: Iterable<AuditEntry>): ChainCheck {
-  let prev = GENESIS_HASH;
-  let expectedSeq = 1;
-  let count = 0;
-  for (const entry of entries) {
+/** Checks entries one at a time against the chain so far, so a long log can be checked in slices. */
+export class ChainChecker {
+  private prev = GENESIS_HASH;
+  private count = 0;
+  private error: ChainCheck['error'];
+
+  /** Checks the next entry; false once any entry failed (later ones are not checked). */
+  push(entry: AuditEntry): boolean {
+    if (this.error) return false;
     const { hash, ...body } = entry;
-    if (entry.seq !== expectedSeq) return { ok: false, entries: count, head: prev, error: { seq: entry.seq, reason: 'sequence_gap' } };
-    if (entry.prev_hash !== prev) return { ok: false, entries: count, head: prev, error: { seq: entry.seq, reason: 'prev_hash_mismatch' } };
-    if (entryHash(body) !== hash) return { ok: false, entries: count, head: prev, error: { seq: entry.seq, reason: 'hash_mismatch' } };
-    prev = hash;
-    expectedSeq++;
-    count++;
+    const reason = entry.seq !== this.count + 1 ? 'sequence_gap'
+      : entry.prev_hash !== this.prev ? 'prev_hash_mismatch'
+      : entryHash(body) !== hash ? 'hash_mismatch' : null;
+    if (reason) {
+      this.error = { seq: entry.seq, reason };
+      return false;
+    }
+    this.prev = hash;
+    this.count++;
+    return true;
   }
-  return { ok: true, entries: count, head: prev };
+
+  result(): ChainCheck {
+    return { ok: !this.error, entries: this.count, head: this.prev, ...(this.error ? { error: this.error } : {}) };
+  }
 }
 
-/** Walks a tenant's whole chain in pages. */
-export function* iterateAudit(db: Db, tenant: string, pageSize = 1000): Generator<AuditEntry> {
-  let after = 0;
-  for (;;) {
-    const page = listAudit(db, tenant, { after, limit: pageSize });
-    if (page.length === 0) return;
-    yield* page;
-    after = page[page.length - 1]!.seq;
-  }
+/** Re-hashes a sequence of entries (an export, or the table) and checks every link. */
+export function verifyChain(entries: Iterable<AuditEntry>): ChainCheck {
+  const checker = new ChainChecker();
+  for (const entry of entries) if (!checker.push(entry)) break;
+  return checker.result();
 }

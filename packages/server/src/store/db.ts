@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 
 export type Db = Database.Database;
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 /** SQLite page cache per connection (the default is 2 MiB). */
 const CACHE_KIB = 32 * 1024;
 
@@ -50,13 +50,13 @@ CREATE TABLE IF NOT EXISTS messages (
   dkim_selector TEXT, dkim_result TEXT, approval_code TEXT, decided_by TEXT, decided_at INTEGER,
   decision_reason TEXT, expires_at INTEGER, report TEXT, auth_results TEXT, key_records TEXT,
   remote_ip TEXT, size INTEGER NOT NULL, read_at INTEGER, created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL, delivered_at INTEGER);
+  updated_at INTEGER NOT NULL, delivered_at INTEGER, raw_sha256 TEXT);
 CREATE INDEX IF NOT EXISTS messages_mailbox ON messages(mailbox_id, direction, status, created_at);
 CREATE INDEX IF NOT EXISTS messages_msgid ON messages(tenant_id, message_id_header);
 CREATE INDEX IF NOT EXISTS messages_thread ON messages(tenant_id, thread_id);
 CREATE INDEX IF NOT EXISTS messages_status ON messages(status, expires_at);
--- a redelivered inbound copy (same Message-ID into the same mailbox) is stored once
-CREATE UNIQUE INDEX IF NOT EXISTS messages_inbound_once
+-- inbound copies with one Message-ID in one mailbox: a redelivery (same bytes) is stored once
+CREATE INDEX IF NOT EXISTS messages_inbound_msgid
   ON messages(mailbox_id, message_id_header) WHERE direction = 'in' AND message_id_header IS NOT NULL;
 CREATE TABLE IF NOT EXISTS deliveries (
   id TEXT PRIMARY KEY, message_id TEXT NOT NULL REFERENCES messages(id), target TEXT NOT NULL,
@@ -100,10 +100,32 @@ export function openDb(file: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL'):
   db.pragma(`cache_size = -${CACHE_KIB}`);
   db.pragma('temp_store = MEMORY');
   db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
+  migrate(db, file);
   cacheStatements(db);
-  db.prepare('INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
   return db;
+}
+
+/**
+ * Brings an older database to SCHEMA_VERSION in one transaction and refuses a newer one: a server
+ * must not write rows whose meaning a later version changed.
+ */
+function migrate(db: Db, file: string): void {
+  db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+  const found = row ? Number(row.value) : 0;
+  if (found > SCHEMA_VERSION) {
+    throw new Error(`${file} has schema version ${found}; this server knows up to ${SCHEMA_VERSION}: upgrade the server, or restore a database it wrote`);
+  }
+  db.transaction(() => {
+    const columns = (db.prepare("SELECT name FROM pragma_table_info('messages')").all() as Array<{ name: string }>).map((c) => c.name);
+    if (columns.length && !columns.includes('raw_sha256')) {
+      // version 2: inbound de-duplication by content, not by Message-ID alone (a fake with a
+      // known Message-ID must never displace the genuine message)
+      db.exec('DROP INDEX IF EXISTS messages_inbound_once; ALTER TABLE messages ADD COLUMN raw_sha256 TEXT');
+    }
+    db.exec(SCHEMA);
+    db.prepare('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+  }).immediate();
 }
 
 /**

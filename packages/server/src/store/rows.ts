@@ -35,6 +35,8 @@ export interface MessageRow {
   decision_reason: string | null; expires_at: number | null; report: string | null; auth_results: string | null;
   key_records: string | null; remote_ip: string | null; size: number; read_at: number | null;
   created_at: number; updated_at: number; delivered_at: number | null;
+  /** SHA-256 of `raw`, set on inbound rows: what makes two copies the same message. */
+  raw_sha256?: string | null;
 }
 
 export interface DeliveryRow {
