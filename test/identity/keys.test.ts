@@ -56,6 +56,14 @@ describe('identity keys', () => {
     await expect(signIdentity(MESSAGE, { privateKey: rsa, tenant: 't', agent: 'a', oversight: 'monitored' })).rejects.toThrow(/PKCS#8/);
   });
 
+  it('a point off the curve is a key error naming the key, not a bare DOMException', async () => {
+    const one = 'AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    const err = await loadIdentityKeys({ keys: [{ kty: 'EC', crv: 'P-256', x: one, y: one }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(DOMException);
+    expect((err as Error).message).toMatch(/^JWK \S+ is not a P-256 public key: .*point on the curve/);
+  });
+
   it('a JWKS keeps its P-256 keys and skips the others with a note (RFC 7517 §5); none usable is an error', async () => {
     const { publicKey } = await generateIdentityKeyPair();
     const good = await exportPublicJwk(publicKey);
