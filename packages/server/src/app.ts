@@ -7,19 +7,21 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import type { AddressInfo } from 'node:net';
 import { ready } from '@multimail/core';
 import { type ServerConfig, checkConfig, loadConfig, mergeConfig } from './config.js';
-import type { Ctx } from './service/context.js';
-import { authenticate, createCredential } from './service/credentials.js';
-import { ApiError } from './service/errors.js';
-import { closeTransports, sweepOutbox } from './service/delivery.js';
-import { expireDue } from './service/oversight.js';
-import { loadKeyBundles } from './service/resolvers.js';
-import { loadMasterKey } from './service/secrets.js';
-import { addDomain, createMailbox, createTenant } from './service/tenants.js';
-import { resetInterruptedWebhooks, sweepWebhooks } from './service/webhooks.js';
-import { closeVerifyThreads } from './service/verify-pool.js';
+import type { Ctx } from './shared/context.js';
+import { authenticate, createCredential } from './tenancy/credentials.js';
+import { ApiError } from './shared/errors.js';
+import { closeTransports, sweepOutbox } from './outbound/outbox.js';
+import { expireDue } from './oversight/decisions.js';
+import { loadKeyBundles } from './inbound/key-resolvers.js';
+import { loadMasterKey } from './security/secrets.js';
+import { addDomain, createMailbox, createTenant, hasTenants } from './tenancy/tenants.js';
+import { resetInterruptedWebhooks, sweepWebhooks } from './webhooks/webhooks.js';
+import { closeVerifyThreads } from './inbound/verify-pool.js';
 import { openDb } from './store/db.js';
-import { bearer, buildRouter, handle } from './http/routes.js';
-import { type ApiRequest, type ApiResponse, type Router, json } from './http/router.js';
+import { ROUTES } from './http/routes/index.js';
+import { type ApiRequest, type ApiResponse, Router, handle } from './http/router.js';
+import { nodeHandler } from './http/node-adapter.js';
+import { OutboundPool } from './smtp/outbound-pool.js';
 
 export interface BootstrapInfo {
   tenant: string; domain: string; mailbox: string; oversight_mailbox: string;
@@ -43,7 +45,7 @@ export interface RunningServer {
 
 /** Creates the first tenant, its domain and DKIM keys, two mailboxes and three credentials. */
 export async function bootstrap(ctx: Ctx, first = ctx.config.firstTenant, always = false): Promise<BootstrapInfo | null> {
-  if (!always && ctx.db.prepare('SELECT 1 FROM tenants LIMIT 1').get()) return null;
+  if (!always && hasTenants(ctx)) return null;
   const actor = 'system:bootstrap';
   const tenant = createTenant(ctx, first.name, actor);
   addDomain(ctx, tenant.id, first.domain, actor);
@@ -55,83 +57,6 @@ export async function bootstrap(ctx: Ctx, first = ctx.config.firstTenant, always
   return { tenant: tenant.id, domain: first.domain, mailbox: mailbox.address, oversight_mailbox: oversight.address, agent: send.agent_id!, keys: { send: send.token, oversight: over.token, admin: adm.token } };
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        // stop buffering but let the 413 be written; the socket is closed once it is sent
-        req.off('data', onData);
-        req.resume();
-        reject(tooLarge(max));
-        return;
-      }
-      chunks.push(c);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-const tooLarge = (max: number) => Object.assign(new Error(`request body larger than ${max} bytes`), { status: 413, code: 'payload_too_large' });
-
-const errorResponse = (status: number, code: string, message: string): ApiResponse => json(status, { error: { code, message } });
-
-/** Routes anyone may call; every other route takes an API key. None of them reads a body. */
-const PUBLIC_ROUTES = [/^\/healthz$/, /^\/verifier$/, /^\/v1\/tenants\/[^/]+\/jwks\.json$/];
-
-/** Whether the request announces a body (RFC 9112 §6.3: Content-Length or Transfer-Encoding). */
-const announcesBody = (req: IncomingMessage) =>
-  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-
-function nodeHandler(router: Router, ctx: Ctx) {
-  const config = ctx.config;
-  return async (req: IncomingMessage, res: ServerResponse) => {
-    let out: ApiResponse;
-    // set when the request body is left unread: the connection cannot carry another request
-    let closeAfter = false;
-    try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const method = req.method ?? 'GET';
-      let body: Buffer = Buffer.alloc(0);
-      if (announcesBody(req)) {
-        // a body is read only for a route that takes a key, and only once the key is good: an
-        // unauthenticated client must not make the server buffer up to maxHttpBodyBytes, nor
-        // get "100 Continue" for a body that will be refused
-        const found = router.match(method, url.pathname);
-        if (found === null || found === 'method_not_allowed' || PUBLIC_ROUTES.some((r) => r.test(url.pathname))) {
-          closeAfter = true;
-        } else {
-          const declared = Number(req.headers['content-length'] ?? 0);
-          if (declared > config.maxHttpBodyBytes) throw tooLarge(config.maxHttpBodyBytes);
-          authenticate(ctx, bearer({ authorization: req.headers.authorization }));
-          if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
-          body = await readBody(req, config.maxHttpBodyBytes);
-        }
-      } else if (/^100-continue$/i.test(req.headers.expect ?? '')) {
-        res.writeContinue();
-      }
-      const headers: Record<string, string | undefined> = {};
-      for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      out = await handle(router, { method, path: url.pathname, query: url.searchParams, headers, body });
-    } catch (err) {
-      closeAfter = !req.complete;
-      if (err instanceof ApiError) out = errorResponse(err.status, err.code, err.message);
-      else {
-        const status = (err as { status?: number }).status ?? 400;
-        out = errorResponse(status, status === 413 ? 'payload_too_large' : 'bad_request', (err as Error).message);
-      }
-    }
-    if (res.destroyed) return;
-    res.writeHead(out.status, { 'x-content-type-options': 'nosniff', ...(closeAfter ? { connection: 'close' } : {}), ...out.headers });
-    res.end(req.method === 'HEAD' ? undefined : out.body);
-    if (closeAfter) res.once('finish', () => req.socket.destroySoon());
-  };
-}
-
 /** Opens the store and master key and builds the service context (no listeners). */
 export async function openContext(config: ServerConfig): Promise<{ ctx: Ctx; masterKeyCreated: boolean }> {
   await ready();
@@ -140,6 +65,7 @@ export async function openContext(config: ServerConfig): Promise<{ ctx: Ctx; mas
   let kickTimer: NodeJS.Timeout | null = null;
   const ctx: Ctx = {
     db, config, masterKey, now: () => Math.floor(Date.now() / 1000), cache: new Map(),
+    transport: (options) => new OutboundPool(options),
     kickOutbox: () => { kickTimer ??= setTimeout(() => { kickTimer = null; void sweepOutbox(ctx).catch(() => undefined); }, 10); kickTimer.unref(); },
     kickWebhooks: () => { setTimeout(() => void sweepWebhooks(ctx).catch(() => undefined), 10).unref(); },
   };
@@ -170,7 +96,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
   const { createSmtpListener } = await import('./smtp/listener.js');
   const smtp = createSmtpListener(ctx);
   config.smtpPort = await smtp.listen();
-  const router = buildRouter(ctx);
+  const router = new Router(ROUTES);
   const handler = nodeHandler(router, ctx);
   const http: Server = createHttpServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, handler);
   // answer "Expect: 100-continue" ourselves, after the key is checked (the default says yes at once)
@@ -202,7 +128,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
 
   return {
     ctx, httpUrl, smtpPort: config.smtpPort, bootstrap: info, masterKeyCreated,
-    request: (r) => handle(router, {
+    request: (r) => handle(ctx, router, {
       method: r.method, path: r.path, query: r.query ?? new URLSearchParams(), headers: { ...(r.json !== undefined ? { 'content-type': 'application/json' } : {}), ...(r.headers ?? {}) },
       body: r.body ?? (r.json !== undefined ? Buffer.from(JSON.stringify(r.json)) : Buffer.alloc(0)),
     }),

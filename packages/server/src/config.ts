@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type OversightMode, isOversightMode } from './service/policy.js';
+import { OVERSIGHT_MODES, type OversightMode } from '@multimail/core';
 
 export interface SmtpLimits {
   /** Largest message accepted (bytes); announced with SIZE. */
@@ -157,8 +157,8 @@ export const ENV_VARS: Record<string, (c: ServerConfig, v: string) => void> = {
   MULTIMAIL_EXPIRY_ACTION: (c, v) => { c.expiryAction = v === 'approve' ? 'approve' : 'reject'; },
   MULTIMAIL_DOMAIN: (c, v) => { c.firstTenant.domain = v; },
   MULTIMAIL_FIRST_MODE: (c, v) => {
-    if (!isOversightMode(v)) throw new Error(`MULTIMAIL_FIRST_MODE must be an oversight mode, got ${JSON.stringify(v)}`);
-    c.firstTenant.oversightMode = v;
+    if (!(OVERSIGHT_MODES as readonly string[]).includes(v)) throw new Error(`MULTIMAIL_FIRST_MODE must be an oversight mode, got ${JSON.stringify(v)}`);
+    c.firstTenant.oversightMode = v as OversightMode;
   },
   MULTIMAIL_VERIFIER_HTML: (c, v) => { c.verifierHtml = resolve(v); },
   MULTIMAIL_VERIFY_THREADS: (c, v) => { c.verifyThreads = int(v, 'MULTIMAIL_VERIFY_THREADS'); },

@@ -1,5 +1,5 @@
 /** Request body parsing with clear errors for hostile JSON (SPEC §7). */
-import { ApiError } from '../service/errors.js';
+import { ApiError } from '../shared/errors.js';
 import type { ApiRequest } from './router.js';
 
 /** Deeper JSON is refused: nothing we accept nests more than a few levels, and recursion elsewhere must stay bounded. */

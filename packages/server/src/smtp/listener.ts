@@ -6,9 +6,9 @@
  */
 import type { Socket } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { Ctx } from '../service/context.js';
-import { InboundRejection, receiveMessage } from '../service/inbound.js';
-import { findHostedMailbox, isHostedDomain } from '../service/tenants.js';
+import type { Ctx } from '../shared/context.js';
+import { InboundRejection, receiveMessage } from '../inbound/receive.js';
+import { findHostedMailbox, isHostedDomain } from '../tenancy/tenants.js';
 import { DataChecker } from './limits-stream.js';
 
 /** RFC 5321 §4.5.3.1.4 allows 512 octets for a command line; extensions push it a little. */

@@ -7,17 +7,10 @@
  * dropped after any error: a session is never reused in an unknown state.
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type { SendOutcome, Transport, TransportOptions } from '../shared/transport.js';
 
-export interface OutboundOptions {
-  host: string; port: number; secure: boolean; ignoreTLS: boolean; name: string;
-  auth?: { user: string; pass: string };
-  timeoutMs: number; maxConnections: number; maxMessages: number;
-  /** Longest a whole transaction (MAIL FROM to the final reply) may take (default 120 s). */
-  transactionMs?: number;
-}
-
-/** Recipients refused at RCPT while others were accepted (the message went to those). */
-export interface SendOutcome { rejected: Array<{ address: string; responseCode: number; message: string }> }
+export type OutboundOptions = TransportOptions;
+export type { SendOutcome };
 
 const DEFAULT_TRANSACTION_MS = 120_000;
 
@@ -31,7 +24,7 @@ interface Session {
 }
 interface Waiter { resolve: (s: Session) => void; reject: (e: Error) => void }
 
-export class OutboundPool {
+export class OutboundPool implements Transport {
   private idle: Session[] = [];
   /** Every open session, busy or idle: close() ends them all. */
   private sessions = new Set<Session>();

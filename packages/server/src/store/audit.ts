@@ -118,3 +118,24 @@ export function verifyChain(entries: Iterable<AuditEntry>): ChainCheck {
   for (const entry of entries) if (!checker.push(entry)) break;
   return checker.result();
 }
+
+/** A tenant's audit-log signing key (private half sealed). */
+export interface LogKeyRow { tenant_id: string; kid: string; private_sealed: Buffer; public_pem: string; public_jwk: string; created_at: number }
+
+export function logKeyOf(db: Db, tenant: string): LogKeyRow | undefined {
+  return db.prepare('SELECT * FROM audit_log_keys WHERE tenant_id = ?').get(tenant) as LogKeyRow | undefined;
+}
+
+export function insertLogKey(db: Db, k: LogKeyRow): void {
+  db.prepare('INSERT INTO audit_log_keys(tenant_id, kid, private_sealed, public_pem, public_jwk, created_at) VALUES (?,?,?,?,?,?)')
+    .run(k.tenant_id, k.kid, k.private_sealed, k.public_pem, k.public_jwk, k.created_at);
+}
+
+/** The size and (base64) root of the last tree head signed for a tenant, kept apart from the entries it covers. */
+export function lastSignedHead(db: Db, tenant: string): { tree_size: number; root_hash: string } | undefined {
+  return db.prepare('SELECT tree_size, root_hash FROM audit_signed_heads WHERE tenant_id = ?').get(tenant) as { tree_size: number; root_hash: string } | undefined;
+}
+
+export function recordSignedHead(db: Db, tenant: string, h: { tree_size: number; root_hash: string; signed_at: number }): void {
+  db.prepare('INSERT OR REPLACE INTO audit_signed_heads(tenant_id, tree_size, root_hash, signed_at) VALUES (?,?,?,?)').run(tenant, h.tree_size, h.root_hash, h.signed_at);
+}

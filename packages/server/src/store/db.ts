@@ -84,6 +84,13 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries(state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_log_keys (
+  tenant_id TEXT PRIMARY KEY REFERENCES tenants(id), kid TEXT NOT NULL, private_sealed BLOB NOT NULL,
+  public_pem TEXT NOT NULL, public_jwk TEXT NOT NULL, created_at INTEGER NOT NULL);
+-- the last tree head signed per tenant, apart from the entries it covers (audit/tree-heads.ts)
+CREATE TABLE IF NOT EXISTS audit_signed_heads (
+  tenant_id TEXT PRIMARY KEY REFERENCES tenants(id), tree_size INTEGER NOT NULL, root_hash TEXT NOT NULL,
+  signed_at INTEGER NOT NULL);
 `;
 
 export function openDb(file: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL'): Db {

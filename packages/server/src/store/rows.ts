@@ -1,5 +1,5 @@
 /** Row shapes of the SQLite tables (see db.ts), as better-sqlite3 returns them. */
-import type { OversightMode } from '../service/policy.js';
+import type { OversightMode } from '@multimail/core';
 
 export interface TenantRow { id: string; name: string; created_at: number }
 export interface DomainRow { id: string; tenant_id: string; name: string; dual_sign: number; created_at: number }

@@ -1,0 +1,187 @@
+/**
+ * The audit log as an RFC 9162 Merkle tree (SPEC §5): signed tree heads, inclusion and
+ * consistency proofs over a tenant's entries, and the tenant's log signing key (ECDSA P-256,
+ * created on first use, private half sealed under the master key like every other key).
+ *
+ * Cost model: appends are untouched (appendAudit stores the canonical entry, which already fixes
+ * the leaf). Leaf hashes are computed on demand and memoized per tenant in memory, extending from
+ * the last cached seq, so each entry is read, checked against the chain and hashed once per
+ * process (O(n) for the first request after a start). That catch-up goes a page at a time with a
+ * turn of the event loop between pages, so a long log read after a restart does not stall the
+ * SMTP sessions and API calls in the meantime; the complete subtrees of each page are hashed as it
+ * goes (memoized), so a tree head or proof then costs about MEMO_MIN_LEAVES · log n hashes; the
+ * latest tree head is reused while the tree has not grown.
+ */
+import { createHash } from 'node:crypto';
+import {
+  auditEntryBytes, consistencyProof, exportPrivatePem, exportPublicJwk, exportPublicPem, generateIdentityKeyPair,
+  inclusionProof, signTreeHead, treeHash, type SignedTreeHead, type SubtreeMemo,
+} from '@multimail/core';
+import type { Ctx } from '../shared/context.js';
+import { ApiError, badRequest } from '../shared/errors.js';
+import { seal, unseal } from '../security/secrets.js';
+import {
+  appendAudit, GENESIS_HASH, insertLogKey, lastSignedHead, listAudit, logKeyOf, type LogKeyRow, recordSignedHead,
+} from '../store/audit.js';
+import { type Db, tx } from '../store/db.js';
+
+/** Entries read, checked and hashed between two turns of the event loop (≈10–20 ms of work). */
+const PAGE = 250;
+const LEAF_PREFIX = Buffer.from([0]);
+const MS_PER_SECOND = 1000;
+
+/** Append-only: cached leaves are never rewritten, which is what keeps `memo` valid. */
+interface TenantTree {
+  leaves: Uint8Array[]; head: string; memo: SubtreeMemo; sth?: SignedTreeHead;
+  /** The catch-up running now: one per tenant, which later callers wait for. */
+  reading?: Promise<void>;
+}
+interface DbState { trees: Map<string, TenantTree>; keys: Map<string, Promise<LogKeyRow>> }
+
+const states = new WeakMap<Db, DbState>();
+
+function state(db: Db): DbState {
+  let s = states.get(db);
+  if (!s) {
+    states.set(db, (s = { trees: new Map(), keys: new Map() }));
+  }
+  return s;
+}
+
+const sealContext = (tenant: string, kid: string) => `audit-log:${tenant}:${kid}`;
+
+/** The tenant's log key row, created (and its creation logged) on first use. */
+export function logKey(ctx: Ctx, tenant: string): Promise<LogKeyRow> {
+  const s = state(ctx.db);
+  let pending = s.keys.get(tenant);
+  if (!pending) {
+    pending = loadOrCreateKey(ctx, tenant);
+    s.keys.set(tenant, pending);
+    pending.catch(() => s.keys.delete(tenant));
+  }
+  return pending;
+}
+
+const selectKey = logKeyOf;
+
+async function loadOrCreateKey(ctx: Ctx, tenant: string): Promise<LogKeyRow> {
+  const existing = selectKey(ctx.db, tenant);
+  if (existing) return existing;
+  const pair = await generateIdentityKeyPair();
+  const [privatePem, publicPem, jwk] = await Promise.all([exportPrivatePem(pair.privateKey), exportPublicPem(pair.publicKey), exportPublicJwk(pair.publicKey)]);
+  const now = ctx.now();
+  tx(ctx.db, () => {
+    if (selectKey(ctx.db, tenant)) return;
+    insertLogKey(ctx.db, { tenant_id: tenant, kid: pair.kid, private_sealed: seal(ctx.masterKey, privatePem, sealContext(tenant, pair.kid)), public_pem: publicPem, public_jwk: JSON.stringify(jwk), created_at: now });
+    // the log records its own key, so a swapped key shows up in the history it signs
+    appendAudit(ctx.db, { tenant, event: 'key.created', actor: 'system', ts: now, data: { kid: pair.kid, kind: 'audit_log' } });
+  });
+  return selectKey(ctx.db, tenant)!;
+}
+
+/** The public log key: PEM, JWK and its id (the `log_id` of every tree head). */
+export async function logPublicKey(ctx: Ctx, tenant: string): Promise<{ log_id: string; tenant: string; pem: string; jwk: JsonWebKey }> {
+  const k = await logKey(ctx, tenant);
+  return { log_id: k.kid, tenant, pem: k.public_pem, jwk: { ...(JSON.parse(k.public_jwk) as JsonWebKey), kid: k.kid } as JsonWebKey };
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Extends the memoized leaf hashes with entries appended since, checking the chain as it goes.
+ * Entries appended while it runs are read too: it returns once a page comes back short.
+ */
+async function tenantTree(ctx: Ctx, tenant: string): Promise<TenantTree> {
+  const s = state(ctx.db);
+  let t = s.trees.get(tenant);
+  if (!t) s.trees.set(tenant, (t = { leaves: [], head: GENESIS_HASH, memo: new Map() }));
+  const tree = t;
+  while (tree.reading) await tree.reading;
+  tree.reading = (async () => {
+    for (;;) {
+      const page = listAudit(ctx.db, tenant, { after: tree.leaves.length, limit: PAGE });
+      for (const e of page) {
+        const bytes = auditEntryBytes(e);
+        if (e.seq !== tree.leaves.length + 1 || e.prev_hash !== tree.head || createHash('sha256').update(bytes).digest('hex') !== e.hash) {
+          throw new ApiError(500, 'audit_chain_broken', `the stored audit chain is broken at seq ${e.seq}; refusing to sign it`);
+        }
+        tree.leaves.push(createHash('sha256').update(LEAF_PREFIX).update(bytes).digest());
+        tree.head = e.hash;
+      }
+      if (page.length < PAGE) return;
+      // the page's complete subtrees go into the memo now, so the tree head is cheap at the end
+      treeHash(tree.leaves, tree.leaves.length, tree.memo);
+      await nextTurn();
+    }
+  })().finally(() => { tree.reading = undefined; });
+  await tree.reading;
+  return tree;
+}
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+/**
+ * The log never signs a tree head that does not extend the last one it signed: the root of the
+ * first `tree_size` entries it signed then must be the root of the same entries now. The last head
+ * is kept in its own table, apart from the entry rows it covers, so rows rewritten, removed or
+ * truncated behind the server's back (after a restart, when the leaves are read again) stop the
+ * log from signing instead of being signed over. What this cannot see: docs/audit-log.md.
+ */
+function assertExtendsLastHead(db: Db, tenant: string, t: TenantTree, treeSize: number, rootHash: Uint8Array): void {
+  const last = lastSignedHead(db, tenant);
+  if (!last) return;
+  const consistent = last.tree_size <= treeSize &&
+    b64(last.tree_size === treeSize ? rootHash : treeHash(t.leaves, last.tree_size, t.memo)) === last.root_hash;
+  if (!consistent) {
+    throw new ApiError(500, 'audit_log_inconsistent',
+      `the audit log no longer extends the tree head signed at size ${last.tree_size} (now ${treeSize} entries): entries were changed or removed; refusing to sign`);
+  }
+}
+
+/** A signed tree head over every entry so far; reused while no entry has been appended. */
+export async function signedTreeHead(ctx: Ctx, tenant: string): Promise<SignedTreeHead> {
+  const key = await logKey(ctx, tenant);
+  const t = await tenantTree(ctx, tenant);
+  if (t.sth && t.sth.tree_size === t.leaves.length && t.sth.log_id === key.kid) return t.sth;
+  const privatePem = unseal(ctx.masterKey, key.private_sealed, sealContext(tenant, key.kid));
+  const treeSize = t.leaves.length;
+  const rootHash = treeHash(t.leaves, treeSize, t.memo);
+  assertExtendsLastHead(ctx.db, tenant, t, treeSize, rootHash);
+  t.sth = await signTreeHead(privatePem, { treeSize, rootHash, timestamp: ctx.now() * MS_PER_SECOND });
+  recordSignedHead(ctx.db, tenant, { tree_size: treeSize, root_hash: b64(rootHash), signed_at: ctx.now() });
+  return t.sth;
+}
+
+
+function sizeParam(value: string | null, name: string, fallback: number, min: number, max: number): number {
+  if (value === null || value === '') return fallback;
+  if (!/^\d{1,15}$/.test(value)) throw badRequest(`${name} must be a non-negative integer`, { field: name });
+  const n = Number(value);
+  if (n < min || n > max) throw badRequest(`${name} must be from ${min} to ${max}, got ${n}`, { field: name });
+  return n;
+}
+
+/** RFC 9162 §2.1.3 audit path of entry `seq` (1-based; leaf index seq-1) in the tree of `tree_size` entries. */
+export async function auditInclusionProof(ctx: Ctx, tenant: string, query: URLSearchParams) {
+  const t = await tenantTree(ctx, tenant);
+  const size = t.leaves.length;
+  if (query.get('seq') === null) throw badRequest('name the entry: ?seq=N', { field: 'seq' });
+  const treeSize = sizeParam(query.get('tree_size'), 'tree_size', size, 1, size);
+  const seq = sizeParam(query.get('seq'), 'seq', 0, 1, treeSize);
+  return {
+    seq, leaf_index: seq - 1, tree_size: treeSize, leaf_hash: b64(t.leaves[seq - 1]!),
+    audit_path: inclusionProof(t.leaves, seq - 1, treeSize, t.memo).map(b64),
+  };
+}
+
+/** RFC 9162 §2.1.4 proof that the tree of `first` entries is a prefix of the tree of `second`. */
+export async function auditConsistencyProof(ctx: Ctx, tenant: string, query: URLSearchParams) {
+  const t = await tenantTree(ctx, tenant);
+  const size = t.leaves.length;
+  const second = sizeParam(query.get('second'), 'second', size, 0, size);
+  if (query.get('first') === null) throw badRequest('name the older tree size: ?first=M', { field: 'first' });
+  const first = sizeParam(query.get('first'), 'first', 0, 0, second);
+  return {
+    first, second, consistency_path: consistencyProof(t.leaves, first, second, t.memo).map(b64),
+  };
+}

@@ -1,0 +1,27 @@
+/** What anyone may fetch without a key: the health check and the web verifier page. */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Ctx } from '../../shared/context.js';
+import { tenantJwks } from '../../tenancy/credentials.js';
+import { firstTenantId, tenantExists } from '../../tenancy/tenants.js';
+import { type Route, open } from '../route.js';
+import { type ApiResponse, json } from '../router.js';
+
+/** Serves the built web verifier with the tenant JWKS preloaded, or says how to build it. */
+function verifierPage(ctx: Ctx, tenant: string | null): ApiResponse {
+  const file = ctx.config.verifierHtml;
+  if (!existsSync(file)) {
+    return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `The web verifier is not built (${file} is missing). Run: npm run build:web\n` };
+  }
+  const id = tenant && tenantExists(ctx, tenant) ? tenant : firstTenantId(ctx);
+  const jwks = id ? tenantJwks(ctx, id) : { keys: [] };
+  const script = `<script>window.MM_IDENTITY_KEYS = ${JSON.stringify(jwks).replace(/</g, '\\u003c')};</script>`;
+  const html = readFileSync(file, 'utf8');
+  // before </head>, where verifier-web documents it; the page's own CSP allows inline scripts
+  const body = /<\/head>/i.test(html) ? html.replace(/<\/head>/i, () => `${script}\n</head>`) : script + html;
+  return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body };
+}
+
+export const publicRoutes: Route[] = [
+  open('GET', '/healthz', () => json(200, { ok: true })),
+  open('GET', '/verifier', ({ ctx, req }) => verifierPage(ctx, req.query.get('tenant'))),
+];

@@ -1,0 +1,154 @@
+/**
+ * Human oversight (SPEC §4): pending items, approve/reject with a reason, expiry, the gated_send
+ * allowlist and mailbox mode changes. Only credentials with the oversight scope decide; who
+ * decided, when and why goes into the message row and the audit log in one transaction.
+ */
+import { tx } from '../store/db.js';
+import { appendAudit } from '../store/audit.js';
+import { dueForExpiry, getMessage, pendingPage, updateMessage } from '../store/messages.js';
+import { allowlistOf, setAllowlistEntry } from '../store/allowlist.js';
+import { setMailboxMode } from '../store/tenants.js';
+import type { MessageRow } from '../store/rows.js';
+import type { Ctx } from '../shared/context.js';
+import { type Principal, mailboxFor, requireScope } from '../tenancy/credentials.js';
+import { ApiError, badRequest, conflict, forbidden, notFound } from '../shared/errors.js';
+import { enqueueEvent } from '../webhooks/events.js';
+import { modeChangeNeedsOversight, normalizeAllowlistEntry } from './policy.js';
+import { MODE_LIST, isOversightMode } from '../shared/modes.js';
+import { newId } from '../security/secrets.js';
+import { getMailbox, mailboxById } from '../tenancy/tenants.js';
+import { assertHeaderSafe, parseAddress } from '../shared/addresses.js';
+
+export const MAX_REASON_LENGTH = 1000;
+const PENDING = ['pending_approval', 'pending_inbound_approval'];
+
+export function listPending(ctx: Ctx, p: Principal, opts: { limit: number; after?: string }) {
+  requireScope(p, 'oversight');
+  // an oversight key bound to a mailbox reviews that mailbox only
+  const rows = pendingPage(ctx.db, p.tenantId, { mailboxId: p.mailboxId, after: Number(opts.after ?? 0) || 0, limit: opts.limit + 1 });
+  const page = rows.slice(0, opts.limit);
+  const items = page.map((m) => ({
+    id: m.id, direction: m.direction, status: m.status, mailbox: mailboxById(ctx, m.mailbox_id).address,
+    message_id: m.message_id_header, from: m.from_addr, to: JSON.parse(m.envelope_to) as string[], subject: m.subject,
+    agent_id: m.agent_id, oversight_mode: m.oversight_mode, created_at: m.created_at, expires_at: m.expires_at,
+    preview: m.raw.subarray(0, 4096).toString('utf8'),
+  }));
+  return { items, next_cursor: rows.length > opts.limit ? String(page[page.length - 1]!.seq) : null };
+}
+
+function parseReason(reason: unknown): string {
+  if (reason === undefined || reason === null) return '';
+  if (typeof reason !== 'string') throw badRequest('reason must be a string');
+  if (reason.length > MAX_REASON_LENGTH) throw badRequest(`reason is longer than ${MAX_REASON_LENGTH} characters`);
+  return reason;
+}
+
+/**
+ * Records a decision; `actor` is a credential or `system:expiry`. Expiry is checked here, inside
+ * the decision's transaction: a human decision on a message already past `expires_at` becomes the
+ * expiry decision (whatever the sweep has got to), and `expired` tells the caller so.
+ */
+function recordDecision(ctx: Ctx, m: MessageRow, approve: boolean, reason: string, actor: string, expiry: boolean): { row: MessageRow; expired: boolean } {
+  return tx(ctx.db, () => {
+    const fresh = getMessage(ctx.db, m.tenant_id, m.id)!;
+    if (!PENDING.includes(fresh.status)) throw conflict('not_pending', `message ${m.id} is ${fresh.status}, not pending`);
+    const now = ctx.now();
+    const expired = !expiry && isPastDeadline(fresh.expires_at, now);
+    if (expired) {
+      expiry = true;
+      approve = ctx.config.expiryAction === 'approve';
+      reason = expiryReason(ctx);
+      actor = 'system:expiry';
+    }
+    const outbound = fresh.direction === 'out';
+    const approval = approve && outbound ? newId(expiry ? 'exp' : 'apr', 8) : null;
+    const status = approve ? (outbound ? 'queued' : 'received') : expiry ? 'expired' : 'rejected';
+    updateMessage(ctx.db, m.id, { status, approval_code: approval, decided_by: actor, decided_at: now, decision_reason: reason, updated_at: now });
+    const event = expiry ? (outbound ? 'send.expired' : 'inbound.expired')
+      : outbound ? (approve ? 'send.approved' : 'send.rejected') : approve ? 'inbound.released' : 'inbound.rejected';
+    appendAudit(ctx.db, { tenant: m.tenant_id, event, message_id: m.id, actor, ts: now, data: { decision: approve ? 'approve' : 'reject', approval, reason, message_id: fresh.message_id_header } });
+    enqueueEvent(ctx, m.tenant_id, approve ? 'oversight.approved' : 'oversight.rejected', { id: m.id, direction: fresh.direction, approval, reason, by: actor });
+    // an approved send is `queued`: the outbox signs it and gives it its deliveries
+    if (approve && !outbound) enqueueEvent(ctx, m.tenant_id, 'message.received', { id: m.id, message_id: fresh.message_id_header, from: fresh.from_addr, subject: fresh.subject });
+    return { row: getMessage(ctx.db, m.tenant_id, m.id)!, expired };
+  });
+}
+
+/** A held item is past its deadline from the second `expires_at` names on (as the sweep reads it). */
+const isPastDeadline = (expiresAt: number | null, now: number) => expiresAt !== null && expiresAt <= now;
+const expiryReason = (ctx: Ctx) => `expired after ${ctx.config.pendingTtlSec}s`;
+
+/**
+ * A human decision on a held item. Returns the decided row; an approved send is then `queued`,
+ * for the outbox to sign and deliver (outbound/send.ts decisionResult waits for that).
+ */
+export function decide(ctx: Ctx, p: Principal, id: string, decision: unknown, body: Record<string, unknown>): MessageRow {
+  requireScope(p, 'oversight');
+  if (decision !== 'approve' && decision !== 'reject') throw badRequest('decision must be approve or reject');
+  const m = getMessage(ctx.db, p.tenantId, id);
+  if (!m || (p.mailboxId && m.mailbox_id !== p.mailboxId)) throw notFound(`message ${id}`);
+  if (!PENDING.includes(m.status)) throw conflict(m.status === 'expired' ? 'expired' : 'not_pending', `message ${id} is ${m.status}, not pending`);
+  // SPEC §4: a human decides "with a reason", and who decided, when and why is recorded
+  const reason = parseReason(body.reason);
+  if (!reason.trim()) throw badRequest('reason is required: say why you approve or reject (it is recorded in the audit log)');
+  const { row, expired } = recordDecision(ctx, m, decision === 'approve', reason, p.actor, false);
+  if (row.status === 'queued') ctx.kickOutbox();
+  if (expired) {
+    throw new ApiError(409, 'expired', `message ${id} expired at ${new Date(m.expires_at! * 1000).toISOString()}; the expiry action (${ctx.config.expiryAction}) was applied instead of this decision`);
+  }
+  return row;
+}
+
+/** Applies the configured expiry action to held items past their deadline; logged like a decision. */
+export async function expireDue(ctx: Ctx): Promise<number> {
+  const due = dueForExpiry(ctx.db, ctx.now());
+  for (const m of due) {
+    try {
+      recordDecision(ctx, m, ctx.config.expiryAction === 'approve', expiryReason(ctx), 'system:expiry', true);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+    }
+  }
+  return due.length;
+}
+
+export function listAllowlist(ctx: Ctx, p: Principal, mailbox: string | null) {
+  if (!p.scopes.has('oversight') && !p.scopes.has('admin') && !p.scopes.has('send')) throw forbidden('this API key cannot view allowlists');
+  const mb = mailboxFor(ctx, p, mailbox);
+  return allowlistOf(ctx.db, mb.id);
+}
+
+export function changeAllowlist(ctx: Ctx, p: Principal, mailbox: string | null, entryInput: unknown, add: boolean) {
+  requireScope(p, 'oversight');
+  const mb = mailboxFor(ctx, p, mailbox);
+  const entry = normalizeAllowlistEntry(entryInput);
+  if (!entry) throw badRequest('entry must be an address (a@b.example) or *@domain');
+  tx(ctx.db, () => {
+    const now = ctx.now();
+    const changed = setAllowlistEntry(ctx.db, mb.id, entry, add ? { by: p.actor, at: now } : null);
+    if (changed) appendAudit(ctx.db, { tenant: p.tenantId, event: add ? 'allowlist.added' : 'allowlist.removed', actor: p.actor, ts: now, data: { mailbox: mb.address, entry } });
+  });
+  return { mailbox: mb.address, entry, listed: add };
+}
+
+/** Mode changes: stricter by any key of the tenant that may act on the mailbox; weaker only with oversight. */
+export function changeMailbox(ctx: Ctx, p: Principal, address: string, body: Record<string, unknown>) {
+  const mb = p.mailboxId ? mailboxFor(ctx, p, address) : getMailbox(ctx, p.tenantId, address);
+  const mode = body.oversight_mode ?? mb.oversight_mode;
+  if (!isOversightMode(mode)) throw badRequest(`oversight_mode must be one of ${MODE_LIST}`);
+  if (modeChangeNeedsOversight(mb.oversight_mode, mode)) requireScope(p, 'oversight');
+  let oversightAddress = mb.oversight_address;
+  if (body.oversight_address !== undefined) {
+    requireScope(p, 'oversight');
+    if (typeof body.oversight_address === 'string') assertHeaderSafe('oversight_address', body.oversight_address);
+    oversightAddress = parseAddress('oversight_address', body.oversight_address).address;
+  }
+  tx(ctx.db, () => {
+    setMailboxMode(ctx.db, mb.id, mode, oversightAddress);
+    appendAudit(ctx.db, {
+      tenant: p.tenantId, event: 'mailbox.mode_changed', actor: p.actor, ts: ctx.now(),
+      data: { mailbox: mb.address, from: mb.oversight_mode, to: mode, oversight_address: oversightAddress },
+    });
+  });
+  return { address: mb.address, oversight_mode: mode, oversight_address: oversightAddress };
+}
