@@ -9,7 +9,7 @@ import { verifyAuditExport } from '@multimail/core';
 import { startTestServer, type TestServer } from '../server/helpers.js';
 import { appendAudit, listAudit } from '../../packages/server/src/store/audit.js';
 import { tx } from '../../packages/server/src/store/db.js';
-import { auditConsistencyProof, auditInclusionProof, logPublicKey, signedTreeHead } from '../../packages/server/src/service/audit-log.js';
+import { auditConsistencyProof, auditInclusionProof, logPublicKey, signedTreeHead } from '../../packages/server/src/audit/tree-heads.js';
 
 const ADDED = 3500;
 let s: TestServer;

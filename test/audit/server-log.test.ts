@@ -10,8 +10,8 @@ import {
 } from '@multimail/core';
 import { startTestServer, waitFor, type TestServer } from '../server/helpers.js';
 import { canonicalJson } from '../../packages/server/src/store/audit.js';
-import { createCredential } from '../../packages/server/src/service/credentials.js';
-import { createTenant } from '../../packages/server/src/service/tenants.js';
+import { createCredential } from '../../packages/server/src/tenancy/credentials.js';
+import { createTenant } from '../../packages/server/src/tenancy/tenants.js';
 
 let s: TestServer;
 let keyPem: string;

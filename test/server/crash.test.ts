@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSink, type Sink } from './sink.js';
 import { waitFor } from './helpers.js';
-import { MAX_CONNECTIONS } from '../../packages/server/src/service/delivery.js';
+import { MAX_CONNECTIONS } from '../../packages/server/src/outbound/outbox.js';
 
 const MAIN = fileURLToPath(new URL('../../packages/server/dist/main.js', import.meta.url));
 const N = 40;

@@ -10,7 +10,7 @@ import { SMTPServer } from 'smtp-server';
 import nodemailer from 'nodemailer';
 import { startTestServer, waitFor, type TestServer } from './helpers.js';
 import { startSink } from './sink.js';
-import { closeTransports } from '../../packages/server/src/service/delivery.js';
+import { closeTransports } from '../../packages/server/src/outbound/outbox.js';
 
 let s: TestServer;
 beforeAll(async () => { s = await startTestServer({ firstTenant: { name: 't', domain: 'agents.localhost', mailbox: 'agent', oversightMode: 'autonomous' } }); });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import PostalMime from 'postal-mime';
 import { describe, expect, it } from 'vitest';
-import { readHeaderFields } from '../../packages/server/src/service/header-fields.js';
+import { readHeaderFields } from '../../packages/server/src/shared/header-fields.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers.js';
-import { createCredential } from '../../packages/server/src/service/credentials.js';
-import { addDomain, createMailbox, createTenant } from '../../packages/server/src/service/tenants.js';
+import { createCredential } from '../../packages/server/src/tenancy/credentials.js';
+import { addDomain, createMailbox, createTenant } from '../../packages/server/src/tenancy/tenants.js';
 
 let s: TestServer;
 const B: Record<string, string> = {};

@@ -3,13 +3,13 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decideSend, effectiveMode, isAllowlisted, modeChangeNeedsOversight, normalizeAllowlistEntry } from '../../packages/server/src/service/policy.js';
+import { decideSend, effectiveMode, isAllowlisted, modeChangeNeedsOversight, normalizeAllowlistEntry } from '../../packages/server/src/oversight/policy.js';
 import { DataChecker } from '../../packages/server/src/smtp/limits-stream.js';
 import { loadConfig } from '../../packages/server/src/config.js';
-import { loadMasterKey, seal, unseal } from '../../packages/server/src/service/secrets.js';
+import { loadMasterKey, seal, unseal } from '../../packages/server/src/security/secrets.js';
 import { canonicalJson, entryJson } from '../../packages/server/src/store/audit.js';
-import { parseAddress } from '../../packages/server/src/service/addresses.js';
-import { countMimeParts, declaredBoundary } from '../../packages/server/src/service/mime-parts.js';
+import { parseAddress } from '../../packages/server/src/shared/addresses.js';
+import { countMimeParts, declaredBoundary } from '../../packages/server/src/inbound/mime-parts.js';
 
 describe('policy (SPEC §4 table)', () => {
   it('decides each mode', () => {

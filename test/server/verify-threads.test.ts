@@ -13,10 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { signDkim } from '../../packages/core/src/index.js';
 import { loadConfig } from '../../packages/server/src/config.js';
-import { createCredential, revokeCredential } from '../../packages/server/src/service/credentials.js';
-import { identityKeys, keySnapshot } from '../../packages/server/src/service/verification-keys.js';
-import { addDomain, createMailbox, createTenant } from '../../packages/server/src/service/tenants.js';
-import { runningVerifyThreads } from '../../packages/server/src/service/verify-pool.js';
+import { createCredential, revokeCredential } from '../../packages/server/src/tenancy/credentials.js';
+import { identityKeys, keySnapshot } from '../../packages/server/src/inbound/verification-keys.js';
+import { addDomain, createMailbox, createTenant } from '../../packages/server/src/tenancy/tenants.js';
+import { runningVerifyThreads } from '../../packages/server/src/inbound/verify-pool.js';
 import { startTestServer, type TestServer, waitFor } from './helpers.js';
 
 const AGENT = 'agent@agents.localhost';
