@@ -115,7 +115,11 @@ export function buildRouter(ctx: Ctx): Router {
   return r;
 }
 
-/** Serves the built web verifier with the tenant JWKS preloaded, or says how to build it. */
+/**
+ * Serves the built web verifier with the tenant's keys preloaded — its JWKS and, as a key bundle,
+ * the DKIM key record of every selector its domains signed with, current and rotated (a raw
+ * message from the API then verifies there, as its evidence export does) — or says how to build it.
+ */
 function verifierPage(ctx: Ctx, tenant: string | null): ApiResponse {
   const file = ctx.config.verifierHtml;
   if (!existsSync(file)) {
@@ -124,7 +128,11 @@ function verifierPage(ctx: Ctx, tenant: string | null): ApiResponse {
   const first = ctx.db.prepare('SELECT id FROM tenants ORDER BY created_at LIMIT 1').get() as { id: string } | undefined;
   const id = tenant && ctx.db.prepare('SELECT 1 FROM tenants WHERE id = ?').get(tenant) ? tenant : first?.id;
   const jwks = id ? tenantJwks(ctx, id) : { keys: [] };
-  const script = `<script>window.MM_IDENTITY_KEYS = ${JSON.stringify(jwks).replace(/</g, '\\u003c')};</script>`;
+  const rows = (id ? ctx.db.prepare('SELECT k.selector, k.record, d.name FROM dkim_keys k JOIN domains d ON d.id = k.domain_id WHERE d.tenant_id = ? ORDER BY k.created_at').all(id) : []) as
+    Array<{ selector: string; record: string; name: string }>;
+  const bundle = { version: 1, captured_at: new Date(ctx.now() * 1000).toISOString(), records: Object.fromEntries(rows.map((r) => [`${r.selector}._domainkey.${r.name}`, r.record])) };
+  const inline = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
+  const script = `<script>window.MM_DKIM_KEYS = ${inline(bundle)};</script>\n<script>window.MM_IDENTITY_KEYS = ${inline(jwks)};</script>`;
   const html = readFileSync(file, 'utf8');
   // before </head>, where verifier-web documents it; the page's own CSP allows inline scripts
   const body = /<\/head>/i.test(html) ? html.replace(/<\/head>/i, () => `${script}\n</head>`) : script + html;
