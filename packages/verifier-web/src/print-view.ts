@@ -19,6 +19,8 @@ export interface KeyUsed {
   type: string;
   /** SHA-256 of the public key: of p= for DKIM, the RFC 7638 thumbprint (kid) for identity. */
   fingerprint: string;
+  /** The key id, when the fingerprint is one (identity keys): printed unbroken. */
+  id?: string;
   signatures: number;
 }
 
@@ -68,7 +70,7 @@ export async function keysUsed(reports: readonly VerificationReport[]): Promise<
     out.push({ kind: 'DKIM', name: key.split('\u0000')[0]!, type: tagValue(record, 'k') ?? 'rsa', fingerprint: await keyFingerprint(record), signatures: n });
   }
   for (const [kid, { tenant, n }] of identity) {
-    out.push({ kind: 'identity', name: `tenant ${tenant}`, type: 'EC P-256', fingerprint: `JWK thumbprint (SHA-256) ${kid}`, signatures: n });
+    out.push({ kind: 'identity', name: `tenant ${tenant}`, type: 'EC P-256', fingerprint: `JWK thumbprint (SHA-256) ${kid}`, id: kid, signatures: n });
   }
   return out;
 }
@@ -86,6 +88,12 @@ export interface PrintState {
   policy: string;
 }
 
+/**
+ * Key ids and dates on one line: a line break after one of their hyphens reads as a hyphenated
+ * word, and text tools (pdftotext) then drop the hyphen.
+ */
+const unbroken = (s: string) => html`<span class="print-id">${s}</span>`;
+
 function block(r: VerificationReport, sentence: string): TemplateResult {
   const verdict = verdictOf(r);
   return html`<article class="print-message">
@@ -96,7 +104,7 @@ function block(r: VerificationReport, sentence: string): TemplateResult {
     ${r.error ? html`<p class="print-fields">Not verifiable: ${r.error.reason} — ${r.error.detail}</p>` : nothing}
     <ul>
       ${r.dkim.map((d) => html`<li>DKIM ${d.result}${d.reason ? ` (${d.reason})` : ''}: ${d.domain ?? '—'} / ${d.selector ?? '—'}, ${d.algorithm ?? '—'}${d.aligned ? ', aligned' : ''}</li>`)}
-      ${r.identity.map((i) => html`<li>Identity ${i.result}${i.reason ? ` (${i.reason})` : ''}: agent ${i.agent ?? '—'}, tenant ${i.tenant ?? '—'}, oversight ${i.oversight ?? '—'}, approval ${i.approval ?? '—'}, signed ${formatTs(i.ts)}, kid ${i.kid ?? '—'}</li>`)}
+      ${r.identity.map((i) => html`<li>Identity ${i.result}${i.reason ? ` (${i.reason})` : ''}: agent ${i.agent ?? '—'}, tenant ${i.tenant ?? '—'}, oversight ${i.oversight ?? '—'}, approval ${i.approval ?? '—'}, signed ${unbroken(formatTs(i.ts))}, kid ${unbroken(i.kid ?? '—')}</li>`)}
     </ul>
   </article>`;
 }
@@ -109,7 +117,7 @@ export function printReport(st: PrintState, sentence: (r: VerificationReport) =>
       <p>Verified ${st.verifiedAt.toISOString().replace(/\.\d+Z$/, 'Z')}${st.at !== undefined ? `, as of ${formatTs(st.at)} (verification time set)` : ''} · ${st.selection} · policy: ${st.policy}</p>
       <h3>Keys used</h3>
       ${st.keys.length
-        ? html`<ul class="print-keys">${st.keys.map((k) => html`<li>${k.kind} ${k.name} (${k.type}), ${k.signatures} signature${k.signatures === 1 ? '' : 's'}: ${k.fingerprint}</li>`)}</ul>`
+        ? html`<ul class="print-keys">${st.keys.map((k) => html`<li>${k.kind} ${k.name} (${k.type}), ${k.signatures} signature${k.signatures === 1 ? '' : 's'}: ${k.id ? html`JWK thumbprint (SHA-256) ${unbroken(k.id)}` : k.fingerprint}</li>`)}</ul>`
         : html`<p>No key verified any signature.</p>`}
     </header>
     ${shown.map((i) => block(st.reports[i]!, sentence(st.reports[i]!)))}

@@ -188,6 +188,7 @@ export const verifierStyles = css`
     .print-report p { margin: 2pt 0; }
     .print-keys li, .print-fields { overflow-wrap: anywhere; }
     .print-fields { color: #333; }
+    .print-id { white-space: nowrap; }
     .print-message { break-inside: avoid; border-bottom: 1px solid #999; padding: 4pt 0; }
     .print-verdict { font-weight: 700; border: 1px solid #000; padding: 0 3pt; }
   }
