@@ -4,8 +4,8 @@
  * kept even when a later check fails, so the report can still name them.
  */
 import type { Canon } from '../canon/index.js';
-import { decodeBase64 } from '../crypto/base64.js';
-import type { SignatureKind } from '../crypto/signature.js';
+import { decodeBase64 } from '../crypto/bytes.js';
+import type { SignatureKind } from '../crypto/platform.js';
 import { colonList, parseTagList, type TagMap } from './tags.js';
 
 export type DkimAlgorithm = 'rsa-sha256' | 'ed25519-sha256' | 'rsa-sha1';

@@ -4,7 +4,9 @@
  * algorithm, fetch and check the key, body hash, header hash, signature — and the first step
  * that decides ends it. Never throws for message content.
  */
-import { createBodyHasher, ready, sha256, type BodyHashResult } from '../canon/index.js';
+import { createBodyHasher, ready, type BodyHashResult } from '../canon/index.js';
+import { equalBytes } from '../crypto/bytes.js';
+import { sha256 } from '../crypto/sha256.js';
 import { publicKey, verifySignature } from '../crypto/signature.js';
 import { MAX_DKIM_SIGNATURES } from '../mime/limits.js';
 import type { HeaderField, ParsedMessage } from '../mime/index.js';
@@ -151,11 +153,4 @@ function passOrPolicy(report: DkimSignatureReport, sig: DkimSignature, warnings:
     return withVerdict(out, { result: 'policy', reason: 'unsigned_body_content', detail: `${out.unsigned_bytes} body bytes after l=${sig.length} are not signed` });
   }
   return out;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
 }

@@ -7,14 +7,10 @@
  * mail clients display instead; binding all of them makes any added, removed or reordered instance
  * break the signature. A name that is absent contributes nothing.
  */
-import { canonicalizeHeader, createBodyHasher, createSha256 } from '../canon/index.js';
+import { canonicalizeHeader, createBodyHasher } from '../canon/index.js';
+import { toHex } from '../crypto/bytes.js';
+import { createSha256 } from '../crypto/sha256.js';
 import type { HeaderField } from '../mime/index.js';
-
-export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
 
 /** Lowercase hex SHA-256 of the relaxed-canonical fields named in `names`, in the order of `names`. */
 export function headerHash(headers: readonly HeaderField[], names: readonly string[]): string {

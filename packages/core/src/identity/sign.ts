@@ -4,9 +4,9 @@
  */
 import { ready } from '../canon/index.js';
 import { parseMessage, type ParsedMessage } from '../mime/index.js';
-import { toBase64 } from './base64.js';
+import { toBase64 } from '../crypto/bytes.js';
 import { bodyHash, headerHash } from './digests.js';
-import { signDer } from './ecdsa.js';
+import { signDer } from '../crypto/p256.js';
 import { DEFAULT_SIGNED_HEADERS, foldField, serializeFields, valueProblem } from './header.js';
 import { importSigningKey, keyId } from './keys.js';
 import { payloadBytes } from './payload.js';

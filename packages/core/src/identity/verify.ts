@@ -12,7 +12,7 @@ import type { IdentitySignatureReport } from '../report.js';
 import type { HeaderField, ParsedMessage } from '../mime/index.js';
 import { MAX_IDENTITY_SIGNATURES } from '../mime/limits.js';
 import { bodyHash, headerHash } from './digests.js';
-import { verifyDer } from './ecdsa.js';
+import { verifyDer } from '../crypto/p256.js';
 import { IDENTITY_HEADER_LNAME, parseIdentityHeader, valueProblem, type IdentityFields } from './header.js';
 import type { IdentityKeySet, IdentityPublicKey } from './keys.js';
 import { payloadBytes } from './payload.js';
