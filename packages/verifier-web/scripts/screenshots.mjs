@@ -46,7 +46,8 @@ async function corpus() {
   const other = await core.generateIdentityKeyPair();
   const now = Math.floor(Date.now() / 1000) - 120;
   const signed = async (m, { identity = agent, approval = 'apr_48b0c2e1', domain = DOMAIN, key = dkim, oversight = 'gated_send' } = {}) => {
-    const id = identity ? (await core.signIdentity(m, { privateKey: identity.privateKey, tenant: TENANT, agent: 'summarizer', oversight, approval, now })).field : '';
+    const fields = { privateKey: identity?.privateKey, tenant: TENANT, agent: 'summarizer', oversight, ...(approval ? { approval } : {}), now };
+    const id = identity ? (await core.signIdentity(m, fields)).field : '';
     return (await core.signDkim(id + m, { domain, selector: 'mm2026', privateKey: key.pem, now })) + id + m;
   };
   const weekly = await signed(message(1, `Summarizer <summarizer@${DOMAIN}>`, 'Weekly summary', 'All systems nominal. Costs are 4% under budget.'));
@@ -55,7 +56,7 @@ async function corpus() {
     ['invoice-reminder.eml', await signed(message(2, `Billing <billing@${DOMAIN}>`, 'Invoice reminder', 'Invoice 2291 is due on Friday.'), { identity: null })],
     ['weekly-summary-forwarded.eml', weekly.replace('4% under budget', '4% over budget')],
     ['partner-update.eml', await signed(message(4, 'Partner <news@partner.example>', 'Partner update', 'Quarterly numbers attached.'), { identity: null, domain: 'partner.example', key: stranger })],
-    ['vendor-agent.eml', await signed(message(5, `Vendor bot <bot@${DOMAIN}>`, 'Price list', 'New prices from January.'), { identity: other, approval: undefined, oversight: 'autonomous' })],
+    ['vendor-agent.eml', await signed(message(5, `Vendor bot <bot@${DOMAIN}>`, 'Price list', 'New prices from January.'), { identity: other, approval: null, oversight: 'autonomous' })],
     ['scan-0042.bin', Uint8Array.from({ length: 400 }, (_, i) => (i * 7919 + 13) % 256)],
   ];
   const bundle = { version: 1, captured_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), records: { [`mm2026._domainkey.${DOMAIN}`]: dkim.record } };
@@ -78,6 +79,7 @@ async function capture(browser, dir, data, { name, width, scheme, open }) {
   await page.evaluate(() => document.querySelector('mm-verifier').updateComplete);
   // the cursor blinking in no field, the caret of no input: the same picture each run
   await page.evaluate(() => document.activeElement?.blur());
+  await page.mouse.move(0, 0);
   const file = join(out, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   await context.close();

@@ -69,7 +69,9 @@ function warningsCell(s: DkimSignatureReport | IdentitySignatureReport, kind: Ki
   return s.warnings.map((c) => html`<span class="id code">${c}</span> <span class="explain">${explainSignatureReason(c, s, kind)}</span> `);
 }
 
-const resultCell = (result: string) => html`<span class=${`id result ${result === 'pass' ? 'pass' : 'bad'}`}>${result}</span>`;
+/** neutral and none are not failures (no key, no header): they read quieter than a fail. */
+const resultClass = (result: string) => (result === 'pass' ? 'pass' : result === 'neutral' || result === 'none' ? 'neutral' : 'bad');
+const resultCell = (result: string) => html`<span class=${`id result ${resultClass(result)}`}>${result}</span>`;
 
 const DKIM_ROWS: Array<[string, Cell<DkimSignatureReport>]> = [
   ['Result', (s) => resultCell(s.result)],

@@ -172,6 +172,7 @@ export const verifierStyles = css`
   .result { font-weight: 600; }
   .result.pass { color: var(--_pass); }
   .result.bad { color: var(--_fail); }
+  .result.neutral { color: var(--_muted); }
   .error { color: var(--_fail); overflow-wrap: anywhere; }
   .none { color: var(--_muted); margin: 0; }
   .key-errors li, .key-notes li, .run span { overflow-wrap: anywhere; min-width: 0; }
