@@ -9,6 +9,7 @@ export { cryptoPlatform, setCryptoPlatform, type CryptoPlatform } from './crypto
 export type { BytesInput } from './crypto/bytes.js';
 export * from './mime/index.js';
 export * from './dkim/index.js';
+export * from './message/index.js';
 export * from './identity/index.js';
 export * from './report.js';
 export * from './verify-message.js';

@@ -7,9 +7,10 @@
  * mail clients display instead; binding all of them makes any added, removed or reordered instance
  * break the signature. A name that is absent contributes nothing.
  */
-import { canonicalizeHeader, createBodyHasher } from '../canon/index.js';
+import { canonicalizeHeader } from '../canon/index.js';
 import { toHex } from '../crypto/bytes.js';
 import { createSha256 } from '../crypto/sha256.js';
+import type { MessageFacts } from '../message/facts.js';
 import type { HeaderField } from '../mime/index.js';
 
 /** Lowercase hex SHA-256 of the relaxed-canonical fields named in `names`, in the order of `names`. */
@@ -23,9 +24,10 @@ export function headerHash(headers: readonly HeaderField[], names: readonly stri
   return toHex(h.digest());
 }
 
-/** Lowercase hex SHA-256 of the relaxed-canonical body (CRLF line endings already). */
-export function bodyHash(body: Uint8Array): string {
-  const hasher = createBodyHasher('relaxed');
-  hasher.update(body);
-  return toHex(hasher.final().digest);
+/**
+ * Lowercase hex SHA-256 of the relaxed-canonical body: DKIM's relaxed body hash without l=, so
+ * a message's DKIM relaxed signatures and its identity signatures share one digest.
+ */
+export function bodyHash(facts: MessageFacts): string {
+  return toHex(facts.bodyDigest('relaxed').digest);
 }
