@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { createSHA256 } from 'hash-wasm';
-import * as canon from '../packages/core/dist/canon/index.js';
-import { nodeSha256 } from '../packages/core/dist/node/hash.js';
+import * as canon from '../packages/core/dist/index.js';
+import { nodeCryptoPlatform } from '../packages/core/dist/node/crypto.js';
 
 const require = createRequire(import.meta.url);
 const { RelaxedHash } = require('mailauth/lib/dkim/body/relaxed.js');
@@ -101,7 +101,7 @@ console.log('size      ours-wasm    node   noble hash-wasm | vs noble  vs hash-w
 const shaRows = {};
 for (const [label, size] of [['1 KiB', 1024], ['64 KiB', 65536], ['4 MiB', 4 << 20]]) {
   const data = randomBytes(size);
-  canon.setHashBackend(null);
+  canon.setCryptoPlatform(null);
   const [ours, node, noble, hashWasm] = measureAll([
     [data, (d) => canon.sha256(d)],
     [data, (d) => createHash('sha256').update(d).digest()],
@@ -130,12 +130,12 @@ console.log('body     all-wasm  wasm+node mailauth | all-wasm/sha*  all-wasm/mai
 for (const [label, data] of [['text', textBody()], ['html', htmlBody()]]) {
   const sha = new Uint8Array(data.length).fill(0x61);
   const [allWasm, withNode, mailauth, shaAlone] = measureAll([
-    [data, (d) => (canon.setHashBackend(null), oursBody(d))],
-    [data, (d) => (canon.setHashBackend(nodeSha256), oursBody(d))],
+    [data, (d) => (canon.setCryptoPlatform(null), oursBody(d))],
+    [data, (d) => (canon.setCryptoPlatform(nodeCryptoPlatform), oursBody(d))],
     [data, mailauthBody],
-    [sha, (d) => (canon.setHashBackend(null), canon.sha256(d))],
+    [sha, (d) => (canon.setCryptoPlatform(null), canon.sha256(d))],
   ]);
-  canon.setHashBackend(null);
+  canon.setCryptoPlatform(null);
   bodyRows[label] = { allWasm, withNode, mailauth, shaAlone };
   console.log(`${label.padEnd(6)} ${fmt(allWasm)}   ${fmt(withNode)} ${fmt(mailauth)} | ` +
     `${ratio(allWasm, shaAlone)}       ${ratio(allWasm, mailauth)}            ${ratio(withNode, mailauth)}`);

@@ -77,7 +77,6 @@ if (check[0]?.result !== 'pass') throw new Error(`our verify did not pass: ${JSO
 
 function portable(on) {
   coreNode.useNodeCrypto(!on);
-  coreNode.useNodeIdentitySignatures(!on);
 }
 
 const results = [];

@@ -5,13 +5,14 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createBodyHasher, ready, setHashBackend } from '../../packages/core/src/canon/index.js';
+import { createBodyHasher, ready } from '../../packages/core/src/canon/index.js';
+import { setCryptoPlatform } from '../../packages/core/src/crypto/platform.js';
 import type { Canon } from '../../packages/core/src/canon/types.js';
-import { nodeSha256 } from '../../packages/core/src/node/hash.js';
+import { nodeCryptoPlatform } from '../../packages/core/src/node/crypto.js';
 import { bodyArb, chunk, cutsArb, enc, expectedResult, referenceBody, showResult } from './helpers.js';
 
 const CANONS: Canon[] = ['simple', 'relaxed'];
-const BACKENDS = { wasm: null, native: nodeSha256 } as const;
+const BACKENDS = { wasm: null, native: nodeCryptoPlatform } as const;
 
 function hashChunks(canon: Canon, chunks: Uint8Array[], limit?: number) {
   const h = createBodyHasher(canon, limit);
@@ -20,11 +21,11 @@ function hashChunks(canon: Canon, chunks: Uint8Array[], limit?: number) {
 }
 
 beforeAll(ready);
-afterEach(() => setHashBackend(null));
+afterEach(() => setCryptoPlatform(null));
 
 for (const [backend, factory] of Object.entries(BACKENDS)) {
   describe(`body hasher (${backend} SHA-256)`, () => {
-    const use = () => setHashBackend(factory);
+    const use = () => setCryptoPlatform(factory);
 
     it('canonicalizes the RFC 6376 §3.4.5 example body', () => {
       use();

@@ -4,8 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createSha256, ready, setHashBackend, sha256 } from '../../packages/core/src/canon/index.js';
-import { nodeSha256 } from '../../packages/core/src/node/hash.js';
+import { ready } from '../../packages/core/src/canon/index.js';
+import { createSha256, sha256 } from '../../packages/core/src/crypto/sha256.js';
+import { setCryptoPlatform } from '../../packages/core/src/crypto/platform.js';
+import { nodeCryptoPlatform } from '../../packages/core/src/node/crypto.js';
 import { chunk, cutsArb, enc, hex, nodeSha } from './helpers.js';
 
 // FIPS 180-4 examples (NIST CSRC "SHA256.pdf", "SHA2_Additional.pdf").
@@ -86,7 +88,7 @@ describe('WASM SHA-256', () => {
   });
 
   it('gives the same digests with the node:crypto backend', () => {
-    setHashBackend(nodeSha256);
+    setCryptoPlatform(nodeCryptoPlatform);
     try {
       for (const [, input, digest] of NIST) expect(hex(sha256(input))).toBe(digest);
       const h = createSha256();
@@ -94,7 +96,7 @@ describe('WASM SHA-256', () => {
       h.update(enc('c'));
       expect(hex(h.digest())).toBe(NIST[1]![2]);
     } finally {
-      setHashBackend(null);
+      setCryptoPlatform(null);
     }
   });
 });

@@ -27,3 +27,25 @@ describe('packages/core portability', () => {
     expect(offenders.map((f) => relative(root, f))).toEqual([]);
   });
 });
+
+describe('one crypto toolkit (src/crypto/)', () => {
+  const files = walk(root);
+  const rel = (f: string) => relative(root, f);
+  const text = (f: string) => readFileSync(f, 'utf8');
+
+  it('SHA-256 has one entry point: only crypto/sha256.ts imports a SHA-256 implementation', () => {
+    const importers = files.filter((f) => /@noble\/hashes|wasmSha256|wasmCreateSha256/.test(text(f)));
+    expect(importers.map(rel).sort()).toEqual(['canon/wasm-hash.ts', 'crypto/sha256.ts']);
+  });
+
+  it('hex, base64, equality and concatenation live only in crypto/bytes.ts', () => {
+    const copies = files.filter((f) => rel(f) !== 'crypto/bytes.ts' && /function (toHex|equalBytes|concatBytes|toBase64\w*|\w*[Bb]ase64\w*)\s*\(|\batob\(|\bbtoa\(/.test(text(f)));
+    expect(copies.map(rel)).toEqual([]);
+  });
+
+  it('DER and P-256 have one module each, and there is one platform switch', () => {
+    expect(files.filter((f) => /\bSEQUENCE = 0x30\b/.test(text(f))).map(rel)).toEqual(['crypto/der.ts']);
+    expect(files.filter((f) => /\{ name: 'ECDSA'/.test(text(f))).map(rel)).toEqual(['crypto/p256.ts']);
+    expect(files.filter((f) => /export function set\w*(Backend|Platform)\s*\(/.test(text(f))).map(rel)).toEqual(['crypto/platform.ts']);
+  });
+});

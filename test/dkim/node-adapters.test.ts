@@ -5,19 +5,26 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DkimTempError } from '@multimail/core';
-import { createDnsResolver, useNodeSignatures } from '@multimail/core/node';
+import { cryptoPlatform, DkimTempError } from '@multimail/core';
+import { createDnsResolver, useNodeCrypto } from '@multimail/core/node';
 import { fixture, fixtureJson, verify } from './helpers.js';
 
 describe('node:crypto signature backend', () => {
-  afterAll(() => useNodeSignatures(false));
+  afterAll(() => useNodeCrypto(false));
+  test('importing @multimail/core/node installed it; one switch turns it off and on', () => {
+    expect(cryptoPlatform()).toBe('node:crypto');
+    useNodeCrypto(false);
+    expect(cryptoPlatform()).toBe('portable');
+    useNodeCrypto();
+    expect(cryptoPlatform()).toBe('node:crypto');
+  });
   test('gives the same verdicts as WebCrypto on RSA and Ed25519 vectors', async () => {
     const dns = fixtureJson('dkim_verifier/dns.json');
     const files = ['rfc6376-A.2.eml', 'rfc8463-A.3.eml', 'rfc6376-A.2-body_modified.eml', 'rfc6376-A.2-header_subject_modified.eml'];
     const run = async () => Promise.all(files.map(async (f) => (await verify(fixture(`dkim_verifier/data/${f}`), dns, 1_700_000_000)).map((r) => r.result)));
-    useNodeSignatures(false);
+    useNodeCrypto(false);
     const web = await run();
-    useNodeSignatures(true);
+    useNodeCrypto(true);
     const node = await run();
     expect(node).toEqual(web);
     expect(node).toEqual([['pass'], ['pass', 'pass'], ['fail'], ['fail']]);

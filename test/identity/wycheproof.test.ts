@@ -7,7 +7,7 @@ import { createPublicKey, createVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadIdentityKeys, verifyEcdsaDer } from '@multimail/core';
-import { useNodeIdentitySignatures } from '@multimail/core/node';
+import { useNodeCrypto } from '@multimail/core/node';
 
 interface Vector { tcId: number; msg: string; sig: string; result: 'valid' | 'invalid' | 'acceptable'; comment: string }
 interface Group { publicKeyPem: string; tests: Vector[] }
@@ -27,7 +27,7 @@ describe.each([
   ['node:crypto backend', true],
 ])('Wycheproof ecdsa_secp256r1_sha256 (%s)', (_name, nodeBackend) => {
   it('refuses every invalid vector, passes valid low-S ones, refuses exactly the listed high-S ones', async () => {
-    useNodeIdentitySignatures(nodeBackend);
+    useNodeCrypto(nodeBackend);
     const refusedValid: number[] = [];
     let invalid = 0;
     let passed = 0;

@@ -61,14 +61,14 @@ describe('outbound signatures verify in peers', () => {
     const report = await verifyMessage(delivered, { keyBundles: [{ version: 1, captured_at: '2026-11-28T00:00:00Z', records }], identityKeys: await loadIdentityKeys(jwks) });
     expect(report.verdict).toBe('pass');
     expect(report.dkim.map((d) => d.result)).toEqual(['pass', 'pass']);
-    expect(report.identity[0]).toMatchObject({ result: 'pass', agent: 'summarizer', oversight: 'autonomous', tenant: s.tenant });
+    expect(report.identity[0]).toMatchObject({ result: 'pass', agent: 'agent', oversight: 'autonomous', tenant: s.tenant });
   });
 
   it('read_email of the sent message carries the SPEC §6 report', async () => {
     const id = (s.ctx.db.prepare("SELECT id FROM messages WHERE direction = 'out' ORDER BY rowid LIMIT 1").get() as { id: string }).id;
     const m = await s.api('GET', `/v1/messages/${id}`, { key: s.keys.send });
     expect(m.body.report).toMatchObject({ schema: 'multimail.report/1', dkim_result: 'pass', dkim_domain: 'agents.localhost', verdict: 'pass' });
-    expect(m.body.report.identity[0]).toMatchObject({ result: 'pass', agent: 'summarizer' });
+    expect(m.body.report.identity[0]).toMatchObject({ result: 'pass', agent: 'agent' });
     expect(m.body.attachments).toEqual([{ filename: 'a.txt', content_type: 'text/plain', size: 10 }]);
   });
 

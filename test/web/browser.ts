@@ -79,10 +79,33 @@ export interface ShownMessage {
   text: string;
 }
 
-/** What the element shows: each message's verdict attribute and its text. */
+/** Opens every row's details (rows show badge, sentence and source until expanded). */
+export async function expandAll(page: Page): Promise<void> {
+  // by locator: it finds the element inside a portal's shadow root too
+  await page.locator('mm-verifier').evaluateAll(async (els) => {
+    for (const el of els as Array<HTMLElement & { updateComplete: Promise<unknown> }>) {
+      for (const b of el.shadowRoot!.querySelectorAll<HTMLButtonElement>('button.toggle[aria-expanded="false"]')) b.click();
+      await el.updateComplete;
+    }
+  });
+}
+
+/** What the element shows: each message's verdict attribute and its text, details expanded. */
 export async function shownMessages(page: Page): Promise<ShownMessage[]> {
+  await expandAll(page);
   return page.locator('mm-verifier li.message').evaluateAll((els) =>
     els.map((el) => ({ verdict: el.getAttribute('data-verdict') ?? '', text: (el as HTMLElement).innerText })),
+  );
+}
+
+/** Each row as it reads collapsed: badge, verdict sentence, source. */
+export async function rowSummaries(page: Page): Promise<Array<{ verdict: string; sentence: string; source: string }>> {
+  return page.locator('mm-verifier li.message').evaluateAll((els) =>
+    els.map((el) => ({
+      verdict: el.querySelector('[part="verdict"]')?.textContent ?? '',
+      sentence: el.querySelector('[part="sentence"]')?.textContent ?? '',
+      source: el.querySelector('[part="source"]')?.textContent ?? '',
+    })),
   );
 }
 

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { generateKeyPairSync } from 'node:crypto';
-import { ensureBuilt, openVerifierPage, launch, shownMessages, waitForDone } from './browser.js';
+import { ensureBuilt, expandAll, openVerifierPage, launch, shownMessages, waitForDone } from './browser.js';
 import { makeFixtures, type WebFixtures } from './fixtures.js';
 
 let browser: Browser;
@@ -77,7 +77,7 @@ describe('keys in verifier.html', () => {
     const shown = await shownMessages(page);
     expect(shown).toHaveLength(1);
     expect(shown[0]!.verdict).toBe('pass');
-    expect(shown[0]!.text).toMatch(/pass\s+ten_01\s+summarizer/);
+    expect(shown[0]!.text).toMatch(/Result\s+pass\s+Tenant\s+ten_01\s+Agent\s+summarizer/);
     expect(await page.locator('mm-verifier #key-status').textContent()).toContain('2 DKIM key records, 1 identity key loaded');
     expect(await listText(page, '.key-notes')).toEqual(['blank.pem: empty, no keys in it']);
     // PEM by content too, whatever the file is called.
@@ -99,8 +99,9 @@ describe('structure of verifier.html', () => {
     const mbox = [1, 2].map(() => `From agent@example.org Sat Nov 28 12:00:00 2026\n${one}\n`).join('');
     await page.locator('mm-verifier #mail-input').setInputFiles([file('ours.eml', fx.ours, 'message/rfc822'), file('two.mbox', mbox)]);
     await waitForDone(page);
-    const labels = await page.locator('mm-verifier li.message h2').evaluateAll((els) => els.map((e) => e.lastElementChild?.textContent));
+    const labels = await page.locator('mm-verifier li.message h2 [part="source"]').evaluateAll((els) => els.map((e) => e.textContent));
     expect(labels).toEqual(['ours.eml', 'two.mbox #1', 'two.mbox #2']);
+    await expandAll(page);
     const levels = await page.evaluate(() => {
       const out: number[] = [];
       const walk = (root: Document | ShadowRoot) => {

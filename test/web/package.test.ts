@@ -11,8 +11,9 @@ beforeAll(() => ensureBuilt());
 const libFiles = () => readdirSync(`${WEB}dist/lib`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
 
 describe('verifier-web build', () => {
-  it('verifier.html carries everything inline and loads nothing', () => {
+  it('verifier.html carries everything inline and loads nothing, in under 200 KiB', () => {
     const html = readFileSync(PAGE_FILE, 'utf8');
+    expect(Buffer.byteLength(html)).toBeLessThan(200 * 1024);
     expect(html.match(/<script[^>]*>/g)).toEqual(['<script type="module">']);
     expect(html).not.toMatch(/<(link|img|iframe)\b/i);
     expect(html).not.toMatch(/\bsrc\s*=\s*["'](?!data:)/i);
@@ -37,8 +38,8 @@ describe('verifier-web build', () => {
     const names = (k: string) => (decl[k] as Array<{ name: string }>).map((x) => x.name);
     expect(names('attributes')).toEqual(['at', 'require', 'page-size']);
     expect(names('events')).toEqual(['mm-verified', 'mm-done', 'mm-progress']);
-    expect(names('members')).toEqual(expect.arrayContaining(['keys', 'identityKeys', 'verifyFiles', 'cancel']));
-    expect(names('cssParts')).toEqual(expect.arrayContaining(['dropzone', 'file-input', 'message', 'verdict']));
+    expect(names('members')).toEqual(expect.arrayContaining(['keys', 'identityKeys', 'verifyFiles', 'cancel', 'download', 'printReport']));
+    expect(names('cssParts')).toEqual(expect.arrayContaining(['dropzone', 'file-input', 'message', 'verdict', 'sentence', 'toggle', 'details', 'search', 'print-report']));
     expect(names('cssProperties')).toEqual(expect.arrayContaining(['--mm-pass', '--mm-fail', '--mm-accent']));
   });
 });

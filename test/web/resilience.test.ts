@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openVerifierPage, waitForDone } from './browser.js';
+import { openVerifierPage, rowSummaries, shownMessages, waitForDone } from './browser.js';
 import { mboxOf, webSuite } from './suite.js';
 
 const suite = webSuite('mm-web-resilience-');
@@ -111,9 +111,9 @@ describe('resilience of <mm-verifier>', () => {
     expect(summary.error).toBeUndefined();
     const reports = await page.evaluate(() => document.querySelector('mm-verifier')!.reports.map((r) => ({ path: r.source?.path, error: r.error?.reason ?? null })));
     expect(reports).toEqual([{ path: 'keep.eml', error: null }, { path: 'gone.eml', error: 'unreadable_file' }]);
-    const rows = await page.locator('mm-verifier li.message').allTextContents();
-    expect(rows[1]).toContain('gone.eml');
-    expect(rows[1]).toContain('Not verifiable: unreadable_file');
+    const rows = await rowSummaries(page);
+    expect(rows[1]).toEqual({ verdict: 'FAIL', sentence: 'The file could not be read (deleted or moved since it was chosen) — choose it again.', source: 'gone.eml' });
+    expect((await shownMessages(page))[1]!.text).toMatch(/Not verifiable: unreadable_file — gone\.eml could not be read/);
     expect(await page.locator('mm-verifier [role="alert"]').count()).toBe(0);
     await context.close();
   });

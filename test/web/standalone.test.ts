@@ -8,7 +8,7 @@ import type { FileChooser } from 'playwright-core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { ARTIFACTS, PAGE_FILE, PAGE_URL, openVerifierPage, shownMessages, waitForDone } from './browser.js';
+import { ARTIFACTS, PAGE_FILE, PAGE_URL, openVerifierPage, rowSummaries, shownMessages, waitForDone } from './browser.js';
 import { expectFourResults, mailFiles } from './expectations.js';
 import { webSuite } from './suite.js';
 
@@ -51,7 +51,7 @@ describe('verifier.html from file:// offline', () => {
     await waitForDone(page);
     const [ours] = await shownMessages(page);
     expect(ours!.verdict).toBe('pass');
-    expect(ours!.text).toMatch(/pass\s+ten_01\s+summarizer/);
+    expect(ours!.text).toMatch(/Result\s+pass\s+Tenant\s+ten_01\s+Agent\s+summarizer/);
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -66,10 +66,17 @@ describe('verifier.html from file:// offline', () => {
       zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     }, suite.fx.ours);
     await waitForDone(page);
+    // no keys: the row says what is missing and what to load, for each proof
+    const [row] = await rowSummaries(page);
+    expect(row!.sentence).toBe(
+      "No key for example.org / mm among the loaded keys — load that domain's key bundle. " +
+        `The agent identity signature could not be checked: no key for kid ${suite.fx.kid.slice(0, 8)}… of tenant ten_01 among the loaded keys — load the tenant's JWKS.`,
+    );
     const [ours] = await shownMessages(page);
     expect(ours!.verdict).toBe('fail');
-    expect(ours!.text).toMatch(/no_key/);
-    expect(ours!.text).toMatch(/neutral/);
+    expect(ours!.text).toMatch(/Why\s+no_dkim_pass, identity_unverified/);
+    expect(ours!.text).toMatch(/Result\s+neutral\s+Tenant\s+ten_01/);
+    expect(ours!.text).toMatch(/no_key\s+No key for example\.org \/ mm among the loaded keys — load that domain's key bundle\./);
     expect(ours!.text).toContain('dragged.eml');
     await context.close();
   });

@@ -4,9 +4,12 @@
  * live in the `@multimail/core/node` subpath.
  */
 export * from './canon/index.js';
-export type { BytesInput } from './bytes.js';
+export { createSha256, sha256, type Sha256Hasher } from './crypto/sha256.js';
+export { cryptoPlatform, setCryptoPlatform, type CryptoPlatform } from './crypto/platform.js';
+export type { BytesInput } from './crypto/bytes.js';
 export * from './mime/index.js';
 export * from './dkim/index.js';
+export * from './message/index.js';
 export * from './identity/index.js';
 export * from './report.js';
 export * from './verify-message.js';

@@ -1,21 +1,29 @@
 /**
  * The one verification entry point (SPEC §6): DKIM (§3) and X-MM-Identity-Sig (§2) for one
- * message, summarized into a VerificationReport under the caller's policy. Never throws for
- * message content: a message that cannot be parsed gets `error` and verdict `fail` (SPEC §7).
+ * message, summarized into a VerificationReport under the caller's policy. The message is parsed
+ * once and its facts (From, single-instance problem, body digests) computed once for both
+ * verifiers. Never throws for message content: a message that cannot be parsed gets `error` and
+ * verdict `fail` (SPEC §7).
  */
 import { ready } from './canon/index.js';
-import { bundleResolver, chainResolvers, duplicateHeaderReason, fromDomain, summarizeDkim, verifyDkim, type KeyBundle, type KeyResolver } from './dkim/index.js';
+import { bundleResolver, chainResolvers, type KeyBundle, type KeyResolver } from './dkim/resolvers.js';
+import { verifyDkimFacts } from './dkim/verify.js';
 import type { IdentityKeySet } from './identity/keys.js';
-import { verifyIdentity } from './identity/verify.js';
+import { verifyIdentityFacts } from './identity/verify.js';
+import { messageFacts, type MessageFacts } from './message/facts.js';
+import { summarizeDkim, verdictReasons, type Requirement } from './message/policy.js';
 import { decodeEncodedWords, MessageFormatError, parseMessage, unfold, type HeaderField, type ParsedMessage } from './mime/index.js';
 import { errorReport, REPORT_SCHEMA, type ReportSource, type VerificationReport } from './report.js';
-
-export type Requirement = 'dkim' | 'aligned' | 'identity';
+import { isWasmLoaded } from './wasm/loader.js';
 
 export interface VerifyMessageOptions {
   /** DNS (or any) TXT lookup; consulted after the key bundles. */
   resolveKey?: KeyResolver;
-  /** Captured key records (SPEC §3.1). They come first: the record captured with a message is the one it was signed with, even after the selector was reused. */
+  /**
+   * Captured key records (SPEC §3.1). They come first: the record captured with a message is the
+   * one it was signed with, even after the selector was reused. Read when first used: pass the
+   * same array (and bundles) to every call of a run, and a new array to change them.
+   */
   keyBundles?: KeyBundle[];
   identityKeys?: IdentityKeySet;
   /** Verification time, unix seconds (default: now). */
@@ -42,59 +50,43 @@ function decodeSubject(value: string | null): string | null {
   return value === null ? null : decodeEncodedWords(value);
 }
 
-/** The address of the first From field: the angle-addr if any, else the bare addr-spec. */
-function fromAddress(headers: HeaderField[]): string | null {
-  const value = firstValue(headers, 'from');
-  if (value === null) return null;
-  const noQuotes = value.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-  const angle = /<([^<>]*)>/.exec(noQuotes);
-  const addr = (angle ? angle[1]! : noQuotes.replace(/\([^()]*\)/g, '')).trim();
-  return addr.includes('@') ? addr : null;
-}
+/**
+ * The resolver of the last call, kept while the same bundles and resolver come back: a batch
+ * passes the same options for every message, and a bundle's lookup map costs a pass over all its
+ * records to build.
+ */
+let lastResolver: { bundles: readonly KeyBundle[]; resolveKey: KeyResolver | undefined; resolver: KeyResolver } | undefined;
 
 function resolverFor(opts: VerifyMessageOptions): KeyResolver {
+  const bundles = opts.keyBundles ?? [];
+  const last = lastResolver;
+  if (last && last.resolveKey === opts.resolveKey && last.bundles.length === bundles.length && last.bundles.every((b, i) => b === bundles[i])) {
+    return last.resolver;
+  }
   const chain: KeyResolver[] = [];
-  if (opts.keyBundles?.length) chain.push(bundleResolver(...opts.keyBundles));
+  if (bundles.length) chain.push(bundleResolver(...bundles));
   if (opts.resolveKey) chain.push(opts.resolveKey);
-  return chain.length === 0 ? noKeys : chain.length === 1 ? chain[0]! : chainResolvers(...chain);
+  const resolver = chain.length === 0 ? noKeys : chain.length === 1 ? chain[0]! : chainResolvers(...chain);
+  lastResolver = { bundles: [...bundles], resolveKey: opts.resolveKey, resolver };
+  return resolver;
 }
 
-/** Stable codes for each unmet requirement; empty means the verdict is pass. */
-export function verdictReasons(report: Pick<VerificationReport, 'dkim' | 'identity'>, require?: Requirement[], messageProblem: string | null = null): string[] {
-  const dkimPass = report.dkim.some((d) => d.result === 'pass');
-  const alignedPass = report.dkim.some((d) => d.result === 'pass' && d.aligned);
-  // one passing header is not enough when another one fails: the failure is evidence of tampering
-  // (or of a forged second signer); headers for keys not supplied (neutral) neither help nor hurt
-  const identityBad = report.identity.some((i) => i.result === 'fail' || i.result === 'permerror');
-  const identityPass = report.identity.some((i) => i.result === 'pass') && !identityBad;
-  // SPEC §3: a repeated From, To, Cc, Subject, Date or Message-ID is a permerror for the message,
-  // whatever the policy: it is how unsigned content is shown above a valid signature
-  const reasons: string[] = messageProblem ? [messageProblem] : [];
-  const needs = require ?? ['aligned'];
-  if (needs.includes('dkim') && !dkimPass) reasons.push('no_dkim_pass');
-  if (needs.includes('aligned') && !alignedPass) reasons.push(dkimPass ? 'no_aligned_dkim_pass' : 'no_dkim_pass');
-  const wantIdentity = needs.includes('identity') || (require === undefined && report.identity.length > 0);
-  // a header we hold no key for (neutral) is unverified, not forged: an auditor fixes the first by
-  // loading the tenant's keys, and must treat the second as evidence of tampering
-  if (wantIdentity && !identityPass) reasons.push(identityBad ? 'identity_fail' : report.identity.length ? 'identity_unverified' : 'no_identity_signature');
-  return [...new Set(reasons)];
-}
-
-async function verifyParsed(msg: ParsedMessage, opts: VerifyMessageOptions): Promise<VerificationReport> {
+async function verifyFacts(facts: MessageFacts, opts: VerifyMessageOptions): Promise<VerificationReport> {
+  const { msg } = facts;
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   const [dkim, identity] = await Promise.all([
-    verifyDkim(msg, { resolveKey: resolverFor(opts), now }),
-    verifyIdentity(msg, { keys: opts.identityKeys ?? emptyKeySet, now }),
+    verifyDkimFacts(facts, { resolveKey: resolverFor(opts), now }),
+    verifyIdentityFacts(facts, { keys: opts.identityKeys ?? emptyKeySet, now }),
   ]);
-  const reasons = verdictReasons({ dkim, identity }, opts.require, duplicateHeaderReason(msg.headers));
+  const reasons = verdictReasons({ dkim, identity }, opts.require, facts.singletonProblem);
   return {
     schema: REPORT_SCHEMA,
     ...(opts.source ? { source: opts.source } : {}),
     message_id: firstValue(msg.headers, 'message-id'),
-    from: fromAddress(msg.headers),
+    from: facts.fromAddress,
     subject: decodeSubject(firstValue(msg.headers, 'subject')),
     dkim,
-    ...summarizeDkim(dkim, fromDomain(msg.headers)),
+    ...summarizeDkim(dkim, facts.fromDomain),
     identity,
     verdict: reasons.length === 0 ? 'pass' : 'fail',
     verdict_reasons: reasons,
@@ -104,7 +96,7 @@ async function verifyParsed(msg: ParsedMessage, opts: VerifyMessageOptions): Pro
 
 /** Verifies every DKIM and identity signature of one message (SPEC §6). Never throws for content. */
 export async function verifyMessage(input: Uint8Array | ArrayBuffer | string, opts: VerifyMessageOptions = {}): Promise<VerificationReport> {
-  await ready();
+  if (!isWasmLoaded()) await ready();
   let msg: ParsedMessage;
   try {
     msg = parseMessage(input);
@@ -113,7 +105,7 @@ export async function verifyMessage(input: Uint8Array | ArrayBuffer | string, op
     return errorReport({ reason: 'unreadable_message', detail: String((e as Error)?.message ?? e) }, opts.source);
   }
   try {
-    return await verifyParsed(msg, opts);
+    return await verifyFacts(messageFacts(msg), opts);
   } catch (e) {
     // A bug, not the message's fault; still one report per message so a batch never stops.
     return errorReport({ reason: 'internal_error', detail: String((e as Error)?.message ?? e) }, opts.source);

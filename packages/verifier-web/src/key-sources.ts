@@ -1,7 +1,8 @@
 /**
  * Gathers the key sources `<mm-verifier>` sends with each run: the `keys` and `identityKeys`
- * properties, `window.MM_IDENTITY_KEYS` (preloaded by the server's /verifier page) when
- * `identityKeys` is unset, and key files the auditor picked. Plain data only; nothing is fetched.
+ * properties, `window.MM_DKIM_KEYS` / `window.MM_IDENTITY_KEYS` (preloaded by the server's
+ * /verifier page) when those are unset, and key files the auditor picked. Plain data only;
+ * nothing is fetched.
  */
 import type { KeyBundle } from '@multimail/core';
 import type { KeySource } from './protocol.js';
@@ -20,6 +21,8 @@ declare global {
   interface Window {
     /** JWKS preloaded by the server's /verifier page; used when `identityKeys` is unset. */
     MM_IDENTITY_KEYS?: IdentityKeysInput;
+    /** Key bundle (the tenant's DKIM key records) preloaded by the server's /verifier page; used when `keys` is unset. */
+    MM_DKIM_KEYS?: DkimKeysInput;
   }
 }
 
@@ -46,7 +49,9 @@ export function gatherKeySources(keys: DkimKeysInput, identityKeys: IdentityKeys
   const out: KeySource[] = [];
   // Names appear in key notes and errors: index only what was given as an array.
   const named = (base: string, v: unknown, i: number) => (Array.isArray(v) ? `${base}[${i}]` : base);
-  asList(keys).forEach((b, i) => out.push(source(named('keys', keys, i), 'dkim', b)));
+  const dkim = keys === undefined ? globalThis.window?.MM_DKIM_KEYS : keys;
+  const dkimName = keys === undefined ? 'window.MM_DKIM_KEYS' : 'keys';
+  asList(dkim).forEach((b, i) => out.push(source(named(dkimName, dkim, i), 'dkim', b)));
   const identity = identityKeys === undefined ? globalThis.window?.MM_IDENTITY_KEYS : identityKeys;
   const identityName = identityKeys === undefined ? 'window.MM_IDENTITY_KEYS' : 'identityKeys';
   asList(identity as JsonWebKey | string | Array<JsonWebKey | string> | null | undefined).forEach((k, i) =>

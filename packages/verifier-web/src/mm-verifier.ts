@@ -5,9 +5,12 @@
  * Importing it has no side effects: `define.ts` registers the tag.
  */
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import type { VerificationReport } from '@multimail/core';
+import { verdictSentence, type VerificationReport } from '@multimail/core';
 import { gatherKeySources, type DkimKeysInput, type IdentityKeysInput, type KeyFile } from './key-sources.js';
+import { exportBlob, exportName, saveBlob, type ExportFormat } from './exports.js';
+import { keysUsed, MAX_PRINTED, printReport, type KeyUsed, type PrintState } from './print-view.js';
 import type { KeySummary, Progress, RequireCode, RunSummary } from './protocol.js';
+import { ResultIndex, RESULT_ORDERS, type ResultOrder } from './results-index.js';
 import { keysPanel, nextFrame, parseAt, plural, resultsView, runBar, runAnnouncement } from './verifier-view.js';
 import { verifierStyles } from './styles.js';
 import { VerifierClient, type WorkerFactory } from './worker-client.js';
@@ -23,11 +26,15 @@ const RENDER_STEP = 3;
 const MAIL_ACCEPT = '.eml,.mbox,.json,.txt,.pem,message/rfc822,application/mbox,application/json,application/x-pem-file';
 const NO_KEYS: KeySummary = { dkimRecords: 0, identityKeys: 0, errors: [], notes: [] };
 const REQUIRE_CODES: readonly RequireCode[] = ['dkim', 'aligned', 'identity'];
+/** Time a search may take per frame before it yields, so typing stays responsive on a huge archive. */
+const SEARCH_BUDGET_MS = 8;
 
 export type { RunSummary, KeySummary, Progress } from './protocol.js';
 export { parseAt } from './verifier-view.js';
 export type { DkimKeysInput, IdentityKeysInput } from './key-sources.js';
 export type { WorkerFactory } from './worker-client.js';
+export type { ExportFormat } from './exports.js';
+export type { ResultOrder } from './results-index.js';
 
 /**
  * Offline verifier for DKIM and X-MM-Identity-Sig.
@@ -45,15 +52,27 @@ export type { WorkerFactory } from './worker-client.js';
  * @csspart progress - The progress bar.
  * @csspart cancel - The cancel button.
  * @csspart status - The run summary line (also announced through an aria-live region).
+ * @csspart toolbar - Search, order, downloads and print, above the list.
+ * @csspart search - The search box (sender, subject, agent, reasons, sentence).
+ * @csspart order - The "Show" select: all in file order, failures first, failures only.
+ * @csspart selection - How many messages the search or filter shows.
+ * @csspart download-json - The "Download JSON" button.
+ * @csspart download-csv - The "Download CSV" button.
+ * @csspart print - The "Print report" button.
  * @csspart results - The list of messages.
  * @csspart message - One message; it also carries `message-pass` or `message-fail`.
  * @csspart message-pass - A message whose verdict is pass.
  * @csspart message-fail - A message whose verdict is fail.
+ * @csspart toggle - A message's row: the button that shows or hides its details.
  * @csspart verdict - A message's verdict badge.
+ * @csspart sentence - A message's verdict in one plain sentence (core's `verdictSentence`).
+ * @csspart source - Where a message came from (file, mbox position).
+ * @csspart details - A message's details, shown once its row is expanded.
  * @csspart dkim - A message's DKIM signatures table.
  * @csspart identity - A message's identity signatures table.
  * @csspart error - Why a message (or the run) could not be verified.
  * @csspart more - The "show more" button.
+ * @csspart print-report - The printable report (present only while printing).
  * @cssprop --mm-font - Font shorthand.
  * @cssprop --mm-fg - Text colour.
  * @cssprop --mm-bg - Background.
@@ -83,7 +102,10 @@ export class MmVerifier extends LitElement {
     _keyFiles: { state: true },
     _announce: { state: true },
     _shown: { state: true },
-    _failuresOnly: { state: true },
+    _order: { state: true },
+    _query: { state: true },
+    _expanded: { state: true },
+    _print: { state: true },
     _over: { state: true },
     _version: { state: true },
     _rendered: { state: true },
@@ -109,7 +131,12 @@ export class MmVerifier extends LitElement {
   declare private _keyFiles: KeyFile[];
   declare private _announce: string;
   declare private _shown: number;
-  declare private _failuresOnly: boolean;
+  declare private _order: ResultOrder;
+  declare private _query: string;
+  /** Indices of the reports whose details are open. */
+  declare private _expanded: ReadonlySet<number>;
+  /** Set while printing: what the print report shows. */
+  declare private _print: PrintState | undefined;
   declare private _over: boolean;
   declare private _version: number;
   /** Result rows actually in the DOM; grows by RENDER_STEP per frame up to what paging allows. */
@@ -125,8 +152,11 @@ export class MmVerifier extends LitElement {
   /** Bumped whenever the keys change; a run that ends shows its keys only if none changed meanwhile. */
   #keysVersion = 0;
   #reports: VerificationReport[] = [];
-  #failures = 0;
+  #index = new ResultIndex();
   #summary: RunSummary | undefined;
+  /** When the last run ended, and the keys its reports used (for the print header). */
+  #finishedAt: Date | undefined;
+  #keysUsed: KeyUsed[] = [];
   #runToken = 0;
   /** The run the view and `reports` belong to; only its batches are taken. */
   #shownToken = 0;
@@ -143,7 +173,11 @@ export class MmVerifier extends LitElement {
     this._keyFiles = [];
     this._announce = '';
     this._shown = DEFAULT_PAGE_SIZE;
-    this._failuresOnly = false;
+    this._order = 'input';
+    this._query = '';
+    this._expanded = new Set();
+    this._print = undefined;
+    this.#index.reset(this.#reports);
     this._over = false;
     this._version = 0;
     this._rendered = 0;
@@ -186,19 +220,49 @@ export class MmVerifier extends LitElement {
     this.#active?.controller.abort('cancelled');
   }
 
+  /**
+   * Saves the last run's reports as a file: `json` is one array of SPEC §6 reports, `csv` the
+   * CLI's `--csv` rows (with subject, agent and the verdict sentence). Nothing leaves the device.
+   */
+  download(format: ExportFormat): void {
+    saveBlob(this.renderRoot as ShadowRoot, exportBlob(format, this.#reports), exportName(format, this.#finishedAt ?? new Date()));
+  }
+
+  /**
+   * Opens the browser's print dialog on the evidence report: a header with the keys used and
+   * their fingerprints and the verification time, then one block per message the list selects
+   * (its order, filter and search; at most 5,000).
+   */
+  async printReport(): Promise<void> {
+    this._print = await this.#printState();
+    await this.updateComplete;
+    window.print();
+  }
+
   /** Forgets the reports shown. */
   clear(): void {
     this.#reports = [];
-    this.#failures = 0;
+    this.#index.reset(this.#reports);
     this.#summary = undefined;
+    this.#keysUsed = [];
+    this._expanded = new Set();
+    this._print = undefined;
     this._progress = undefined;
     this._rendered = 0;
     this._error = undefined;
     this._version++;
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('beforeprint', this.#beforePrint);
+    window.addEventListener('afterprint', this.#afterPrint);
+  }
+
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    window.removeEventListener('beforeprint', this.#beforePrint);
+    window.removeEventListener('afterprint', this.#afterPrint);
     this.#active?.controller.abort('disconnected');
     this.#client?.terminate();
     this.#client = undefined;
@@ -214,16 +278,19 @@ export class MmVerifier extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    // keys preloaded by the page (the server's /verifier sets window.MM_IDENTITY_KEYS) change no
-    // property: check them once on the first render, so the status says they are loaded
-    const preloaded = !this.#keysChecked && globalThis.window?.MM_IDENTITY_KEYS !== undefined;
+    // keys preloaded by the page (the server's /verifier sets window.MM_DKIM_KEYS and
+    // MM_IDENTITY_KEYS) change no property: check them once on the first render, so the status
+    // says they are loaded
+    const w = globalThis.window;
+    const preloaded = !this.#keysChecked && (w?.MM_IDENTITY_KEYS !== undefined || w?.MM_DKIM_KEYS !== undefined);
     if (changed.has('keys') || changed.has('identityKeys') || preloaded) void this.#checkKeys();
-    if (this._rendered < this.#renderTarget()) void this.#pump();
+    if (this._rendered < this.#renderTarget() || this.#index.pending > 0) void this.#pump();
   }
 
-  /** Rows the current paging and filter allow. */
+  /** Rows the current paging, order and search allow. */
   #renderTarget(): number {
-    return Math.min(this._shown, this._failuresOnly ? this.#failures : this.#reports.length);
+    this.#index.sync(SEARCH_BUDGET_MS);
+    return Math.min(this._shown, this.#index.count(this._order));
   }
 
   /** Adds rows a few per frame, so no single task builds a whole page of results. */
@@ -233,6 +300,8 @@ export class MmVerifier extends LitElement {
     try {
       await nextFrame();
       this._rendered = Math.min(this.#renderTarget(), this._rendered + RENDER_STEP);
+      // a search still going needs another frame even when no row is added
+      if (this.#index.pending > 0) this._version++;
     } finally {
       this.#pumping = false;
     }
@@ -342,18 +411,62 @@ export class MmVerifier extends LitElement {
       this.#active = undefined;
       this._running = false;
     }
+    this.#finishedAt = new Date();
+    void this.#noteKeysUsed(token);
     this.#emit('mm-done', summary);
     return summary;
   }
 
+  /** Fingerprints the run's keys once it ends, so a Ctrl+P can print them without waiting. */
+  async #noteKeysUsed(token: number): Promise<void> {
+    const keys = await keysUsed(this.#reports);
+    if (token === this.#shownToken) this.#keysUsed = keys;
+  }
+
+  async #printState(): Promise<PrintState> {
+    this.#index.sync();
+    this.#keysUsed = await keysUsed(this.#reports);
+    return this.#printStateNow();
+  }
+
+  #printStateNow(): PrintState {
+    this.#index.sync();
+    const count = this.#index.count(this._order);
+    const what = this._order === 'failures-only' ? 'failures only: ' : '';
+    const search = this._query.trim() ? ` matching “${this._query.trim()}”` : '';
+    const selection = count === this.#reports.length && !what ? `all ${plural(count, 'message')}` : `${what}${count} of ${plural(this.#reports.length, 'message')}${search}`;
+    const require = this.#requireCodes();
+    return {
+      reports: this.#reports,
+      selected: this.#index.slice(this._order, Math.min(count, MAX_PRINTED)),
+      selection,
+      keys: this.#keysUsed,
+      verifiedAt: this.#finishedAt ?? new Date(),
+      at: parseAt(this.at),
+      policy: require ? `require ${require.join(' + ')}` : 'default (an aligned DKIM pass, and an identity pass when the message has an identity signature)',
+    };
+  }
+
+  /** Ctrl+P (or the browser's menu) prints too: the report is rendered before the page is laid out for print. */
+  #beforePrint = () => {
+    if (this._print || this.#reports.length === 0) return;
+    this._print = this.#printStateNow();
+    this.performUpdate();
+  };
+
+  #afterPrint = () => {
+    this._print = undefined;
+  };
+
   /** A summary from the reports that reached the page, for a run the worker did not finish. */
   #pageSummary(files: number, started: number, error: string | undefined): RunSummary {
     const messages = this.#reports.length;
+    const failures = this.#reports.filter((r) => r.verdict !== 'pass').length;
     return {
       files,
       messages,
-      pass: messages - this.#failures,
-      fail: this.#failures,
+      pass: messages - failures,
+      fail: failures,
       errors: this.#reports.filter((r) => r.error).length,
       cancelled: error === undefined,
       ...(error !== undefined ? { error } : {}),
@@ -365,7 +478,6 @@ export class MmVerifier extends LitElement {
   #receive(batch: VerificationReport[], progress: Progress): void {
     for (const report of batch) {
       this.#reports.push(report);
-      if (report.verdict !== 'pass') this.#failures++;
       this.#emit('mm-verified', report);
     }
     this._progress = progress;
@@ -418,6 +530,22 @@ export class MmVerifier extends LitElement {
     (root.querySelector<HTMLElement>(selector) ?? root.querySelector<HTMLElement>('[part="results"]'))?.focus();
   }
 
+  #onToggle(index: number): void {
+    const next = new Set(this._expanded);
+    if (!next.delete(index)) next.add(index);
+    this._expanded = next;
+  }
+
+  /** The list is rebuilt a few rows per frame after the order or the search changes. */
+  #reorder(order: ResultOrder, query: string): void {
+    const changedQuery = this.#index.setQuery(query);
+    if (!changedQuery && order === this._order) return;
+    this._order = RESULT_ORDERS.includes(order) ? order : 'input';
+    this._query = query;
+    this._shown = this.pageSize;
+    this._rendered = 0;
+  }
+
   #onDragOver(e: DragEvent): void {
     e.preventDefault();
     if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
@@ -432,7 +560,7 @@ export class MmVerifier extends LitElement {
   }
 
   override render() {
-    return html`
+    return html`<div class="screen">
       <div class="dropzone ${this._over ? 'over' : ''}" part="dropzone"
         @dragenter=${this.#onDragOver} @dragover=${this.#onDragOver} @dragleave=${() => (this._over = false)} @drop=${this.#onDrop}>
         <label for="mail-input">Mail to verify: drop .eml, .mbox or evidence files here, or choose them</label>
@@ -446,18 +574,24 @@ export class MmVerifier extends LitElement {
       ${resultsView({
         reports: this.#reports,
         summary: this.#summary,
-        failuresOnly: this._failuresOnly,
+        order: this._order,
+        query: this._query,
+        rows: this.#index.slice(this._order, Math.min(this._shown, this._rendered)),
+        selected: this.#index.count(this._order),
         shown: this._shown,
-        rendered: this._rendered,
+        expanded: this._expanded,
         pageSize: this.pageSize,
         busy: this._running,
-        onFilter: (on) => {
-          this._failuresOnly = on;
-          // Every row changes: build them again a few per frame rather than rewrite all at once.
-          this._rendered = 0;
-        },
+        searching: this.#index.pending > 0,
+        // Every row changes: they are built again a few per frame rather than all at once.
+        onOrder: (order) => this.#reorder(order, this._query),
+        onQuery: (query) => this.#reorder(this._order, query),
+        onToggle: (index) => this.#onToggle(index),
         onMore: () => this.#onMore(),
-      })}`;
+        onExport: (format) => this.download(format),
+        onPrint: () => void this.printReport(),
+      })}</div>
+      ${this._print ? printReport(this._print, verdictSentence) : nothing}`;
   }
 }
 

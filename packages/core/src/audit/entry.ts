@@ -4,7 +4,8 @@
  * units, no whitespace, integers only); `hash` is SHA-256 of those bytes (the per-tenant hash
  * chain) and the same bytes are the entry's RFC 9162 Merkle leaf.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex, utf8 } from '../crypto/bytes.js';
+import { sha256Anytime } from '../crypto/sha256.js';
 import { leafHash } from './merkle.js';
 
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -21,7 +22,6 @@ export interface AuditLogEntry {
   hash: string;
 }
 
-const encoder = new TextEncoder();
 const FIELDS = ['tenant', 'seq', 'ts', 'event', 'message_id', 'actor', 'data', 'prev_hash', 'hash'] as const;
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -45,14 +45,12 @@ export function canonicalJson(value: unknown): string {
 /** The committed bytes of an entry: canonical JSON of every field but `hash`. */
 export function auditEntryBytes(entry: Omit<AuditLogEntry, 'hash'> & { hash?: string }): Uint8Array {
   const { hash: _ignored, ...body } = entry;
-  return encoder.encode(canonicalJson(body));
+  return utf8.encode(canonicalJson(body));
 }
-
-const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** The chain hash (hex) an entry should carry. */
 export function auditChainHash(entry: Omit<AuditLogEntry, 'hash'> & { hash?: string }): string {
-  return toHex(sha256(auditEntryBytes(entry)));
+  return toHex(sha256Anytime(auditEntryBytes(entry)));
 }
 
 /** The entry's Merkle leaf hash, SHA-256(0x00 || committed bytes). */

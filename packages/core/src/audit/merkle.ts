@@ -6,8 +6,9 @@
  * about O(MEMO_MIN_LEAVES · log n) with a `SubtreeMemo` kept across calls; the verifiers cost
  * O(log n) and return false (never throw) for any malformed proof.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { asBytes, type BytesInput } from '../bytes.js';
+import { asBytes, equalBytes, type BytesInput } from '../crypto/bytes.js';
+// proofs are checked synchronously, also in a page that has not loaded the WebAssembly module
+import { sha256Anytime as sha256 } from '../crypto/sha256.js';
 
 export const HASH_BYTES = 32;
 const LEAF_PREFIX = 0x00;
@@ -131,13 +132,6 @@ export function consistencyProof(leafHashes: readonly Uint8Array[], first: numbe
   const out: Uint8Array[] = [];
   if (first > 0 && first < second) subproof(leafHashes, first, 0, second, true, out, memo);
   return out;
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
 }
 
 const isHash = (h: unknown): h is Uint8Array => h instanceof Uint8Array && h.length === HASH_BYTES;

@@ -5,8 +5,8 @@
  * low-S DER, as identity signatures are. `log_id` is the RFC 7638 thumbprint of the log's public
  * key (where RFC 9162 uses an OID), so the key that must verify a head is named by the head itself.
  */
-import { fromBase64, toBase64 } from '../identity/base64.js';
-import { signDer, verifyDer } from '../identity/ecdsa.js';
+import { decodeBase64Any, toBase64 } from '../crypto/bytes.js';
+import { signDer, verifyDer } from '../crypto/p256.js';
 import { importSigningKey, keyId, loadIdentityKeys, type IdentityKeySet } from '../identity/keys.js';
 import { HASH_BYTES } from './merkle.js';
 
@@ -104,9 +104,9 @@ export async function verifyTreeHead(sth: unknown, keys: LogKeysInput): Promise<
   for (const k of ['tree_size', 'timestamp'] as const) {
     if (!Number.isSafeInteger(h[k]) || (h[k] as number) < 0) return bad('malformed_tree_head', `${k} must be a non-negative integer`);
   }
-  const root = typeof h.root_hash === 'string' ? fromBase64(h.root_hash) : null;
+  const root = typeof h.root_hash === 'string' ? decodeBase64Any(h.root_hash) : null;
   if (!root || root.length !== HASH_BYTES) return bad('malformed_tree_head', `root_hash must be base64 of ${HASH_BYTES} bytes`);
-  const sig = typeof h.signature === 'string' ? fromBase64(h.signature) : null;
+  const sig = typeof h.signature === 'string' ? decodeBase64Any(h.signature) : null;
   if (!sig || sig.length === 0) return bad('malformed_tree_head', 'signature must be base64');
   if (typeof h.log_id !== 'string') return bad('malformed_tree_head', 'log_id must be a string');
   let set: IdentityKeySet;

@@ -5,10 +5,11 @@
  * entries. A rewritten, removed, reordered or inserted entry below a tree head changes that hash.
  * Never throws for bad content: the first problem comes back as `error` with a stable `reason`.
  */
-import { fromBase64, toBase64 } from '../identity/base64.js';
-import { createSha256, ready, sha256 } from '../canon/index.js';
+import { ready } from '../canon/index.js';
+import { decodeBase64Any, equalBytes, toBase64, toHex } from '../crypto/bytes.js';
+import { createSha256, sha256 } from '../crypto/sha256.js';
 import { AUDIT_GENESIS_HASH, auditChainHash, auditEntryBytes, auditLeafHash, parseAuditEntry, type AuditLogEntry } from './entry.js';
-import { HASH_BYTES, equalBytes, treeHash, verifyConsistency, verifyInclusion } from './merkle.js';
+import { HASH_BYTES, treeHash, verifyConsistency, verifyInclusion } from './merkle.js';
 import { verifyTreeHead, type LogKeysInput, type SignedTreeHead } from './tree-head.js';
 
 export type AuditExportReason =
@@ -62,13 +63,6 @@ function parseLines(input: unknown): { values: unknown[] } | { line: number; det
   }
   return { values };
 }
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const toHex = (b: Uint8Array) => {
-  let s = '';
-  for (const x of b) s += HEX[x]!;
-  return s;
-};
 
 const LEAF_PREFIX = new Uint8Array([0]);
 /** leafHash on core's SHA-256 (WASM, or native under @multimail/core/node): exports can be large. */
@@ -154,7 +148,7 @@ function decodeHashes(list: unknown): Uint8Array[] | null {
   if (!Array.isArray(list)) return null;
   const out: Uint8Array[] = [];
   for (const item of list) {
-    const h = typeof item === 'string' ? fromBase64(item) : null;
+    const h = typeof item === 'string' ? decodeBase64Any(item) : null;
     if (!h || h.length !== HASH_BYTES) return null;
     out.push(h);
   }
@@ -170,7 +164,7 @@ export function verifyAuditInclusion(entry: unknown, proof: unknown, treeHead: {
   const parsed = parseAuditEntry(entry);
   const p = (proof ?? {}) as Record<string, unknown>;
   const path = decodeHashes(p.audit_path);
-  const root = fromBase64(String(treeHead.root_hash));
+  const root = decodeBase64Any(String(treeHead.root_hash));
   if (!parsed.ok || !path || !root || p.tree_size !== treeHead.tree_size) return false;
   if (p.leaf_index !== parsed.entry.seq - 1 || auditChainHash(parsed.entry) !== parsed.entry.hash) return false;
   return verifyInclusion({ leafIndex: parsed.entry.seq - 1, treeSize: treeHead.tree_size, leafHash: auditLeafHash(parsed.entry), proof: path, rootHash: root });
@@ -187,8 +181,8 @@ export function verifyAuditConsistency(
 ): boolean {
   const p = (proof ?? {}) as Record<string, unknown>;
   const path = decodeHashes(p.consistency_path);
-  const a = fromBase64(String(older.root_hash));
-  const b = fromBase64(String(newer.root_hash));
+  const a = decodeBase64Any(String(older.root_hash));
+  const b = decodeBase64Any(String(newer.root_hash));
   if (!path || !a || !b || p.first !== older.tree_size || p.second !== newer.tree_size) return false;
   return verifyConsistency({ first: older.tree_size, second: newer.tree_size, firstHash: a, secondHash: b, proof: path });
 }

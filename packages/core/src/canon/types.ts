@@ -1,4 +1,4 @@
-import type { BytesInput } from '../bytes.js';
+import type { BytesInput } from '../crypto/bytes.js';
 
 /** DKIM canonicalization algorithm names (RFC 6376 §3.4). */
 export type Canon = 'simple' | 'relaxed';
@@ -16,17 +16,6 @@ export interface BodyHashResult {
 export interface BodyHasher {
   update(chunk: BytesInput): void;
   final(): BodyHashResult;
-}
-
-export interface Sha256Hasher {
-  update(chunk: BytesInput): void;
-  digest(): Uint8Array;
-}
-
-/** What the WASM and native backends implement: bytes only (the public hashers convert first). */
-export interface ByteSha256Hasher {
-  update(chunk: Uint8Array): void;
-  digest(): Uint8Array;
 }
 
 export interface ByteBodyHasher {

@@ -6,12 +6,10 @@
  * gives its slot back through a FinalizationRegistry.
  */
 import { wasm, type Wasm } from '../wasm/loader.js';
-import type { BodyHashResult, ByteBodyHasher as BodyHasher, ByteSha256Hasher as Sha256Hasher, Canon } from './types.js';
+import type { ByteSha256Hasher as Sha256Hasher } from '../crypto/sha256.js';
+import type { BodyHashResult, ByteBodyHasher as BodyHasher, Canon } from './types.js';
 
-export const DIGEST_BYTES = 32;
-
-/** A native SHA-256 factory (node:crypto in Node) used instead of the WASM SHA-256 when set. */
-export type HashFactory = () => Sha256Hasher;
+const DIGEST_BYTES = 32;
 
 const slotsOfDroppedHashers =
   typeof FinalizationRegistry === 'function'
@@ -95,7 +93,7 @@ export function wasmCreateSha256(): Sha256Hasher {
  * Body canonicalization fused with hashing. With `native` unset everything happens in WASM; with it,
  * WASM only canonicalizes into OUT and the native hasher consumes OUT (synchronously) after each call.
  */
-export function wasmCreateBodyHasher(canon: Canon, limit: number | undefined, native?: HashFactory): BodyHasher {
+export function wasmCreateBodyHasher(canon: Canon, limit: number | undefined, native?: () => Sha256Hasher): BodyHasher {
   const w = wasm();
   const x = w.exports;
   const sink = native?.();

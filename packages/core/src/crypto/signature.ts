@@ -2,8 +2,10 @@
  * Signature math for DKIM: RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §8.2, RFC 8301) and
  * Ed25519 (RFC 8032, RFC 8463) through WebCrypto, with @noble/curves for Ed25519 where
  * `crypto.subtle` lacks it. Imported public keys are cached per key record string, since a
- * mailbox's mail comes from a handful of keys.
+ * mailbox's mail comes from a handful of keys. An installed crypto platform (platform.ts) does
+ * the maths instead of WebCrypto when there is one.
  */
+import { platform, type CryptoPlatform, type SignatureKind } from './platform.js';
 
 // Loaded only where WebCrypto lacks Ed25519: importing it costs ~60 ms of start-up (its tables),
 // which every CLI worker thread would otherwise pay for nothing.
@@ -11,37 +13,17 @@ type NobleEd25519 = (typeof import('./noble-ed25519.js'))['ed25519'];
 let nobleEd25519: Promise<NobleEd25519> | undefined;
 const noble = (): Promise<NobleEd25519> => (nobleEd25519 ??= import('./noble-ed25519.js').then((m) => m.ed25519));
 
-export type SignatureKind = 'rsa' | 'ed25519';
-
-/**
- * A platform verifier that can replace WebCrypto (the Node adapter registers node:crypto, which
- * verifies synchronously and skips WebCrypto's per-call promise and thread-pool hop).
- */
-export interface SignatureBackend {
-  /** Imports SPKI DER (RSA) or raw 32 bytes (Ed25519); throws for an unusable key. */
-  importPublicKey(kind: SignatureKind, der: Uint8Array): unknown;
-  /** RSA: PKCS#1 v1.5 over SHA-256 of `data`; Ed25519: over `data` as given. */
-  verify(kind: SignatureKind, key: unknown, signature: Uint8Array, data: Uint8Array): boolean;
-}
-
-let backend: SignatureBackend | undefined;
-
 /** Distinct keys kept imported; beyond this the cache starts over (bounded memory). */
 const MAX_CACHED_KEYS = 512;
 const keyCache = new Map<string, Promise<PublicKey>>();
-
-/** Installs (or with null removes) a platform signature backend; clears the key cache. */
-export function setSignatureBackend(b: SignatureBackend | null): void {
-  backend = b ?? undefined;
-  keyCache.clear();
-}
+/** The platform the cached keys were imported for: a key object of one is no use to another. */
+let cachedFor: CryptoPlatform | null = null;
 
 /** A public key ready for verification. */
 type PublicKey =
   | { kind: 'subtle'; key: CryptoKey }
   | { kind: 'noble'; raw: Uint8Array }
-  | { kind: 'backend'; key: unknown; backend: SignatureBackend };
-
+  | { kind: 'platform'; key: unknown; platform: CryptoPlatform };
 
 const RSA_PARAMS = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 const ED25519_PARAMS = { name: 'Ed25519' } as const;
@@ -71,7 +53,8 @@ function hasSubtleEd25519(): Promise<boolean> {
 }
 
 async function importPublicKey(kind: SignatureKind, der: Uint8Array): Promise<PublicKey> {
-  if (backend) return { kind: 'backend', key: backend.importPublicKey(kind, der), backend };
+  const p = platform();
+  if (p) return { kind: 'platform', key: p.importPublicKey(kind, der), platform: p };
   const bytes = der as Uint8Array<ArrayBuffer>;
   if (kind === 'rsa') {
     return { kind: 'subtle', key: await subtle()!.importKey('spki', bytes, RSA_PARAMS, false, ['verify']) };
@@ -87,6 +70,10 @@ async function importPublicKey(kind: SignatureKind, der: Uint8Array): Promise<Pu
  * Rejects when the bytes are not a usable key.
  */
 export function publicKey(kind: SignatureKind, der: Uint8Array, cacheKey: string): Promise<PublicKey> {
+  if (cachedFor !== platform()) {
+    keyCache.clear();
+    cachedFor = platform();
+  }
   const id = `${kind}:${cacheKey}`;
   let entry = keyCache.get(id);
   if (!entry) {
@@ -106,7 +93,7 @@ export function publicKey(kind: SignatureKind, der: Uint8Array, cacheKey: string
  */
 export async function verifySignature(key: PublicKey, kind: SignatureKind, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
   try {
-    if (key.kind === 'backend') return key.backend.verify(kind, key.key, signature, data);
+    if (key.kind === 'platform') return key.platform.verify(kind, key.key, signature, data);
     if (key.kind === 'noble') return (await noble()).verify(signature, data, key.raw, { zip215: false });
     const params = kind === 'rsa' ? RSA_PARAMS : ED25519_PARAMS;
     return await subtle()!.verify(params, key.key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>);

@@ -5,7 +5,7 @@
  */
 import { canonicalizeHeader, type Canon } from '../canon/index.js';
 import type { HeaderField } from '../mime/index.js';
-import { concatBytes } from '../bytes.js';
+import { concatBytes } from '../crypto/bytes.js';
 
 const SEMICOLON = 0x3b;
 const EQUALS = 0x3d;

@@ -3,10 +3,8 @@
  * sources. Portable: DNS lives in `@multimail/core/node`.
  */
 export { verifyDkim, type VerifyDkimOptions } from './verify.js';
-export { summarizeDkim, type DkimSummary } from './summary.js';
 export { bundleResolver, chainResolvers, parseKeyBundle, type KeyBundle, type KeyResolver } from './resolvers.js';
 export { signDkim, DKIM_DEFAULT_SIGNED_HEADERS, DKIM_DEFAULT_OVERSIGNED_HEADERS, type SignDkimOptions, type Canonicalization } from './sign.js';
 export { DkimTempError } from './errors.js';
 export { parseTagList, type TagMap, type TagListResult } from './tags.js';
 export { parseKeyRecord, type KeyRecord } from './key-record.js';
-export { duplicateHeaderReason, fromDomain } from './from-domain.js';

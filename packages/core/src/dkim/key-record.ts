@@ -2,7 +2,7 @@
  * DKIM key records (RFC 6376 §3.6.1, RFC 8463 §4): the TXT record at sel._domainkey.domain.
  * Parsing checks syntax only; whether a key suits a given signature is decided in verify-key.ts.
  */
-import { decodeBase64 } from '../crypto/base64.js';
+import { decodeBase64 } from '../crypto/bytes.js';
 import { readRsaPublicKey } from '../crypto/der.js';
 import { colonList, parseTagList } from './tags.js';
 

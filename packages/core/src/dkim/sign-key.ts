@@ -2,7 +2,7 @@
  * Private keys for DKIM signing: PKCS#8 PEM (RSA or Ed25519), PKCS#1 "RSA PRIVATE KEY" PEM, the
  * base64 raw 32-byte Ed25519 seed that dkimpy's dknewkey writes, or a CryptoKey.
  */
-import { decodeBase64 } from '../crypto/base64.js';
+import { decodeBase64 } from '../crypto/bytes.js';
 import { isRsaPkcs1Private, readPkcs8, wrapEd25519Pkcs8, wrapRsaPkcs8 } from '../crypto/der.js';
 import { fromCryptoKey, importPrivateKey, type PrivateKey } from '../crypto/signature.js';
 

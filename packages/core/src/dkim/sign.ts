@@ -3,11 +3,12 @@
  * canonicalization pairs, default header list with oversigning, t=, optional x= and l=.
  * Returns the field to prepend, folded to lines of at most 78 characters.
  */
-import { createBodyHasher, ready, sha256, type Canon } from '../canon/index.js';
-import { encodeBase64 } from '../crypto/base64.js';
+import { createBodyHasher, ready, type Canon } from '../canon/index.js';
+import { toBase64 } from '../crypto/bytes.js';
+import { sha256 } from '../crypto/sha256.js';
 import { createSignature, privateKeyKind } from '../crypto/signature.js';
 import { parseMessage, type HeaderField } from '../mime/index.js';
-import { foldTags, type TagPiece } from './fold.js';
+import { foldPieces, foldToken, type FoldPiece } from '../mime/fold.js';
 import { headerHashInput, selectHeaders } from './header-hash.js';
 import { loadPrivateKey } from './sign-key.js';
 
@@ -56,23 +57,28 @@ export async function signDkim(message: Uint8Array | ArrayBuffer | string, opts:
   const body = hasher.final();
   const names = headerList(msg.headers, opts.headers ?? [...DKIM_DEFAULT_SIGNED_HEADERS], opts.oversign ?? [...DKIM_DEFAULT_OVERSIGNED_HEADERS]);
   const t = Math.floor(opts.now ?? Date.now() / 1000);
-  const pieces: TagPiece[][] = [
-    [{ text: 'v=1' }],
-    [{ text: `a=${algorithm}` }],
-    [{ text: `c=${hc}/${bc}` }],
-    [{ text: `d=${opts.domain}` }],
-    [{ text: `s=${opts.selector}` }],
-    [{ text: `t=${t}` }],
-    ...(opts.expiresIn !== undefined ? [[{ text: `x=${t + Math.floor(opts.expiresIn)}` }]] : []),
-    ...(opts.bodyLength ? [[{ text: `l=${body.canonicalBytes}` }]] : []),
-    names.map((n, i) => ({ text: i === 0 ? `h=${n}` : `:${n}`, joinTight: i > 0 })),
-    [{ text: `bh=${encodeBase64(body.digest)}` }],
+  const tags = [
+    'v=1',
+    `a=${algorithm}`,
+    `c=${hc}/${bc}`,
+    `d=${opts.domain}`,
+    `s=${opts.selector}`,
+    `t=${t}`,
+    ...(opts.expiresIn !== undefined ? [`x=${t + Math.floor(opts.expiresIn)}`] : []),
+    ...(opts.bodyLength ? [`l=${body.canonicalBytes}`] : []),
   ];
-  const head = foldTags('DKIM-Signature:', pieces, true);
+  // h= may fold before any ":" (RFC 6376 §3.5), so each name is a piece of its own
+  const pieces: FoldPiece[] = [
+    ...tags.map((text, i) => ({ sep: i === 0 ? ' ' : '; ', text })),
+    ...names.map((n, i) => (i === 0 ? { sep: '; ', text: `h=${n}` } : { sep: '', text: `:${n}` })),
+    { sep: '; ', text: `bh=${toBase64(body.digest)}` },
+    { sep: '; ', text: 'b=' },
+  ];
+  const head = foldPieces('DKIM-Signature:', pieces);
   // The verifier's own code builds the input: the b= value is still empty, so nothing is stripped.
   const input = headerHashInput(selectHeaders(msg.headers, names), new TextEncoder().encode(head), hc);
   const signature = await createSignature(key, wantKind === 'ed25519' ? sha256(input) : input);
-  return `${head}${foldBase64(head, encodeBase64(signature))}\r\n`;
+  return `${head}${foldToken(head, toBase64(signature))}\r\n`;
 }
 
 function isCanon(c: string): c is Canon {
@@ -98,23 +104,4 @@ function headerList(headers: HeaderField[], wanted: string[], oversign: string[]
   }
   if (!names.includes('from')) throw new Error('the message has no From field to sign');
   return names;
-}
-
-/** Appends the b= value after `head` (which ends in "b="), breaking lines at 78 characters. */
-function foldBase64(head: string, b64: string): string {
-  const MAX = 78;
-  const lastLine = head.length - head.lastIndexOf('\n') - 1;
-  let out = '';
-  let room = MAX - lastLine;
-  for (let i = 0; i < b64.length; ) {
-    if (room <= 0) {
-      out += '\r\n ';
-      room = MAX - 1;
-    }
-    const take = b64.slice(i, i + room);
-    out += take;
-    i += take.length;
-    room -= take.length;
-  }
-  return out;
 }

@@ -4,8 +4,9 @@
  * kept even when a later check fails, so the report can still name them.
  */
 import type { Canon } from '../canon/index.js';
-import { decodeBase64 } from '../crypto/base64.js';
-import type { SignatureKind } from '../crypto/signature.js';
+import { decodeBase64 } from '../crypto/bytes.js';
+import type { SignatureKind } from '../crypto/platform.js';
+import { isSameOrSubdomain } from '../message/from.js';
 import { colonList, parseTagList, type TagMap } from './tags.js';
 
 export type DkimAlgorithm = 'rsa-sha256' | 'ed25519-sha256' | 'rsa-sha1';
@@ -152,13 +153,6 @@ function checkIdentity(identity: string, domain: string): void {
   if (at === -1) throw new SigError('bad_identity', 'i= has no "@"');
   const idDomain = identity.slice(at + 1).toLowerCase();
   if (!isSameOrSubdomain(idDomain, domain)) throw new SigError('identity_not_in_domain', `i= domain ${idDomain} is not within d=${domain}`);
-}
-
-/** Whether `child` equals `parent` or is a subdomain of it (case-insensitive). */
-export function isSameOrSubdomain(child: string, parent: string): boolean {
-  const c = child.toLowerCase().replace(/\.$/, '');
-  const p = parent.toLowerCase().replace(/\.$/, '');
-  return c === p || c.endsWith(`.${p}`);
 }
 
 /** The domain of the identity (i=) of a checked signature. */

@@ -4,15 +4,18 @@
  * algorithm, fetch and check the key, body hash, header hash, signature — and the first step
  * that decides ends it. Never throws for message content.
  */
-import { createBodyHasher, ready, sha256, type BodyHashResult } from '../canon/index.js';
+import { ready, type BodyHashResult } from '../canon/index.js';
+import { equalBytes } from '../crypto/bytes.js';
+import { sha256 } from '../crypto/sha256.js';
 import { publicKey, verifySignature } from '../crypto/signature.js';
+import { messageFacts, type MessageFacts } from '../message/facts.js';
+import { isAligned } from '../message/policy.js';
 import { MAX_DKIM_SIGNATURES } from '../mime/limits.js';
 import type { HeaderField, ParsedMessage } from '../mime/index.js';
 import type { DkimSignatureReport } from '../report.js';
-import { duplicateHeaderReason, fromDomain } from './from-domain.js';
 import { headerHashInput, selectHeaders } from './header-hash.js';
 import type { KeyResolver } from './resolvers.js';
-import { isSameOrSubdomain, parseSignature, type DkimSignature, type SignatureFields } from './signature.js';
+import { parseSignature, type DkimSignature, type SignatureFields } from './signature.js';
 import { checkKey, fetchKey, keyWarnings, type Verdict } from './verify-key.js';
 
 export interface VerifyDkimOptions {
@@ -27,27 +30,22 @@ export interface VerifyDkimOptions {
 const FUTURE_TOLERANCE_SECONDS = 300;
 
 interface Context {
-  msg: ParsedMessage;
+  facts: MessageFacts;
   resolveKey: KeyResolver;
   now: number;
-  fromDomain: string | null;
-  duplicate: string | null;
-  bodyHashes: Map<string, BodyHashResult>;
 }
 
 /** Verifies every DKIM-Signature of a parsed message. */
 export async function verifyDkim(msg: ParsedMessage, opts: VerifyDkimOptions): Promise<DkimSignatureReport[]> {
   await ready();
+  return verifyDkimFacts(messageFacts(msg), opts);
+}
+
+/** verifyDkim on facts another verifier shares (the body digests above all); `ready()` must have resolved. */
+export function verifyDkimFacts(facts: MessageFacts, opts: VerifyDkimOptions): Promise<DkimSignatureReport[]> {
   const max = opts.maxSignatures ?? MAX_DKIM_SIGNATURES;
-  const ctx: Context = {
-    msg,
-    resolveKey: opts.resolveKey,
-    now: opts.now ?? Math.floor(Date.now() / 1000),
-    fromDomain: fromDomain(msg.headers),
-    duplicate: duplicateHeaderReason(msg.headers),
-    bodyHashes: new Map(),
-  };
-  const fields = msg.headers.filter((h) => h.lname === 'dkim-signature');
+  const ctx: Context = { facts, resolveKey: opts.resolveKey, now: opts.now ?? Math.floor(Date.now() / 1000) };
+  const fields = facts.msg.headers.filter((h) => h.lname === 'dkim-signature');
   return Promise.all(fields.map((f, i) => (i < max ? verifyOneSafely(f, ctx) : tooMany(f, ctx, max))));
 }
 
@@ -58,7 +56,7 @@ function baseReport(fields: SignatureFields, ctx: Context): DkimSignatureReport 
     domain: fields.domain,
     selector: fields.selector,
     algorithm: fields.algorithm,
-    aligned: fields.domain !== null && ctx.fromDomain !== null && isSameOrSubdomain(ctx.fromDomain, fields.domain),
+    aligned: isAligned(ctx.facts.fromDomain, fields.domain),
     body_length: fields.length,
     unsigned_bytes: 0,
     ...(fields.headers ? { headers: fields.headers } : {}),
@@ -90,8 +88,8 @@ async function verifyOne(field: HeaderField, ctx: Context): Promise<DkimSignatur
   let report = baseReport(parsed.fields, ctx);
   if (!parsed.ok) return withVerdict(report, { result: 'permerror', reason: parsed.reason, detail: parsed.detail });
   const sig = parsed.sig;
-  if (ctx.duplicate) {
-    return withVerdict(report, { result: 'permerror', reason: ctx.duplicate, detail: 'a single-instance header field appears more than once (RFC 5322 §3.6)' });
+  if (ctx.facts.singletonProblem) {
+    return withVerdict(report, { result: 'permerror', reason: ctx.facts.singletonProblem, detail: 'a single-instance header field appears more than once (RFC 5322 §3.6)' });
   }
   if (sig.algorithm === 'rsa-sha1') {
     return withVerdict(report, { result: 'policy', reason: 'rsa_sha1', detail: 'rsa-sha1 signatures are not accepted (RFC 8301 §3.1)' });
@@ -102,12 +100,12 @@ async function verifyOne(field: HeaderField, ctx: Context): Promise<DkimSignatur
   const keyProblem = checkKey(key.record, sig);
   if (keyProblem) return withVerdict(report, keyProblem);
 
-  const body = bodyHash(sig, ctx);
+  const body = ctx.facts.bodyDigest(sig.bodyCanon, sig.length);
   report = { ...report, unsigned_bytes: body.canonicalBytes - body.hashedBytes };
   const bodyProblem = checkBody(sig, body);
   if (bodyProblem) return withVerdict(report, bodyProblem);
 
-  const input = headerHashInput(selectHeaders(ctx.msg.headers, sig.headers), field.raw, sig.headerCanon);
+  const input = headerHashInput(selectHeaders(ctx.facts.msg.headers, sig.headers), field.raw, sig.headerCanon);
   const pub = await publicKey(sig.kind, key.record.key!, key.record.p).catch(() => null);
   if (!pub) return withVerdict(report, { result: 'permerror', reason: 'bad_key', detail: 'the public key could not be imported' });
   // RFC 8463 §3: Ed25519 signs the SHA-256 of the header hash input; RSA hashes it itself.
@@ -116,18 +114,6 @@ async function verifyOne(field: HeaderField, ctx: Context): Promise<DkimSignatur
     return withVerdict(report, { result: 'fail', reason: 'bad_signature', detail: 'the signature does not verify over the signed header fields' });
   }
   return passOrPolicy(report, sig, keyWarnings(key.record), ctx);
-}
-
-function bodyHash(sig: DkimSignature, ctx: Context): BodyHashResult {
-  const id = `${sig.bodyCanon}:${sig.length ?? ''}`;
-  let r = ctx.bodyHashes.get(id);
-  if (!r) {
-    const h = createBodyHasher(sig.bodyCanon, sig.length ?? undefined);
-    h.update(ctx.msg.body);
-    r = h.final();
-    ctx.bodyHashes.set(id, r);
-  }
-  return r;
 }
 
 function checkBody(sig: DkimSignature, body: BodyHashResult): Verdict | null {
@@ -151,11 +137,4 @@ function passOrPolicy(report: DkimSignatureReport, sig: DkimSignature, warnings:
     return withVerdict(out, { result: 'policy', reason: 'unsigned_body_content', detail: `${out.unsigned_bytes} body bytes after l=${sig.length} are not signed` });
   }
   return out;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
 }

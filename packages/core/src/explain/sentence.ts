@@ -89,6 +89,15 @@ function finish(drafts: Draft[]): Cause[] {
   }));
 }
 
+/**
+ * One signature's reason (or warning) in plain words, naming that signature and the keys that
+ * would settle it: what the web verifier's signature tables show beside the code.
+ */
+export function explainSignatureReason(code: string, sig: DkimSignatureReport | IdentitySignatureReport, kind: 'dkim' | 'identity'): string {
+  const signer = kind === 'dkim' ? dkimSigner(sig as DkimSignatureReport) : identitySigner(sig as IdentitySignatureReport);
+  return finish([{ ...draft(code, explainReason(code), signer), labels: [] }])[0]!.text;
+}
+
 /** Causes of DKIM not passing: the reason of every signature that did not pass, or that there is none. */
 function dkimDrafts(r: VerificationReport, code: string): Draft[] {
   const failed = r.dkim.filter((d) => d.result !== 'pass');

@@ -7,14 +7,11 @@
  * mail clients display instead; binding all of them makes any added, removed or reordered instance
  * break the signature. A name that is absent contributes nothing.
  */
-import { canonicalizeHeader, createBodyHasher, createSha256 } from '../canon/index.js';
+import { canonicalizeHeader } from '../canon/index.js';
+import { toHex } from '../crypto/bytes.js';
+import { createSha256 } from '../crypto/sha256.js';
+import type { MessageFacts } from '../message/facts.js';
 import type { HeaderField } from '../mime/index.js';
-
-export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
 
 /** Lowercase hex SHA-256 of the relaxed-canonical fields named in `names`, in the order of `names`. */
 export function headerHash(headers: readonly HeaderField[], names: readonly string[]): string {
@@ -27,9 +24,10 @@ export function headerHash(headers: readonly HeaderField[], names: readonly stri
   return toHex(h.digest());
 }
 
-/** Lowercase hex SHA-256 of the relaxed-canonical body (CRLF line endings already). */
-export function bodyHash(body: Uint8Array): string {
-  const hasher = createBodyHasher('relaxed');
-  hasher.update(body);
-  return toHex(hasher.final().digest);
+/**
+ * Lowercase hex SHA-256 of the relaxed-canonical body: DKIM's relaxed body hash without l=, so
+ * a message's DKIM relaxed signatures and its identity signatures share one digest.
+ */
+export function bodyHash(facts: MessageFacts): string {
+  return toHex(facts.bodyDigest('relaxed').digest);
 }

@@ -2,7 +2,8 @@
  * X-MM-Identity-Sig header syntax (SPEC §2.1): parsing with every permerror the spec names, and
  * serialization with `"; "` separators, folded for transport only at those separators.
  */
-import { fromBase64 } from './base64.js';
+import { decodeBase64Any } from '../crypto/bytes.js';
+import { foldPieces } from '../mime/fold.js';
 import { MAX_TAG_LIST_BYTES } from '../mime/limits.js';
 
 export const IDENTITY_HEADER_NAME = 'X-MM-Identity-Sig';
@@ -28,8 +29,6 @@ const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}[A
 const UNIX_SECONDS = /^[0-9]{1,12}$/;
 const SEED_FIELDS = ['agent', 'oversight', 'sig', 'tenant'];
 const V1_REQUIRED = ['v', 'kid', 'tenant', 'agent', 'oversight', 'ts', 'h', 'hh', 'bh', 'sig'];
-/** Target line length when folding (RFC 5322 §2.1.1 "SHOULD be no more than 78"). */
-const FOLD_AT = 78;
 
 export interface IdentityFields {
   profile: 'v1' | 'seed';
@@ -130,7 +129,7 @@ export function parseIdentityHeader(value: string): ParseResult {
     const problem = valueProblem(name, v);
     if (problem) return fail('bad_value', problem, fields);
   }
-  const sig = fromBase64(fields.get('sig')!);
+  const sig = decodeBase64Any(fields.get('sig')!);
   if (!sig || sig.length === 0) return fail('bad_value', 'sig is not base64', fields);
   const h = fields.get('h');
   const ts = fields.get('ts');
@@ -147,14 +146,6 @@ export function serializeFields(fields: ReadonlyArray<readonly [string, string]>
  * continuation line), so unfolding gives back the exact `"; "` separators.
  */
 export function foldField(value: string): string {
-  const parts = value.split('; ');
-  let line = `${IDENTITY_HEADER_NAME}: ${parts[0]}`;
-  let out = '';
-  for (const part of parts.slice(1)) {
-    if (line.length + 2 + part.length > FOLD_AT) {
-      out += `${line};\r\n`;
-      line = ` ${part}`;
-    } else line += `; ${part}`;
-  }
-  return `${out}${line}\r\n`;
+  const pieces = value.split('; ').map((text, i) => ({ sep: i === 0 ? ' ' : '; ', text }));
+  return `${foldPieces(`${IDENTITY_HEADER_NAME}:`, pieces)}\r\n`;
 }

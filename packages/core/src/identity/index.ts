@@ -22,4 +22,4 @@ export {
   type OversightMode,
 } from './header.js';
 export { serializePayload } from './payload.js';
-export { verifyDer as verifyEcdsaDer, setEcdsaBackend, type EcdsaBackend, type DerVerifyResult } from './ecdsa.js';
+export { verifyDer as verifyEcdsaDer, type DerVerifyResult } from '../crypto/p256.js';

@@ -3,15 +3,13 @@
  * thumbprint, public keys as PEM (SPKI) or JWK/JWKS with optional `mm_not_before`/`mm_not_after`.
  * Key loading reads configuration, not mail, so it throws with a clear message on bad input.
  */
-// The thumbprint hashes ~150 bytes: noble's SHA-256 keeps jwkThumbprint synchronous and usable
-// before `ready()` has loaded the WebAssembly module.
-import { sha256 } from '@noble/hashes/sha2.js';
-import { fromBase64, toBase64, toBase64Url } from './base64.js';
+import { decodeBase64Any, toBase64, toBase64Url, utf8 } from '../crypto/bytes.js';
+import { EC_P256 } from '../crypto/p256.js';
+// jwkThumbprint is synchronous and may run before `ready()` has loaded the WebAssembly module
+import { sha256Anytime } from '../crypto/sha256.js';
 
-const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const PEM_LINE = 64;
 const PEM_BLOCK = /-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/g;
-const encoder = new TextEncoder();
 
 /** A public JWK as we publish it; `kid` is the RFC 7638 thumbprint. */
 export interface IdentityJwk extends JsonWebKey {
@@ -50,7 +48,7 @@ export function jwkThumbprint(jwk: JsonWebKey): string {
     throw new Error('jwkThumbprint: expected an EC P-256 JWK with x and y');
   }
   const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
-  return toBase64Url(sha256(encoder.encode(canonical)));
+  return toBase64Url(sha256Anytime(utf8.encode(canonical)));
 }
 
 const kidCache = new WeakMap<CryptoKey, string>();
@@ -103,7 +101,7 @@ async function publicFromPrivate(key: CryptoKey): Promise<CryptoKey> {
 function pemBlocks(text: string): Array<{ label: string; der: Uint8Array }> {
   const out: Array<{ label: string; der: Uint8Array }> = [];
   for (const m of text.matchAll(PEM_BLOCK)) {
-    const der = fromBase64(m[2]!.replace(/\s+/g, ''));
+    const der = decodeBase64Any(m[2]!.replace(/\s+/g, ''));
     if (!der) throw new Error(`PEM block "${m[1]}" is not valid base64`);
     out.push({ label: m[1]!, der });
   }

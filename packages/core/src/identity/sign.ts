@@ -3,10 +3,11 @@
  * so a value that could smuggle a field (`agent=x; oversight=autonomous`) never reaches a header.
  */
 import { ready } from '../canon/index.js';
-import { parseMessage, type ParsedMessage } from '../mime/index.js';
-import { toBase64 } from './base64.js';
+import { messageFacts, type MessageFacts } from '../message/facts.js';
+import { parseMessage } from '../mime/index.js';
+import { toBase64 } from '../crypto/bytes.js';
 import { bodyHash, headerHash } from './digests.js';
-import { signDer } from './ecdsa.js';
+import { signDer } from '../crypto/p256.js';
 import { DEFAULT_SIGNED_HEADERS, foldField, serializeFields, valueProblem } from './header.js';
 import { importSigningKey, keyId } from './keys.js';
 import { payloadBytes } from './payload.js';
@@ -48,7 +49,7 @@ function signingTime(now: number | undefined): string {
 }
 
 /** Builds the ordered fields (without sig) for the chosen profile, validating every value. */
-function buildFields(msg: ParsedMessage, opts: SignIdentityOptions, kid: string): Array<[string, string]> {
+function buildFields(facts: MessageFacts, opts: SignIdentityOptions, kid: string): Array<[string, string]> {
   const profile = opts.profile ?? 'v1';
   for (const name of ['tenant', 'agent', 'oversight'] as const) check(name, String(opts[name]));
   if (profile === 'seed') {
@@ -63,7 +64,7 @@ function buildFields(msg: ParsedMessage, opts: SignIdentityOptions, kid: string)
   check('h', h);
   const fields: Array<[string, string]> = [['v', '1'], ['kid', kid], ['tenant', opts.tenant], ['agent', opts.agent], ['oversight', opts.oversight]];
   if (opts.approval != null) fields.push(['approval', opts.approval]);
-  fields.push(['ts', signingTime(opts.now)], ['h', h], ['hh', headerHash(msg.headers, names)], ['bh', bodyHash(msg.body)]);
+  fields.push(['ts', signingTime(opts.now)], ['h', h], ['hh', headerHash(facts.msg.headers, names)], ['bh', bodyHash(facts)]);
   return fields;
 }
 
@@ -72,10 +73,10 @@ export async function signIdentity(message: Uint8Array | ArrayBuffer | string, o
   await ready();
   const key = await importSigningKey(opts.privateKey);
   const kid = opts.kid ?? (await keyId(key));
-  const msg = parseMessage(message);
-  const fields = buildFields(msg, opts, kid);
+  const facts = messageFacts(parseMessage(message));
+  const fields = buildFields(facts, opts, kid);
   const payload: Record<string, string> = Object.fromEntries(fields);
-  payload.body_hash = fields.find(([n]) => n === 'bh')?.[1] ?? bodyHash(msg.body);
+  payload.body_hash = fields.find(([n]) => n === 'bh')?.[1] ?? bodyHash(facts);
   const sig = toBase64(await signDer(key, payloadBytes(payload)));
   const value = serializeFields([...fields, ['sig', sig]]);
   return { field: foldField(value), value, kid };

@@ -8,11 +8,12 @@
  * genuine signature whose content changed afterwards.
  */
 import { ready } from '../canon/index.js';
+import { messageFacts, type MessageFacts } from '../message/facts.js';
 import type { IdentitySignatureReport } from '../report.js';
 import type { HeaderField, ParsedMessage } from '../mime/index.js';
 import { MAX_IDENTITY_SIGNATURES } from '../mime/limits.js';
 import { bodyHash, headerHash } from './digests.js';
-import { verifyDer } from './ecdsa.js';
+import { verifyDer } from '../crypto/p256.js';
 import { IDENTITY_HEADER_LNAME, parseIdentityHeader, valueProblem, type IdentityFields } from './header.js';
 import type { IdentityKeySet, IdentityPublicKey } from './keys.js';
 import { payloadBytes } from './payload.js';
@@ -126,8 +127,14 @@ async function verifyOne(field: HeaderField, msg: ParsedMessage, opts: VerifyIde
 /** One report per X-MM-Identity-Sig field, top first; [] when there is none. Never throws. */
 export async function verifyIdentity(msg: ParsedMessage, opts: VerifyIdentityOptions): Promise<IdentitySignatureReport[]> {
   await ready();
+  return verifyIdentityFacts(messageFacts(msg), opts);
+}
+
+/** verifyIdentity on facts DKIM verification shares (the relaxed body digest); `ready()` must have resolved. */
+export async function verifyIdentityFacts(facts: MessageFacts, opts: VerifyIdentityOptions): Promise<IdentitySignatureReport[]> {
+  const msg = facts.msg;
   let bh: string | null = null;
-  const body = () => (bh ??= bodyHash(msg.body));
+  const body = () => (bh ??= bodyHash(facts));
   const fields = msg.headers.filter((f) => f.lname === IDENTITY_HEADER_LNAME);
   const reports: Report[] = [];
   for (const [i, field] of fields.entries()) {

@@ -3,19 +3,11 @@
  * display only, never for anything that is hashed or signed. Unknown charsets and broken words
  * are left as written, so nothing is lost.
  */
+import { decodeBase64Any } from '../crypto/bytes.js';
 
 const ENCODED_WORD = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g;
 /** Whitespace between two adjacent encoded-words is not part of the text (RFC 2047 §6.2). */
 const BETWEEN_WORDS = /(\?=)\s+(?==\?)/g;
-
-function base64Bytes(text: string): Uint8Array | null {
-  try {
-    const bin = atob(text.replace(/=+$/, '').padEnd(Math.ceil(text.replace(/=+$/, '').length / 4) * 4, '='));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
 
 function qBytes(text: string): Uint8Array {
   const out: number[] = [];
@@ -34,7 +26,7 @@ function qBytes(text: string): Uint8Array {
 export function decodeEncodedWords(text: string): string {
   if (!text.includes('=?')) return text;
   return text.replace(BETWEEN_WORDS, '$1').replace(ENCODED_WORD, (word, charset: string, enc: string, data: string) => {
-    const bytes = enc.toUpperCase() === 'B' ? base64Bytes(data) : qBytes(data);
+    const bytes = enc.toUpperCase() === 'B' ? decodeBase64Any(data) : qBytes(data);
     if (!bytes) return word;
     try {
       // RFC 2231 allows a language suffix: "utf-8*en".

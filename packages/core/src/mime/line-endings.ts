@@ -2,7 +2,7 @@
  * Line-ending normalization (SPEC §2.1): mail stored with bare LF (mbox, Maildir on Unix) is
  * converted to CRLF before anything is canonicalized. Existing CRLF pairs are left alone.
  */
-import { asBytes, type BytesInput } from '../bytes.js';
+import { asBytes, type BytesInput } from '../crypto/bytes.js';
 
 const CR = 0x0d;
 const LF = 0x0a;

@@ -1,16 +1,11 @@
 /**
- * Node-only adapters for @multimail/core. Importing this subpath makes node:crypto the SHA-256
- * and the DKIM and identity signature verifiers (same results, faster in Node), and adds the DNS key resolver.
+ * Node-only adapters for @multimail/core. Importing this subpath makes node:crypto core's crypto
+ * platform — SHA-256 and the DKIM, identity and tree-head signature maths (same results, faster
+ * in Node) — and adds the DNS key resolver.
  */
-import { useNodeCrypto } from './hash.js';
-import { useNodeSignatures } from './signatures.js';
-import { useNodeIdentitySignatures } from './identity-signatures.js';
+import { useNodeCrypto } from './crypto.js';
 
-export { nodeSha256, useNodeCrypto } from './hash.js';
-export { useNodeSignatures } from './signatures.js';
-export { useNodeIdentitySignatures } from './identity-signatures.js';
+export { nodeCryptoPlatform, useNodeCrypto } from './crypto.js';
 export { createDnsResolver, type DnsResolverOptions } from './dns-resolver.js';
 
 useNodeCrypto();
-useNodeSignatures();
-useNodeIdentitySignatures();

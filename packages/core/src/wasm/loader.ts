@@ -7,6 +7,7 @@
  * linear memory holding its SHA-256 state, block buffer and canonicalizer state, so any number of
  * them can be alive and interleaved. Slot 0 is reserved for one-shot, synchronous operations.
  */
+import { decodeBase64 } from '../crypto/bytes.js';
 import { WASM_BASE64 } from './module.generated.js';
 
 /** The module's exports (assembly/index.ts). Pointers and lengths are byte offsets in `memory`. */
@@ -50,23 +51,22 @@ export interface Wasm {
 let loading: Promise<Wasm> | undefined;
 let loaded: Wasm | undefined;
 
-/** Decodes base64 without Buffer: atob exists in browsers, workers and Node >= 16. */
-function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
-}
-
 /** Compiles and instantiates the module once; later calls return the same promise. */
 export function loadWasm(): Promise<Wasm> {
   loading ??= (async () => {
-    const module = await WebAssembly.compile(decodeBase64(WASM_BASE64));
+    const bytes = decodeBase64(WASM_BASE64);
+    if (!bytes) throw new Error('@multimail/core: the embedded WebAssembly module is not valid base64; rebuild with npm run build:wasm');
+    const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
     const instance = await WebAssembly.instantiate(module, {});
     loaded = wrap(instance.exports as unknown as WasmCore);
     return loaded;
   })();
   return loading;
+}
+
+/** Whether `ready()` has resolved (synchronous callers that can do without the module ask first). */
+export function isWasmLoaded(): boolean {
+  return loaded !== undefined;
 }
 
 /** The loaded module; throws a clear error if `ready()` has not resolved yet. */

@@ -61,6 +61,12 @@ export function allDkimRecords(db: Db): Array<{ selector: string; record: string
     Array<{ selector: string; record: string; name: string }>;
 }
 
+/** Every DKIM key record one tenant's domains have published, current and rotated, oldest first. */
+export function dkimRecordsOfTenant(db: Db, tenantId: string): Array<{ selector: string; record: string; name: string }> {
+  return db.prepare('SELECT k.selector, k.record, d.name FROM dkim_keys k JOIN domains d ON d.id = k.domain_id WHERE d.tenant_id = ? ORDER BY k.created_at').all(tenantId) as
+    Array<{ selector: string; record: string; name: string }>;
+}
+
 export function insertMailbox(db: Db, m: MailboxRow): void {
   db.prepare('INSERT INTO mailboxes(id, tenant_id, domain_id, address, oversight_mode, oversight_address, created_at) VALUES (?,?,?,?,?,?,?)')
     .run(m.id, m.tenant_id, m.domain_id, m.address, m.oversight_mode, m.oversight_address, m.created_at);

@@ -5,7 +5,7 @@
  */
 import { tx } from '../store/db.js';
 import {
-  allDkimRecords, anyTenant, firstTenantId as firstTenantRow, tenantExists as tenantRowExists, dkimKeysOf, domainByName, domainsOf, insertDkimKey, insertDomain, insertMailbox, insertTenant, mailboxByAddress,
+  allDkimRecords, anyTenant, dkimRecordsOfTenant, firstTenantId as firstTenantRow, tenantExists as tenantRowExists, dkimKeysOf, domainByName, domainsOf, insertDkimKey, insertDomain, insertMailbox, insertTenant, mailboxByAddress,
   mailboxesOf, mailboxRow, retireDkimKey, selectorTaken,
 } from '../store/tenants.js';
 import { appendAudit } from '../store/audit.js';
@@ -116,6 +116,12 @@ function zoneLine(name: string, record: string): string {
 /** Every DKIM record this server has ever published, as a key bundle map (SPEC §3.1). */
 export function localKeyRecords(ctx: Ctx): Record<string, string> {
   return Object.fromEntries(allDkimRecords(ctx.db).map((r) => [`${r.selector}._domainkey.${r.name}`, r.record]));
+}
+
+/** A key bundle (SPEC §3.1) of every DKIM record the tenant's domains have published, current and rotated. */
+export function tenantKeyBundle(ctx: Ctx, tenantId: string): { version: 1; captured_at: string; records: Record<string, string> } {
+  const records = Object.fromEntries(dkimRecordsOfTenant(ctx.db, tenantId).map((r) => [`${r.selector}._domainkey.${r.name}`, r.record]));
+  return { version: 1, captured_at: new Date(ctx.now() * 1000).toISOString(), records };
 }
 
 export function createMailbox(

@@ -2,11 +2,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Ctx } from '../../shared/context.js';
 import { tenantJwks } from '../../tenancy/credentials.js';
-import { firstTenantId, tenantExists } from '../../tenancy/tenants.js';
+import { firstTenantId, tenantExists, tenantKeyBundle } from '../../tenancy/tenants.js';
 import { type Route, open } from '../route.js';
 import { type ApiResponse, json } from '../router.js';
 
-/** Serves the built web verifier with the tenant JWKS preloaded, or says how to build it. */
+/**
+ * Serves the built web verifier with the tenant's keys preloaded — its JWKS and, as a key bundle,
+ * the DKIM key record of every selector its domains signed with, current and rotated (a raw
+ * message from the API then verifies there, as its evidence export does) — or says how to build it.
+ */
 function verifierPage(ctx: Ctx, tenant: string | null): ApiResponse {
   const file = ctx.config.verifierHtml;
   if (!existsSync(file)) {
@@ -14,7 +18,9 @@ function verifierPage(ctx: Ctx, tenant: string | null): ApiResponse {
   }
   const id = tenant && tenantExists(ctx, tenant) ? tenant : firstTenantId(ctx);
   const jwks = id ? tenantJwks(ctx, id) : { keys: [] };
-  const script = `<script>window.MM_IDENTITY_KEYS = ${JSON.stringify(jwks).replace(/</g, '\\u003c')};</script>`;
+  const bundle = id ? tenantKeyBundle(ctx, id) : { version: 1, captured_at: new Date(ctx.now() * 1000).toISOString(), records: {} };
+  const inline = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
+  const script = `<script>window.MM_DKIM_KEYS = ${inline(bundle)};</script>\n<script>window.MM_IDENTITY_KEYS = ${inline(jwks)};</script>`;
   const html = readFileSync(file, 'utf8');
   // before </head>, where verifier-web documents it; the page's own CSP allows inline scripts
   const body = /<\/head>/i.test(html) ? html.replace(/<\/head>/i, () => `${script}\n</head>`) : script + html;

@@ -1,0 +1,137 @@
+/**
+ * The one bytes module of core (noble's `utils.ts` role): input conversion, concatenation,
+ * equality, hex and base64 (RFC 4648 §4, §5). Every other module imports these; none keeps a
+ * private copy.
+ *
+ * Two base64 decoders, because the formats differ on purpose: DKIM's `b=`, `bh=` and `p=`
+ * (RFC 6376 §2.6) are strict standard base64 with FWS allowed anywhere, while PEM bodies, JWK
+ * members and the server's JSON take either alphabet with optional padding.
+ */
+
+/** What the byte-level functions accept: bytes, an ArrayBuffer, or text (encoded as UTF-8). */
+export type BytesInput = Uint8Array | ArrayBuffer | string;
+
+export const utf8 = new TextEncoder();
+
+/** The bytes of a BytesInput; anything else is a TypeError naming the function. */
+export function asBytes(input: BytesInput, where: string): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (typeof input === 'string') return utf8.encode(input);
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  throw new TypeError(`@multimail/core: ${where} takes a Uint8Array, an ArrayBuffer or a string, not ${input === null ? 'null' : typeof input}`);
+}
+
+/**
+ * One Uint8Array holding `parts` in order. The result owns its whole ArrayBuffer, so it can be
+ * transferred to a worker.
+ */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * Equal length and content. The loop does not stop at the first difference, so comparing a
+ * digest an attacker chose against the computed one takes the same time wherever they differ.
+ */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lowercase hex. */
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]!;
+  return s;
+}
+
+const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const STD_TABLE = new Int16Array(128).fill(-1);
+for (let i = 0; i < STD.length; i++) STD_TABLE[STD.charCodeAt(i)] = i;
+/** Both alphabets: `+/` and `-_` (RFC 4648 §5) mean the same six bits. */
+const ANY_TABLE = STD_TABLE.slice();
+ANY_TABLE['-'.charCodeAt(0)] = 62;
+ANY_TABLE['_'.charCodeAt(0)] = 63;
+
+/**
+ * Decodes `s` (no padding, no whitespace) with `table`; null at the first character outside it.
+ * `out` has room for exactly the decoded bytes; the leftover bits are returned for the caller's
+ * own canonical-form rule.
+ */
+function decodeInto(s: string, table: Int16Array, out: Uint8Array): { filled: number; leftover: number } | null {
+  let o = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const v = c < 128 ? table[c]! : -1;
+    if (v < 0) return null;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  return { filled: o, leftover: acc & ((1 << bits) - 1) };
+}
+
+/**
+ * Strict standard base64 (DKIM): whitespace removed first (FWS may appear anywhere in a
+ * base64string), then padding required and leftover bits zero, so each value has one encoding.
+ */
+export function decodeBase64(text: string): Uint8Array | null {
+  const s = text.replace(/[ \t\r\n]+/g, '');
+  if (s.length % 4 !== 0) return null;
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((s.length / 4) * 3 - pad);
+  const r = decodeInto(s.slice(0, s.length - pad), STD_TABLE, out);
+  return r && r.leftover === 0 && r.filled === out.length ? out : null;
+}
+
+/**
+ * Standard or url-safe base64, padding optional, no whitespace (callers strip it): PEM bodies,
+ * JWK members, JSON fields. Returns null for anything else rather than guessing.
+ */
+export function decodeBase64Any(text: string): Uint8Array | null {
+  const s = text.replace(/=+$/, '');
+  if (s.length % 4 === 1 || text.length - s.length > 2) return null;
+  const out = new Uint8Array(Math.floor((s.length * 3) / 4));
+  return decodeInto(s, ANY_TABLE, out) ? out : null;
+}
+
+/** Standard base64 with padding. */
+export function toBase64(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += STD[n >> 18]! + STD[(n >> 12) & 63]! + STD[(n >> 6) & 63]! + STD[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += STD[n >> 18]! + STD[(n >> 12) & 63]! + '==';
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += STD[n >> 18]! + STD[(n >> 12) & 63]! + STD[(n >> 6) & 63]! + '=';
+  }
+  return out;
+}
+
+/** base64url without padding (RFC 7515 §2, JWK thumbprints). */
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+}

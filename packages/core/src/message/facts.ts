@@ -1,0 +1,41 @@
+/**
+ * What DKIM and identity verification both need from one message, computed once: the From
+ * address and domain, the single-instance problem, and each canonical body digest. A message
+ * carrying DKIM (relaxed) and X-MM-Identity-Sig has its body canonicalized and hashed once for
+ * both; two DKIM signatures with the same c= and l= share theirs too.
+ */
+import { createBodyHasher, type BodyHashResult, type Canon } from '../canon/index.js';
+import type { ParsedMessage } from '../mime/index.js';
+import { fromAddress, fromDomain } from './from.js';
+import { duplicateHeaderReason } from './singletons.js';
+
+export interface MessageFacts {
+  readonly msg: ParsedMessage;
+  readonly fromAddress: string | null;
+  readonly fromDomain: string | null;
+  /** `multiple_from`, … (RFC 5322 §3.6), or null. */
+  readonly singletonProblem: string | null;
+  /** The body canonicalized with `canon`, hashed up to `limit` (DKIM l=) or whole; made once per pair. Needs `ready()`. */
+  bodyDigest(canon: Canon, limit?: number | null): BodyHashResult;
+}
+
+export function messageFacts(msg: ParsedMessage): MessageFacts {
+  const digests = new Map<string, BodyHashResult>();
+  return {
+    msg,
+    fromAddress: fromAddress(msg.headers),
+    fromDomain: fromDomain(msg.headers),
+    singletonProblem: duplicateHeaderReason(msg.headers),
+    bodyDigest(canon, limit = null) {
+      const id = limit === null ? canon : `${canon}:${limit}`;
+      let r = digests.get(id);
+      if (!r) {
+        const h = createBodyHasher(canon, limit ?? undefined);
+        h.update(msg.body);
+        r = h.final();
+        digests.set(id, r);
+      }
+      return r;
+    },
+  };
+}
