@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { loadIdentityKeys, verifyMessage } from '@multimail/core';
 import { startTestServer, type TestServer } from './helpers.js';
-import { type AuditEntry, verifyChain } from '../../packages/server/src/store/audit.js';
+import type { AuditEntry } from '../../packages/server/src/store/audit.js';
+import { verifyAuditExport } from '../../packages/core/src/index.js';
 
 let s: TestServer;
 let sent: any;
@@ -44,7 +45,8 @@ describe('audit log', () => {
     for (const e of ['tenant.created', 'domain.created', 'dkim.created', 'mailbox.created', 'key.created', 'send.requested', 'send.held',
       'send.approved', 'send.delivered', 'inbound.received', 'message.tagged', 'message.untagged']) expect(events, e).toContain(e);
     expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
-    expect(verifyChain(entries)).toMatchObject({ ok: true, entries: entries.length });
+    const offline = await verifyAuditExport({ entries });
+    expect(offline).toMatchObject({ ok: true, entries: entries.length });
     const delivered = entries.find((e) => e.event === 'send.delivered' && e.message_id === sent.id)!;
     expect(delivered.data).toMatchObject({ dkim_domain: 'agents.localhost', dkim_status: 'signed' });
     expect(String(delivered.data.identity_sig)).toContain('approval=apr_');
@@ -52,15 +54,18 @@ describe('audit log', () => {
     expect(inbound.find((e) => String(e.data.from).includes('p@example.com'))!.data).toMatchObject({ dkim_result: 'none' });
     // the approved message, delivered over the local SMTP hop, arrives verified
     expect(inbound.find((e) => String(e.data.from).includes('agent@agents.localhost'))!.data).toMatchObject({ dkim_result: 'pass', dkim_domain: 'agents.localhost' });
-    expect((await s.api('GET', '/v1/audit/verify', { key: s.keys.oversight })).body).toMatchObject({ ok: true, entries: entries.length, head: entries.at(-1)!.hash });
+    // online and offline answer in one shape, with the same chain head and Merkle root
+    const online = (await s.api('GET', '/v1/audit/verify', { key: s.keys.oversight })).body;
+    expect(online).toMatchObject({ ok: true, entries: entries.length, head: entries.at(-1)!.hash, tenant: s.tenant, root_hash: offline.root_hash });
+    expect(Object.keys(online).sort()).toEqual(Object.keys(offline).sort());
   });
 
   it('detects a rewritten, removed or reordered entry', async () => {
     const entries = await exportAll(1000);
     const edited = entries.map((e) => ({ ...e }));
     edited[3] = { ...edited[3]!, data: { ...edited[3]!.data, forged: true } };
-    expect(verifyChain(edited)).toMatchObject({ ok: false, error: { seq: 4, reason: 'hash_mismatch' } });
-    expect(verifyChain(entries.filter((_, i) => i !== 2))).toMatchObject({ ok: false, error: { reason: 'sequence_gap' } });
+    expect(await verifyAuditExport({ entries: edited })).toMatchObject({ ok: false, error: { seq: 4, reason: 'hash_mismatch' } });
+    expect(await verifyAuditExport({ entries: entries.filter((_, i) => i !== 2) })).toMatchObject({ ok: false, error: { reason: 'sequence_gap' } });
     // a rewrite in the database itself
     s.ctx.db.prepare("UPDATE audit SET data = '{\"reason\":\"rewritten\"}' WHERE tenant_id = ? AND event = 'send.approved'").run(s.tenant);
     const check = (await s.api('GET', '/v1/audit/verify', { key: s.keys.oversight })).body;

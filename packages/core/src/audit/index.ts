@@ -22,6 +22,7 @@ export {
   parseAuditEntry,
   type AuditLogEntry,
 } from './entry.js';
+export { AuditChainChecker, type AuditChainError, type AuditChainReason } from './chain.js';
 export { loadLogKeys, signTreeHead, treeHeadBytes, verifyTreeHead, type LogKeysInput, type SignedTreeHead, type TreeHeadCheck } from './tree-head.js';
 export {
   verifyAuditConsistency,

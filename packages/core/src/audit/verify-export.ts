@@ -6,37 +6,13 @@
  * Never throws for bad content: the first problem comes back as `error` with a stable `reason`.
  */
 import { ready } from '../canon/index.js';
-import { decodeBase64Any, equalBytes, toBase64, toHex } from '../crypto/bytes.js';
-import { createSha256, sha256 } from '../crypto/sha256.js';
-import { AUDIT_GENESIS_HASH, auditChainHash, auditEntryBytes, auditLeafHash, parseAuditEntry, type AuditLogEntry } from './entry.js';
+import { decodeBase64Any, equalBytes } from '../crypto/bytes.js';
+import { auditChainHash, auditLeafHash, parseAuditEntry } from './entry.js';
+import { AuditChainChecker, type AuditExportReport, type TreeHeadResult } from './chain.js';
 import { HASH_BYTES, treeHash, verifyConsistency, verifyInclusion } from './merkle.js';
 import { verifyTreeHead, type LogKeysInput, type SignedTreeHead } from './tree-head.js';
 
-export type AuditExportReason =
-  | 'malformed_entry' | 'sequence_gap' | 'tenant_mismatch' | 'prev_hash_mismatch' | 'hash_mismatch'
-  | 'malformed_tree_head' | 'unknown_log_key' | 'bad_signature' | 'export_shorter_than_tree_head' | 'root_mismatch';
-
-export interface TreeHeadResult {
-  tree_size: number | null;
-  timestamp: number | null;
-  ok: boolean;
-  reason?: AuditExportReason;
-  detail?: string;
-}
-
-export interface AuditExportReport {
-  ok: boolean;
-  entries: number;
-  tenant: string | null;
-  /** Chain hash of the last entry (the genesis hash for an empty export). */
-  head: string;
-  /** Base64 Merkle tree hash over every entry of the export. */
-  root_hash: string;
-  /** Entries after the largest verified tree head: not yet covered by a signature (0 when the export is broken). */
-  unanchored: number;
-  tree_heads: TreeHeadResult[];
-  error?: { reason: AuditExportReason; detail: string; line?: number; seq?: number };
-}
+export type { AuditExportReason, AuditExportReport, TreeHeadResult } from './chain.js';
 
 export interface VerifyAuditExportOptions {
   /** NDJSON text, or already parsed lines. */
@@ -64,41 +40,6 @@ function parseLines(input: unknown): { values: unknown[] } | { line: number; det
   return { values };
 }
 
-const LEAF_PREFIX = new Uint8Array([0]);
-/** leafHash on core's SHA-256 (WASM, or native under @multimail/core/node): exports can be large. */
-function fastLeafHash(bytes: Uint8Array): Uint8Array {
-  const h = createSha256();
-  h.update(LEAF_PREFIX);
-  h.update(bytes);
-  return h.digest();
-}
-
-type ChainResult = { entries: AuditLogEntry[]; leaves: Uint8Array[]; head: string; error?: AuditExportReport['error'] };
-
-/** Walks the entries in order: shape, sequence, tenant, chain link and chain hash. */
-function checkChain(values: unknown[]): ChainResult {
-  const entries: AuditLogEntry[] = [];
-  const leaves: Uint8Array[] = [];
-  let prev = AUDIT_GENESIS_HASH;
-  const fail = (reason: AuditExportReason, detail: string, at: number, seq?: number): ChainResult =>
-    ({ entries, leaves, head: prev, error: { reason, detail, line: at + 1, ...(seq !== undefined ? { seq } : {}) } });
-  for (let i = 0; i < values.length; i++) {
-    const parsed = parseAuditEntry(values[i]);
-    if (!parsed.ok) return fail('malformed_entry', parsed.detail, i);
-    const e = parsed.entry;
-    if (e.seq !== i + 1) return fail('sequence_gap', `expected seq ${i + 1}, found ${e.seq}`, i, e.seq);
-    if (i > 0 && e.tenant !== entries[0]!.tenant) return fail('tenant_mismatch', `entry of tenant ${e.tenant} in the log of ${entries[0]!.tenant}`, i, e.seq);
-    if (e.prev_hash !== prev) return fail('prev_hash_mismatch', 'prev_hash is not the previous entry\'s hash', i, e.seq);
-    // one encoding serves both the chain hash and the leaf
-    const bytes = auditEntryBytes(e);
-    if (toHex(sha256(bytes)) !== e.hash) return fail('hash_mismatch', 'the entry does not hash to its "hash"', i, e.seq);
-    entries.push(e);
-    leaves.push(fastLeafHash(bytes));
-    prev = e.hash;
-  }
-  return { entries, leaves, head: prev };
-}
-
 /** Signature, then (when the chain held, so `leaves` is the whole export) size and root. */
 async function checkTreeHead(sth: unknown, leaves: Uint8Array[] | null, keys: LogKeysInput | undefined): Promise<TreeHeadResult> {
   const h = (sth ?? {}) as Record<string, unknown>;
@@ -123,25 +64,13 @@ export async function verifyAuditExport(options: VerifyAuditExportOptions): Prom
   const opts = (options && typeof options === 'object' ? options : {}) as Partial<VerifyAuditExportOptions>;
   const parsed = parseLines(opts.entries);
   const values = 'values' in parsed ? parsed.values : [];
-  const chain = checkChain(values);
-  const tenant = chain.entries[0]?.tenant ?? null;
+  const chain = new AuditChainChecker({ keepLeaves: true });
+  for (let i = 0; i < values.length && chain.push(values[i], i + 1); i++);
   const treeHeads: TreeHeadResult[] = [];
-  let error = 'line' in parsed ? { reason: 'malformed_entry' as const, detail: parsed.detail, line: parsed.line } : chain.error;
+  const error: AuditExportReport['error'] = 'line' in parsed ? { reason: 'malformed_entry' as const, detail: parsed.detail, line: parsed.line } : chain.error;
   const leaves = error ? null : chain.leaves;
   for (const sth of Array.isArray(opts.treeHeads) ? opts.treeHeads : []) treeHeads.push(await checkTreeHead(sth, leaves, opts.logKeys));
-  const anchored = Math.max(0, ...treeHeads.filter((t) => t.ok).map((t) => t.tree_size ?? 0));
-  const badHead = treeHeads.find((t) => !t.ok && t.reason);
-  if (!error && badHead) error = { reason: badHead.reason!, detail: badHead.detail ?? '' };
-  return {
-    ok: !error,
-    entries: chain.entries.length,
-    tenant,
-    head: chain.head,
-    root_hash: toBase64(treeHash(chain.leaves)),
-    unanchored: error ? 0 : chain.entries.length - anchored,
-    tree_heads: treeHeads,
-    ...(error ? { error } : {}),
-  };
+  return chain.report(treeHeads, error);
 }
 
 function decodeHashes(list: unknown): Uint8Array[] | null {

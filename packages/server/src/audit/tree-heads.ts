@@ -12,27 +12,26 @@
  * goes (memoized), so a tree head or proof then costs about MEMO_MIN_LEAVES · log n hashes; the
  * latest tree head is reused while the tree has not grown.
  */
-import { createHash } from 'node:crypto';
 import {
-  auditEntryBytes, consistencyProof, exportPrivatePem, exportPublicJwk, exportPublicPem, generateIdentityKeyPair,
+  AuditChainChecker, consistencyProof, exportPrivatePem, exportPublicJwk, exportPublicPem, generateIdentityKeyPair,
   inclusionProof, signTreeHead, treeHash, type SignedTreeHead, type SubtreeMemo,
 } from '@multimail/core';
 import type { Ctx } from '../shared/context.js';
 import { ApiError, badRequest } from '../shared/errors.js';
 import { seal, unseal } from '../security/secrets.js';
 import {
-  appendAudit, GENESIS_HASH, insertLogKey, lastSignedHead, listAudit, logKeyOf, type LogKeyRow, recordSignedHead,
+  appendAudit, insertLogKey, lastSignedHead, listAudit, logKeyOf, type LogKeyRow, recordSignedHead,
 } from '../store/audit.js';
 import { type Db, tx } from '../store/db.js';
 
 /** Entries read, checked and hashed between two turns of the event loop (≈10–20 ms of work). */
 const PAGE = 250;
-const LEAF_PREFIX = Buffer.from([0]);
 const MS_PER_SECOND = 1000;
 
 /** Append-only: cached leaves are never rewritten, which is what keeps `memo` valid. */
 interface TenantTree {
-  leaves: Uint8Array[]; head: string; memo: SubtreeMemo; sth?: SignedTreeHead;
+  /** Core's chain check, fed entry by entry as the log grows; it keeps the leaves proofs need. */
+  chain: AuditChainChecker; leaves: Uint8Array[]; memo: SubtreeMemo; sth?: SignedTreeHead;
   /** The catch-up running now: one per tenant, which later callers wait for. */
   reading?: Promise<void>;
 }
@@ -94,19 +93,22 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 async function tenantTree(ctx: Ctx, tenant: string): Promise<TenantTree> {
   const s = state(ctx.db);
   let t = s.trees.get(tenant);
-  if (!t) s.trees.set(tenant, (t = { leaves: [], head: GENESIS_HASH, memo: new Map() }));
+  if (!t) {
+    const chain = new AuditChainChecker({ keepLeaves: true });
+    s.trees.set(tenant, (t = { chain, leaves: chain.leaves!, memo: new Map() }));
+  }
   const tree = t;
   while (tree.reading) await tree.reading;
   tree.reading = (async () => {
     for (;;) {
       const page = listAudit(ctx.db, tenant, { after: tree.leaves.length, limit: PAGE });
       for (const e of page) {
-        const bytes = auditEntryBytes(e);
-        if (e.seq !== tree.leaves.length + 1 || e.prev_hash !== tree.head || createHash('sha256').update(bytes).digest('hex') !== e.hash) {
-          throw new ApiError(500, 'audit_chain_broken', `the stored audit chain is broken at seq ${e.seq}; refusing to sign it`);
+        if (!tree.chain.push(e)) {
+          const err = tree.chain.error!;
+          // a broken chain stays broken for this process: the tree is dropped and read again next time
+          s.trees.delete(tenant);
+          throw new ApiError(500, 'audit_chain_broken', `the stored audit chain is broken at seq ${err.seq ?? e.seq} (${err.reason}); refusing to sign it`);
         }
-        tree.leaves.push(createHash('sha256').update(LEAF_PREFIX).update(bytes).digest());
-        tree.head = e.hash;
       }
       if (page.length < PAGE) return;
       // the page's complete subtrees go into the memo now, so the tree head is cheap at the end

@@ -25,10 +25,6 @@ export type AuditEntry = AuditLogEntry;
 /** The audit log's canonical JSON is core's, so the server and an offline auditor encode entries alike. */
 export const canonicalJson = auditCanonicalJson;
 
-export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
-  return createHash('sha256').update(canonicalJson(entry), 'utf8').digest('hex');
-}
-
 /**
  * canonicalJson(entry) with its data already encoded: the fields are fixed, so their sorted order
  * is written out (a test checks it against canonicalJson).
@@ -81,42 +77,6 @@ export function listAudit(db: Db, tenant: string, opts: { after?: number; limit:
         .all(tenant, opts.after ?? 0, opts.messageId, opts.limit)
     : db.prepare('SELECT * FROM audit WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(tenant, opts.after ?? 0, opts.limit);
   return (rows as AuditRow[]).map(toEntry);
-}
-
-export interface ChainCheck { ok: boolean; entries: number; head: string; error?: { seq: number; reason: string } }
-
-/** Checks entries one at a time against the chain so far, so a long log can be checked in slices. */
-export class ChainChecker {
-  private prev = GENESIS_HASH;
-  private count = 0;
-  private error: ChainCheck['error'];
-
-  /** Checks the next entry; false once any entry failed (later ones are not checked). */
-  push(entry: AuditEntry): boolean {
-    if (this.error) return false;
-    const { hash, ...body } = entry;
-    const reason = entry.seq !== this.count + 1 ? 'sequence_gap'
-      : entry.prev_hash !== this.prev ? 'prev_hash_mismatch'
-      : entryHash(body) !== hash ? 'hash_mismatch' : null;
-    if (reason) {
-      this.error = { seq: entry.seq, reason };
-      return false;
-    }
-    this.prev = hash;
-    this.count++;
-    return true;
-  }
-
-  result(): ChainCheck {
-    return { ok: !this.error, entries: this.count, head: this.prev, ...(this.error ? { error: this.error } : {}) };
-  }
-}
-
-/** Re-hashes a sequence of entries (an export, or the table) and checks every link. */
-export function verifyChain(entries: Iterable<AuditEntry>): ChainCheck {
-  const checker = new ChainChecker();
-  for (const entry of entries) if (!checker.push(entry)) break;
-  return checker.result();
 }
 
 /** A tenant's audit-log signing key (private half sealed). */
