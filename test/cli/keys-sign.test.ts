@@ -158,6 +158,19 @@ describe('keys generate and sign', () => {
     expect(res.stdout).toBe('');
   });
 
+  it.each([
+    ['two To fields', 'From: a@example.org\nTo: x@example.com\nTo: y@example.com\nSubject: s\n\nbody\n', /more than one To field.*\(multiple_to\)/],
+    ['a prepended From', 'From: evil@example.net\nFrom: a@example.org\nSubject: s\n\nbody\n', /\(multiple_from\)/],
+    ['a header line without a colon', 'From: a@example.org\nnot a header\n\nbody\n', /\(malformed_header\)/],
+  ])('sign refuses a message its own verifier would reject (%s) with exit 1 and writes nothing', async (_name, msg, why) => {
+    const res = await runCli(['sign', '--identity-key', corpus.keys.identityKeyPath, '--tenant', 't', '--agent', 'a', '--oversight', 'monitored',
+      '--dkim-key', corpus.keys.rsaKeyPath, '--domain', 'example.org', '--selector', 's2026'], { stdin: msg });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^multimail: sign refused: /);
+    expect(res.stderr).toMatch(why);
+    expect(res.stdout).toBe('');
+  });
+
   it('sign with an unreadable key exits 3', async () => {
     const res = await runCli(['sign', '--identity-key', join(dir, 'none.pem'), '--tenant', 't', '--agent', 'a', '--oversight', 'monitored'], { stdin: 'Subject: x\n\ny\n' });
     expect(res.code).toBe(3);

@@ -1,13 +1,13 @@
 /**
  * Interop with peers at test time (SPEC §3, PEERS.md): a corpus signed by dkimpy and by OpenDKIM
  * (RSA and Ed25519, all four canonicalization pairs, l=, two signatures, tampered bodies and
- * headers, LF-only files) verified by us, dkimpy and mailauth; and messages we sign verified by
- * dkimpy and OpenDKIM. Differences from a peer are only those listed in docs/dkim-policy.md.
+ * headers, LF-only files) verified by us, dkimpy, mailauth and Mail::DKIM; and messages we sign
+ * verified by dkimpy, OpenDKIM and Mail::DKIM. Differences from a peer are only those listed in docs/dkim-policy.md.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { signDkim, type Canonicalization } from '@multimail/core';
 import { fixture, fixtureJson, verify } from './helpers.js';
-import { dkimpySign, dkimpyVerify, mailauthVerify, OpenDkim, type DkimpySign } from './peers.js';
+import { dkimpySign, dkimpyVerify, mailauthVerify, mailDkimVerify, OpenDkim, type DkimpySign } from './peers.js';
 
 const CANONS = ['relaxed/relaxed', 'relaxed/simple', 'simple/relaxed', 'simple/simple'] as const;
 const ALGS = ['rsa-sha256', 'ed25519-sha256'] as const;
@@ -101,9 +101,11 @@ describe('corpus signed by dkimpy and OpenDKIM', () => {
   });
   afterAll(() => opendkim?.close());
 
-  test('ours equals dkimpy per signature, mailauth as third opinion', async () => {
+  test('ours equals dkimpy per signature, mailauth and Mail::DKIM as third and fourth opinions', async () => {
     expect(cases.length).toBeGreaterThan(60);
     const peer = dkimpyVerify(cases.map((c) => c.msg), records);
+    const perl = mailDkimVerify(cases.map((c) => ({ msg: c.msg, records })));
+    let perlPasses = 0;
     const rows: string[] = [];
     let passes = 0;
     for (const [i, c] of cases.entries()) {
@@ -118,10 +120,16 @@ describe('corpus signed by dkimpy and OpenDKIM', () => {
         if (r.result === 'pass') passes++;
         // mailauth agrees on pass/not-pass except where our policy is stricter (l= content appended).
         if (!c.ours && (third[k] === 'pass') !== (r.result === 'pass')) rows.push(`${c.name} #${k}: ours ${r.result}, mailauth ${third[k]}`);
+        // Mail::DKIM likewise, except that it has no Ed25519 (it says invalid: docs/dkim-policy.md)
+        const fourth = perl[i]![k];
+        if (fourth === 'pass') perlPasses++;
+        const ed25519 = r.algorithm === 'ed25519-sha256' && fourth === 'invalid';
+        if (!c.ours && !ed25519 && (fourth === 'pass') !== (r.result === 'pass')) rows.push(`${c.name} #${k}: ours ${r.result}, Mail::DKIM ${fourth}`);
       });
     }
     expect(rows).toEqual([]);
     expect(passes).toBeGreaterThan(20);
+    expect(perlPasses).toBeGreaterThan(10);
   });
 
   test('LF-only copies verify like their CRLF originals', async () => {
@@ -133,7 +141,7 @@ describe('corpus signed by dkimpy and OpenDKIM', () => {
   });
 });
 
-describe('messages we sign verify in dkimpy and OpenDKIM', () => {
+describe('messages we sign verify in dkimpy, OpenDKIM and Mail::DKIM', () => {
   let opendkim: OpenDkim;
   beforeAll(() => {
     opendkim = new OpenDkim();
@@ -160,9 +168,12 @@ describe('messages we sign verify in dkimpy and OpenDKIM', () => {
     // dkimpy signs Ed25519 from the raw seed: ours accepts that form too.
     signed.push({ name: 'ed25519 from seed', msg: (await signDkim(TEXT, { domain: 'example.com', selector: 'edsel', privateKey: ED_SEED, algorithm: 'ed25519-sha256' })) + TEXT });
     const py = dkimpyVerify(signed.map((s) => s.msg), records);
+    const perl = mailDkimVerify(signed.map((s) => ({ msg: s.msg, records })));
     const failures: string[] = [];
     for (const [i, s] of signed.entries()) {
       if (py[i]![0] !== true) failures.push(`dkimpy ${s.name}: ${py[i]![0]}`);
+      // Mail::DKIM has no Ed25519; RSA ones it must pass
+      if (!s.name.includes('ed25519') && perl[i]![0] !== 'pass') failures.push(`Mail::DKIM ${s.name}: ${perl[i]![0]}`);
       const od = opendkim.verify(s.msg);
       if (!od.pass) failures.push(`opendkim ${s.name}: ${od.text.split('\n').filter((l) => /dkim=|verification/.test(l)).join(' ')}`);
       expect((await verify(s.msg, records))[0]!.result, s.name).toBe('pass');
@@ -172,5 +183,6 @@ describe('messages we sign verify in dkimpy and OpenDKIM', () => {
     const bad = tamperBody(signed[0]!.msg);
     expect(dkimpyVerify([bad], records)[0]![0]).not.toBe(true);
     expect(opendkim.verify(bad).pass).toBe(false);
+    expect(mailDkimVerify([{ msg: bad, records }])[0]![0]).toBe('fail');
   });
 });

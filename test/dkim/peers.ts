@@ -1,6 +1,7 @@
 /**
  * Drivers for the peer implementations (see /work/shared/PEERS.md): dkimpy through one batch
- * Python process, OpenDKIM's `-t` test mode, and mailauth's dkimVerify in-process.
+ * Python process, OpenDKIM's `-t` test mode, mailauth's dkimVerify in-process, and Debian's
+ * Mail::DKIM (Perl) through one batch process with key records in place of DNS.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { FIXTURES } from './helpers.js';
 
 const PYTHON = '/usr/bin/python3';
 const BATCH = fileURLToPath(new URL('../interop/dkimpy_batch.py', import.meta.url));
+const MAIL_DKIM = fileURLToPath(new URL('../interop/maildkim_verify.pl', import.meta.url));
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString('base64');
 
 export interface DkimpySign {
@@ -122,4 +124,16 @@ export async function mailauthVerify(msg: string | Uint8Array, records: Record<s
   };
   const r = await dkimVerify(Buffer.from(msg), { resolver, ...(now ? { curTime: new Date(now * 1000) } : {}) });
   return r.results.map((x) => x.status.result);
+}
+
+/**
+ * Mail::DKIM's result per signature (pass, fail, invalid, temperror, …), header order, for each
+ * message with its own key records; one Perl process for the whole batch. Mail::DKIM 1.20230212
+ * has no Ed25519: such signatures come back `invalid`.
+ */
+export function mailDkimVerify(items: Array<{ msg: string | Uint8Array; records: Record<string, string> }>): string[][] {
+  const input = JSON.stringify(items.map(({ msg, records }) => ({ msg: b64(msg), records })));
+  const r = spawnSync('perl', [MAIL_DKIM], { input, maxBuffer: 256 << 20, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`Mail::DKIM batch failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as Array<Array<{ result: string }>>).map((sigs) => sigs.map((x) => x.result));
 }

@@ -120,6 +120,9 @@ describe('policy', () => {
   test.each([
     ['h= without from', (f: string) => f.replace(/h=[^;]+;/, 'h=to:subject;'), 'from_not_signed'],
     ['i= outside d=', (f: string) => f.replace('d=example.org;', 'd=example.org; i=x@evil.example;'), 'identity_not_in_domain'],
+    // i= is dkim-quoted-printable (RFC 6376 §3.5): =40 is "@", so this one is read as @evil.example
+    ['i= outside d=, written =40evil.example', (f: string) => f.replace('d=example.org;', 'd=example.org; i==40evil.example;'), 'identity_not_in_domain'],
+    ['i= with "=" starting no hex octet', (f: string) => f.replace('d=example.org;', 'd=example.org; i=a=zz@example.org;'), 'bad_identity'],
     ['x= before t=', (f: string) => f.replace(`t=${NOW};`, `t=${NOW}; x=${NOW - 1};`), 'expires_before_timestamp'],
     ['duplicate tag', (f: string) => f.replace('v=1;', 'v=1; v=1;'), 'duplicate_tag'],
     ['unknown v=', (f: string) => f.replace('v=1;', 'v=2;'), 'bad_version'],

@@ -165,6 +165,10 @@ describe('keeping the result', () => {
     expect(json.name).toMatch(/^multimail-report-\d{8}T\d{6}Z\.json$/);
     const reports = JSON.parse(json.text) as Array<{ schema: string; source: { path: string }; verdict: string }>;
     expect(reports).toEqual(await page.evaluate(() => JSON.parse(JSON.stringify(document.querySelector('mm-verifier')!.reports))));
+    // valid against the published schema, by an implementation we did not write (python3-jsonschema)
+    const check = 'import json,sys\nfrom jsonschema import Draft202012Validator as V\nv=V(json.load(open(sys.argv[1])))\nprint(json.dumps([[e.message for e in v.iter_errors(d)] for d in json.load(sys.stdin)]))';
+    const invalid = JSON.parse(execFileSync('/usr/bin/python3', ['-c', check, `${ROOT}packages/core/schema/report.schema.json`], { input: json.text, encoding: 'utf8' }));
+    expect(invalid).toEqual([[], [], [], []]);
     expect(reports.map((r) => [r.schema, r.source.path, r.verdict])).toEqual([
       ['multimail.report/1', 'dkimpy.eml', 'pass'], ['multimail.report/1', 'ours.eml', 'pass'],
       ['multimail.report/1', 'tampered.eml', 'fail'], ['multimail.report/1', 'garbage.bin', 'fail'],

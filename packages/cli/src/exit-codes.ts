@@ -10,6 +10,8 @@ export const EXIT_OK = 0;
  * `keys capture`, a key was not found).
  */
 export const EXIT_FAILED = 1;
+/** `sign`: the message would fail verification whatever its signatures, so it was not signed. */
+export const EXIT_REFUSED = EXIT_FAILED;
 /** Bad arguments or bad option values: nothing was verified. */
 export const EXIT_USAGE = 2;
 /** A path could not be read or an output could not be written. */

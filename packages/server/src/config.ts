@@ -21,12 +21,32 @@ export interface SmtpLimits {
   maxRecipients: number;
   /** MIME parts per message (attachments plus bodies). */
   maxMimeParts: number;
-  /** Seconds without any byte from the client before the session is closed. */
+  /**
+   * Seconds a client may stay silent when it owes us a command (before and between commands),
+   * while at most half the sessions are taken; shorter as they fill (`busyIdleTimeoutSec`).
+   */
   idleTimeoutSec: number;
+  /** The command-phase idle timeout when every session is taken (it shrinks linearly from half full). */
+  busyIdleTimeoutSec: number;
+  /** Seconds a client may stay silent in the middle of a DATA transfer (RFC 5321 §4.5.3.2: 5 minutes). */
+  dataTimeoutSec: number;
   /** Seconds a whole session may last, however busy, so a slow drip cannot hold a slot. */
   sessionTimeoutSec: number;
   /** Concurrent SMTP sessions. */
   maxClients: number;
+  /** Concurrent sessions from one client network (an IPv4 address, an IPv6 /64). */
+  maxClientsPerIp: number;
+  /** The last sessions of `maxClients`, kept for client networks that hold none yet. */
+  reservedClients: number;
+  /** A message is kept in memory up to this many bytes while it arrives; past it, in a spool file. */
+  spoolThresholdBytes: number;
+  /**
+   * Bytes of messages past the spool threshold being received or stored at once (disk and
+   * memory); past it a transaction gets `452 4.3.1`. One client network holds a quarter at most.
+   */
+  maxInFlightBytes: number;
+  /** Bytes of spooled messages read back into memory at once for verification and storage; the rest wait. */
+  maxLoadedBytes: number;
 }
 
 export interface ServerConfig {
@@ -83,8 +103,15 @@ export const DEFAULT_LIMITS: SmtpLimits = {
   maxRecipients: 1000,
   maxMimeParts: 200,
   idleTimeoutSec: 60,
+  busyIdleTimeoutSec: 10,
+  dataTimeoutSec: 300,
   sessionTimeoutSec: 600,
   maxClients: 200,
+  maxClientsPerIp: 20,
+  reservedClients: 20,
+  spoolThresholdBytes: 256 * 1024,
+  maxInFlightBytes: 512 * 1024 * 1024,
+  maxLoadedBytes: 64 * 1024 * 1024,
 };
 
 /** Each thread is a V8 isolate of its own (tens of MB); more than this buys nothing on one store. */
@@ -200,7 +227,27 @@ export function checkConfig(c: ServerConfig): ServerConfig {
   if (!Number.isInteger(c.verifyThreads) || c.verifyThreads < 0 || c.verifyThreads > MAX_VERIFY_THREADS) {
     throw new Error(`verifyThreads must be an integer from 0 to ${MAX_VERIFY_THREADS}, got ${JSON.stringify(c.verifyThreads)}`);
   }
+  checkSessionLimits(c.smtp);
   return c;
+}
+
+/** The connection and message-memory limits, which only make sense together. */
+function checkSessionLimits(L: SmtpLimits): void {
+  const positive = ['maxClients', 'idleTimeoutSec', 'busyIdleTimeoutSec', 'dataTimeoutSec', 'maxClientsPerIp', 'maxInFlightBytes', 'maxLoadedBytes'] as const;
+  for (const k of positive) {
+    if (!Number.isInteger(L[k]) || L[k] < 1) throw new Error(`smtp.${k} must be a positive integer, got ${JSON.stringify(L[k])}`);
+  }
+  for (const k of ['reservedClients', 'spoolThresholdBytes'] as const) {
+    if (!Number.isInteger(L[k]) || L[k] < 0) throw new Error(`smtp.${k} must be a non-negative integer, got ${JSON.stringify(L[k])}`);
+  }
+  // with every slot reserved for newcomers, no address could ever open a second session
+  if (L.reservedClients >= L.maxClients) {
+    throw new Error(`smtp.reservedClients (${L.reservedClients}) must be less than smtp.maxClients (${L.maxClients})`);
+  }
+  // otherwise a message of the largest size SIZE announces could never be accepted
+  if (L.maxInFlightBytes < L.maxMessageBytes) {
+    throw new Error(`smtp.maxInFlightBytes (${L.maxInFlightBytes}) must be at least smtp.maxMessageBytes (${L.maxMessageBytes})`);
+  }
 }
 
 function readJsonIfPresent(file: string, required: boolean): Partial<ServerConfig> {

@@ -8,7 +8,8 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { verdictSentence, type VerificationReport } from '@multimail/core';
 import { gatherKeySources, type DkimKeysInput, type IdentityKeysInput, type KeyFile } from './key-sources.js';
 import { exportBlob, exportName, saveBlob, type ExportFormat } from './exports.js';
-import { keysUsed, MAX_PRINTED, printReport, type KeyUsed, type PrintState } from './print-view.js';
+import { PrintController, type PrintSelection } from './print-controller.js';
+import { MAX_PRINTED, printReport } from './print-view.js';
 import type { KeySummary, Progress, RequireCode, RunSummary } from './protocol.js';
 import { ResultIndex, RESULT_ORDERS, type ResultOrder } from './results-index.js';
 import { keysPanel, nextFrame, parseAt, plural, resultsView, runBar, runAnnouncement } from './verifier-view.js';
@@ -105,7 +106,6 @@ export class MmVerifier extends LitElement {
     _order: { state: true },
     _query: { state: true },
     _expanded: { state: true },
-    _print: { state: true },
     _over: { state: true },
     _version: { state: true },
     _rendered: { state: true },
@@ -135,8 +135,6 @@ export class MmVerifier extends LitElement {
   declare private _query: string;
   /** Indices of the reports whose details are open. */
   declare private _expanded: ReadonlySet<number>;
-  /** Set while printing: what the print report shows. */
-  declare private _print: PrintState | undefined;
   declare private _over: boolean;
   declare private _version: number;
   /** Result rows actually in the DOM; grows by RENDER_STEP per frame up to what paging allows. */
@@ -154,9 +152,7 @@ export class MmVerifier extends LitElement {
   #reports: VerificationReport[] = [];
   #index = new ResultIndex();
   #summary: RunSummary | undefined;
-  /** When the last run ended, and the keys its reports used (for the print header). */
-  #finishedAt: Date | undefined;
-  #keysUsed: KeyUsed[] = [];
+  #printer = new PrintController(this, () => this.#printSelection(), () => this.performUpdate());
   #runToken = 0;
   /** The run the view and `reports` belong to; only its batches are taken. */
   #shownToken = 0;
@@ -176,7 +172,6 @@ export class MmVerifier extends LitElement {
     this._order = 'input';
     this._query = '';
     this._expanded = new Set();
-    this._print = undefined;
     this.#index.reset(this.#reports);
     this._over = false;
     this._version = 0;
@@ -225,7 +220,7 @@ export class MmVerifier extends LitElement {
    * CLI's `--csv` rows (with subject, agent and the verdict sentence). Nothing leaves the device.
    */
   download(format: ExportFormat): void {
-    saveBlob(this.renderRoot as ShadowRoot, exportBlob(format, this.#reports), exportName(format, this.#finishedAt ?? new Date()));
+    saveBlob(this.renderRoot as ShadowRoot, exportBlob(format, this.#reports), exportName(format, this.#printer.finishedAt ?? new Date()));
   }
 
   /**
@@ -233,10 +228,8 @@ export class MmVerifier extends LitElement {
    * their fingerprints and the verification time, then one block per message the list selects
    * (its order, filter and search; at most 5,000).
    */
-  async printReport(): Promise<void> {
-    this._print = await this.#printState();
-    await this.updateComplete;
-    window.print();
+  printReport(): Promise<void> {
+    return this.#printer.print(this.#reports);
   }
 
   /** Forgets the reports shown. */
@@ -244,25 +237,16 @@ export class MmVerifier extends LitElement {
     this.#reports = [];
     this.#index.reset(this.#reports);
     this.#summary = undefined;
-    this.#keysUsed = [];
     this._expanded = new Set();
-    this._print = undefined;
+    this.#printer.reset();
     this._progress = undefined;
     this._rendered = 0;
     this._error = undefined;
     this._version++;
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    window.addEventListener('beforeprint', this.#beforePrint);
-    window.addEventListener('afterprint', this.#afterPrint);
-  }
-
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    window.removeEventListener('beforeprint', this.#beforePrint);
-    window.removeEventListener('afterprint', this.#afterPrint);
     this.#active?.controller.abort('disconnected');
     this.#client?.terminate();
     this.#client = undefined;
@@ -411,25 +395,13 @@ export class MmVerifier extends LitElement {
       this.#active = undefined;
       this._running = false;
     }
-    this.#finishedAt = new Date();
-    void this.#noteKeysUsed(token);
+    if (token === this.#shownToken) void this.#printer.runEnded(this.#reports);
     this.#emit('mm-done', summary);
     return summary;
   }
 
-  /** Fingerprints the run's keys once it ends, so a Ctrl+P can print them without waiting. */
-  async #noteKeysUsed(token: number): Promise<void> {
-    const keys = await keysUsed(this.#reports);
-    if (token === this.#shownToken) this.#keysUsed = keys;
-  }
-
-  async #printState(): Promise<PrintState> {
-    this.#index.sync();
-    this.#keysUsed = await keysUsed(this.#reports);
-    return this.#printStateNow();
-  }
-
-  #printStateNow(): PrintState {
+  /** What the list selects, for the print report: its order, filter and search, at most MAX_PRINTED. */
+  #printSelection(): PrintSelection {
     this.#index.sync();
     const count = this.#index.count(this._order);
     const what = this._order === 'failures-only' ? 'failures only: ' : '';
@@ -440,23 +412,10 @@ export class MmVerifier extends LitElement {
       reports: this.#reports,
       selected: this.#index.slice(this._order, Math.min(count, MAX_PRINTED)),
       selection,
-      keys: this.#keysUsed,
-      verifiedAt: this.#finishedAt ?? new Date(),
       at: parseAt(this.at),
       policy: require ? `require ${require.join(' + ')}` : 'default (an aligned DKIM pass, and an identity pass when the message has an identity signature)',
     };
   }
-
-  /** Ctrl+P (or the browser's menu) prints too: the report is rendered before the page is laid out for print. */
-  #beforePrint = () => {
-    if (this._print || this.#reports.length === 0) return;
-    this._print = this.#printStateNow();
-    this.performUpdate();
-  };
-
-  #afterPrint = () => {
-    this._print = undefined;
-  };
 
   /** A summary from the reports that reached the page, for a run the worker did not finish. */
   #pageSummary(files: number, started: number, error: string | undefined): RunSummary {
@@ -591,7 +550,7 @@ export class MmVerifier extends LitElement {
         onExport: (format) => this.download(format),
         onPrint: () => void this.printReport(),
       })}</div>
-      ${this._print ? printReport(this._print, verdictSentence) : nothing}`;
+      ${this.#printer.state ? printReport(this.#printer.state, verdictSentence) : nothing}`;
   }
 }
 

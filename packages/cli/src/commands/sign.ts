@@ -2,12 +2,14 @@
  * `multimail sign`: for senders outside the MultiMail server (any MTA, any agent framework).
  * Reads one message on stdin and writes it to stdout with an X-MM-Identity-Sig field (SPEC §2)
  * and, with --dkim-key, a DKIM-Signature covering it (SPEC §2.2: identity first, then DKIM over
- * it). Bad values are refused with exit 2 before anything is written.
+ * it). Bad values are refused with exit 2 before anything is written, and a message that every
+ * verifier — ours included — would reject whatever its signatures (two To fields, a header that
+ * does not parse) with exit 1: signing it would only produce mail that fails.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { signIdentity, signDkim, limits, OVERSIGHT_MODES, withoutEnvelopeLine } from '@multimail/core';
+import { duplicateHeaderReason, explainReason, limits, MessageFormatError, OVERSIGHT_MODES, parseMessage, signDkim, signIdentity, withoutEnvelopeLine } from '@multimail/core';
 import { parse } from '../args.js';
-import { errnoMessage, EXIT_OK, IoError, UsageError } from '../exit-codes.js';
+import { errnoMessage, EXIT_OK, EXIT_REFUSED, IoError, UsageError } from '../exit-codes.js';
 import { readText } from '../keys-io.js';
 import { checkStdin, type Io } from '../io.js';
 
@@ -26,7 +28,9 @@ Adds X-MM-Identity-Sig (docs/identity-signature.md) to the message on stdin and 
 Optional DKIM (RFC 6376), over the identity field too:
   --dkim-key FILE --domain D --selector S [--dkim-algorithm rsa-sha256|ed25519-sha256]
                           (the algorithm follows the key's type when not given)
-Exit: 0 signed, 2 bad options or values, 3 unreadable key or input.`;
+Exit: 0 signed, 1 refused: the message would fail verification whatever its signatures (a
+repeated From/To/Cc/Subject/Date/Message-ID field, or a header that does not parse), 2 bad
+options or values, 3 unreadable key or input. Nothing is written unless the exit code is 0.`;
 
 const OPTIONS = {
   'identity-key': { type: 'string' },
@@ -69,6 +73,11 @@ export async function signCommand(args: string[], io: Io): Promise<number> {
   // new fields, in the middle of the header section
   const message = withoutEnvelopeLine(await readStdin(io));
   if (message.length === 0) throw new UsageError('no message on stdin');
+  const refusal = verifierWouldReject(message);
+  if (refusal) {
+    io.err(`multimail: sign refused: ${refusal}\n`);
+    return EXIT_REFUSED;
+  }
 
   const identity = await attempt('identity signing', () =>
     signIdentity(message, {
@@ -91,6 +100,22 @@ export async function signCommand(args: string[], io: Io): Promise<number> {
   }
   io.out(concat(enc(lf ? toLf(head) : head), message));
   return EXIT_OK;
+}
+
+/**
+ * Why verifiers would reject the message whatever is signed (SPEC §3, §7), or null: core's own
+ * message rules, so sign and verify cannot disagree.
+ */
+function verifierWouldReject(message: Uint8Array): string | null {
+  let headers;
+  try {
+    headers = parseMessage(message).headers;
+  } catch (err) {
+    if (!(err instanceof MessageFormatError)) throw err;
+    return `${err.message} (${err.reason}); verifiers cannot read it`;
+  }
+  const repeated = duplicateHeaderReason(headers);
+  return repeated ? `${explainReason(repeated).text} (${repeated}): verifiers, this one included, reject it (RFC 5322 §3.6); remove the extra field` : null;
 }
 
 const IDENTITY_KEY_HINT = 'identity keys are ECDSA P-256 private keys, as PKCS#8 PEM or JWK; create one with "multimail keys generate"';

@@ -4,7 +4,7 @@
  * kept even when a later check fails, so the report can still name them.
  */
 import type { Canon } from '../canon/index.js';
-import { decodeBase64 } from '../crypto/bytes.js';
+import { concatBytes, decodeBase64, utf8 } from '../crypto/bytes.js';
 import type { SignatureKind } from '../crypto/platform.js';
 import { isSameOrSubdomain } from '../message/from.js';
 import { colonList, parseTagList, type TagMap } from './tags.js';
@@ -120,7 +120,7 @@ function checkTags(tags: TagMap): DkimSignature {
   const headers = colonList(tags.h!).map((n) => n.toLowerCase());
   if (headers.some((n) => !HEADER_NAME.test(n))) throw new SigError('bad_tag_value', 'h= holds an invalid header name');
   if (!headers.includes('from')) throw new SigError('from_not_signed', 'h= does not include From (RFC 6376 §5.4)');
-  const identity = tags.i ?? `@${domain}`;
+  const identity = tags.i === undefined ? `@${domain}` : decodeIdentity(tags.i);
   checkIdentity(identity, domain);
   const bodyHash = decodeBase64(tags.bh!);
   if (!bodyHash) throw new SigError('bad_base64', 'bh= is not valid base64');
@@ -145,6 +145,22 @@ function checkTags(tags: TagMap): DkimSignature {
     timestamp,
     expires,
   };
+}
+
+/** dkim-safe-char (RFC 6376 §2.11: printable ASCII but ";" and "="; UTF-8 as RFC 8616 allows) or a hex-octet. */
+const DKIM_QP = /^(?:[\x21-\x3a\x3c\x3e-\x7e\u0080-\uffff]|=[0-9A-Fa-f]{2})*$/;
+
+/**
+ * i= is dkim-quoted-printable (RFC 6376 §3.5, §2.11): whitespace is ignored and "=XX" stands for
+ * the octet XX, so `i==40example.org` is `@example.org`. Octets are read as UTF-8, as the rest
+ * of the field is. A "=" that starts no hex-octet is a syntax error (bad_identity).
+ */
+function decodeIdentity(value: string): string {
+  const text = value.replace(/[ \t]+/g, '');
+  if (!DKIM_QP.test(text)) throw new SigError('bad_identity', 'i= is not dkim-quoted-printable ("=" must start a hex octet such as =40)');
+  if (!text.includes('=')) return text;
+  const parts = Array.from(text.matchAll(/=([0-9A-Fa-f]{2})|[^=]+/g), (m) => (m[1] === undefined ? utf8.encode(m[0]) : Uint8Array.of(parseInt(m[1], 16))));
+  return new TextDecoder().decode(concatBytes(...parts));
 }
 
 /** i= must be the d= domain or a subdomain of it (RFC 6376 §3.5, §6.1.1). */

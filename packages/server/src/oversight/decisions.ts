@@ -87,6 +87,8 @@ export function decide(ctx: Ctx, p: Principal, id: string, decision: unknown, bo
   if (decision !== 'approve' && decision !== 'reject') throw badRequest('decision must be approve or reject');
   const m = getMessage(ctx.db, p.tenantId, id);
   if (!m || (p.mailboxId && m.mailbox_id !== p.mailboxId)) throw notFound(`message ${id}`);
+  // separation of duties holds per message too, not only by scopes (formal/Policy.v, decide)
+  if (m.credential_id !== null && m.credential_id === p.credentialId) throw forbidden('the credential that sent a message cannot decide on it');
   if (!PENDING.includes(m.status)) throw conflict(m.status === 'expired' ? 'expired' : 'not_pending', `message ${id} is ${m.status}, not pending`);
   // SPEC §4: a human decides "with a reason", and who decided, when and why is recorded
   const reason = parseReason(body.reason);

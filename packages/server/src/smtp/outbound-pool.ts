@@ -48,7 +48,8 @@ export class OutboundPool implements Transport {
         // seconds would hold the delivery (and everything waiting on it) forever without this
         s.abort = reject;
         deadline = setTimeout(() => reject(Object.assign(new Error(`SMTP transaction with ${this.opts.host}:${this.opts.port} took longer than ${this.opts.transactionMs ?? DEFAULT_TRANSACTION_MS} ms`), { code: 'ETIMEDOUT' })), this.opts.transactionMs ?? DEFAULT_TRANSACTION_MS);
-        s.conn.send(envelope, raw, (err, i) => (err ? reject(err) : resolve(i)));
+        // SIZE (RFC 1870) lets the peer refuse a message it has no room for before the bytes go out
+        s.conn.send({ ...envelope, size: raw.length }, raw, (err, i) => (err ? reject(err) : resolve(i)));
       });
     } catch (err) {
       this.drop(s);
