@@ -193,15 +193,20 @@ export class Admission {
    */
   private end(conn: Conn, reply: string): void {
     conn.closing = true;
-    const { socket } = conn;
-    socket.end(reply + '\r\n');
-    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    endWith(conn.socket, reply);
   }
+}
+
+/** Writes a last reply, then closes; a client that does not close its side is cut off soon after. */
+function endWith(socket: Socket, reply: string): void {
+  socket.end(reply + '\r\n');
+  const t = setTimeout(() => socket.destroy(), LINGER_MS);
+  t.unref();
+  socket.once('close', () => clearTimeout(t));
 }
 
 /** Answers a refused connection and lets it go; the socket was never handed to smtp-server. */
 export function refuse(socket: Socket, reply: string): void {
   socket.on('error', () => undefined);
-  socket.end(reply + '\r\n');
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  endWith(socket, reply);
 }

@@ -124,6 +124,8 @@ export function createSmtpListener(ctx: Ctx): SmtpListener {
       });
 
       async function finishMessage(sink: MessageSink, session: SMTPServerSession, conn: Conn | undefined): Promise<string[]> {
+        // timed out mid-transfer and told so: bytes that still came in before the socket went are not a message
+        if (conn?.closing) throw smtpError(421, '4.4.2 timeout exceeded');
         if (stream.sizeExceeded) throw smtpError(552, `5.3.4 message larger than ${L.maxMessageBytes} bytes`);
         if (checker.error) throw smtpError(552, `5.6.0 ${checker.error}`);
         if (sink.discarded === 'budget') throw smtpError(452, '4.3.1 too much mail in transit now, try again later');

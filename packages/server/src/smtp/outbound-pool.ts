@@ -49,7 +49,7 @@ export class OutboundPool implements Transport {
         s.abort = reject;
         deadline = setTimeout(() => reject(Object.assign(new Error(`SMTP transaction with ${this.opts.host}:${this.opts.port} took longer than ${this.opts.transactionMs ?? DEFAULT_TRANSACTION_MS} ms`), { code: 'ETIMEDOUT' })), this.opts.transactionMs ?? DEFAULT_TRANSACTION_MS);
         // SIZE (RFC 1870) lets the peer refuse a message it has no room for before the bytes go out
-        s.conn.send({ ...envelope, size: raw.length }, raw, (err, i) => (err ? reject(err) : resolve(i)));
+        s.conn.send({ ...envelope, size: raw.length }, raw, (err, i) => (err || !i ? reject(err ?? new Error('SMTP send ended without a result')) : resolve(i)));
       });
     } catch (err) {
       this.drop(s);

@@ -251,11 +251,8 @@ export class MessageSink {
     if (!f || f.closed) return Promise.resolve();
     return new Promise((resolve) => {
       f.once('close', () => resolve());
-      if (f.destroyed || f.errored) {
-        if (f.closed) resolve();
-        return;
-      }
-      f.end();
+      // an errored or ending stream closes by itself
+      if (!f.destroyed && !f.errored && !f.writableEnded) f.end();
     });
   }
 
