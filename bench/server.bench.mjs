@@ -143,7 +143,8 @@ async function runChild() {
   const server = await startServer({
     dataDir: dir, httpPort: 0, smtpPort: 0, dns: 'off', relayUrl: `smtp://127.0.0.1:${sinkPort}`, keyBundleFiles: [bundle],
     verifierHtml: join(dir, 'none.html'), firstTenant: { name: 'bench', domain: 'agents.localhost', mailbox: 'agent', oversightMode: 'autonomous' },
-    smtp: { maxClients: 1000 }, dbSynchronous: sync,
+    // every bench client connects from 127.0.0.1: lift the per-address cap along with the total
+    smtp: { maxClients: 1000, maxClientsPerIp: 1000 }, dbSynchronous: sync,
     ...(process.env.MM_BENCH_VERIFY_THREADS ? { verifyThreads: Number(process.env.MM_BENCH_VERIFY_THREADS) } : {}),
   }, {});
   console.log(`READY ${JSON.stringify({ http: server.httpUrl, smtp: server.smtpPort, key: server.bootstrap.keys.send })}`);
