@@ -19,11 +19,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { spawnReady } from './child-process.mjs';
 import { startServer } from '../packages/server/dist/app.js';
 import { appendAudit } from '../packages/server/dist/store/audit.js';
 import { tx } from '../packages/server/dist/store/db.js';
@@ -101,18 +100,7 @@ function hostileSender(port) {
   return async () => { stop = true; await done; return sent; };
 }
 
-function serverProcess(dir) {
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--server', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = /READY (\{.*\})/.exec(out);
-      if (m) resolve({ proc, ...JSON.parse(m[1]) });
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-}
+const serverProcess = (dir) => spawnReady(import.meta.url, ['--server', dir]);
 
 async function latencyUnderAttack() {
   const dir = mkdtempSync(join(tmpdir(), 'mm-bench-hostile-'));

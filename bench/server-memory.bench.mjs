@@ -17,10 +17,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { spawnReady } from './child-process.mjs';
 import { signDkim } from '../packages/core/dist/index.js';
 import { startServer } from '../packages/server/dist/app.js';
 
@@ -41,18 +40,7 @@ function status(pid) {
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }
 
-function child(dir, bundle) {
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--server', dir, bundle], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = /READY (\{.*\})/.exec(out);
-      if (m) resolve({ proc, ...JSON.parse(m[1]) });
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-}
+const child = (dir, bundle) => spawnReady(import.meta.url, ['--server', dir, bundle]);
 
 async function runServer() {
   process.on('SIGTERM', () => process.exit(0));

@@ -19,10 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { spawnReady } from './child-process.mjs';
 import { signDkim } from '../packages/core/dist/index.js';
 import { startServer } from '../packages/server/dist/app.js';
 
@@ -120,16 +119,7 @@ const transports = (port, clients) => Array.from({ length: clients }, () => node
 
 /** Each side under test runs in its own process, as it would in production, on its own core. */
 function child(args) {
-  const proc = spawn(process.execPath, [...(process.env.MM_BENCH_PROF && args[0] === '--server' ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.MM_BENCH_PROF] : []), fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = /READY (\{.*\})/.exec(out);
-      if (m) resolve({ proc, ...JSON.parse(m[1]) });
-    });
-    proc.on('exit', (code) => reject(new Error(`child ${args[0]} exited ${code}`)));
-  });
+  return spawnReady(import.meta.url, args, process.env.MM_BENCH_PROF && args[0] === '--server' ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.MM_BENCH_PROF] : []);
 }
 
 async function runChild() {
