@@ -1,13 +1,13 @@
 /**
- * The streaming mbox reader on its own: separators split across reads at every position,
- * LF and CRLF, mboxrd unquoting, offsets, size limit, a file without a trailing blank line.
+ * The CLI's streaming mbox reader on its own (file reads feeding core's splitter): separators
+ * split across reads at every position, LF and CRLF, offsets, size limit, a file without a
+ * trailing blank line. The splitter's own rules are tested in test/core/mbox.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMbox } from '../../packages/cli/src/sources/mbox-reader.js';
-import { unescapeFrom, stripEnvelope } from '../../packages/cli/src/sources/mbox-unescape.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -63,20 +63,5 @@ describe('readMbox', () => {
     await writeFile(path, `${mbox([MESSAGES[0]!], '\n')}From x\nSubject: cut\n\npartial line`);
     const items = await read(path, undefined, 7);
     expect(items.map((i) => Buffer.from(i.bytes!).toString())).toEqual([MESSAGES[0], 'Subject: cut\n\npartial line']);
-  });
-});
-
-describe('mbox unquoting', () => {
-  it('removes one ">" from >+From lines only, including on the first line', () => {
-    const t = (s: string) => Buffer.from(unescapeFrom(Buffer.from(s))).toString();
-    expect(t('>From a\n>>From b\n> From c\n>Fromage\nx>From d\n')).toBe('From a\n>From b\n> From c\n>Fromage\nx>From d\n');
-    expect(t('no quotes')).toBe('no quotes');
-  });
-
-  it('drops the From_ line and only the separator line break', () => {
-    const s = (x: string) => Buffer.from(stripEnvelope(Buffer.from(x))).toString();
-    expect(s('From a\nSubject: x\n\nb\n\n')).toBe('Subject: x\n\nb\n');
-    expect(s('From a\r\nSubject: x\r\n\r\nb\r\n\r\n')).toBe('Subject: x\r\n\r\nb\r\n');
-    expect(s('From a\nSubject: x\n\nb\n')).toBe('Subject: x\n\nb\n');
   });
 });

@@ -42,14 +42,63 @@ export function parseJobs(value: string | undefined): number {
   return Number(value);
 }
 
+export interface Shard {
+  k: number;
+  n: number;
+  /** Where K and N came from, when not from --shard (for the note on stderr). */
+  from?: string;
+}
+
 /** `--shard K/N` with 0 <= K < N. */
-export function parseShard(value: string | undefined): { k: number; n: number } | null {
+export function parseShard(value: string | undefined): Shard | null {
   if (value === undefined) return null;
   const m = /^(\d+)\/(\d+)$/.exec(value);
   if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) {
     throw new UsageError(`--shard must be K/N with 0 <= K < N (e.g. 0/4), got "${value}"`);
   }
   return { k: Number(m[1]), n: Number(m[2]) };
+}
+
+function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`${name} must be a non-negative integer, got "${v}"`);
+  return Number(v);
+}
+
+/**
+ * The shard of this run: `--shard K/N` when given, else the job array's own variables.
+ * - Slurm (`sbatch --array`): K from SLURM_ARRAY_TASK_ID (less SLURM_ARRAY_TASK_MIN, over
+ *   SLURM_ARRAY_TASK_STEP), N = SLURM_ARRAY_TASK_COUNT.
+ * - Kubernetes Indexed Job: K = JOB_COMPLETION_INDEX, N = `--shard-count` (a pod's environment
+ *   does not hold the Job's completions; without --shard-count the index is not used, so a pod
+ *   that runs multimail for another reason is not split by surprise).
+ * `--shard-count` with Slurm must agree with SLURM_ARRAY_TASK_COUNT.
+ */
+export function resolveShard(shard: string | undefined, shardCount: string | undefined, env: NodeJS.ProcessEnv): Shard | null {
+  const count = shardCount === undefined ? undefined : /^\d+$/.test(shardCount) && Number(shardCount) >= 1 ? Number(shardCount) : NaN;
+  if (Number.isNaN(count)) throw new UsageError(`--shard-count must be a positive integer, got "${shardCount}"`);
+  if (shard !== undefined) {
+    if (count !== undefined) throw new UsageError('give --shard K/N or --shard-count N, not both');
+    return parseShard(shard);
+  }
+  const slurmId = envInt(env, 'SLURM_ARRAY_TASK_ID');
+  const slurmCount = envInt(env, 'SLURM_ARRAY_TASK_COUNT');
+  if (slurmId !== undefined && slurmCount !== undefined) {
+    const min = envInt(env, 'SLURM_ARRAY_TASK_MIN') ?? 0;
+    const step = envInt(env, 'SLURM_ARRAY_TASK_STEP') || 1;
+    const k = (slurmId - min) / step;
+    if (!Number.isInteger(k) || k < 0 || k >= slurmCount) {
+      throw new UsageError(`SLURM_ARRAY_TASK_ID ${slurmId} is not one of the ${slurmCount} tasks from ${min} by ${step}: use --array=0-${slurmCount - 1} or give --shard K/N`);
+    }
+    if (count !== undefined && count !== slurmCount) throw new UsageError(`--shard-count ${count} disagrees with SLURM_ARRAY_TASK_COUNT ${slurmCount}`);
+    return { k, n: slurmCount, from: 'SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT' };
+  }
+  if (count === undefined) return null;
+  const index = envInt(env, 'JOB_COMPLETION_INDEX');
+  if (index === undefined) throw new UsageError('--shard-count needs JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) to say which shard this is; elsewhere give --shard K/N');
+  if (index >= count) throw new UsageError(`JOB_COMPLETION_INDEX ${index} is not below --shard-count ${count}: make --shard-count the Job's completions`);
+  return { k: index, n: count, from: 'JOB_COMPLETION_INDEX and --shard-count' };
 }
 
 /** `--at TIME`: unix seconds or an ISO 8601 date; returns unix seconds. */

@@ -4,7 +4,7 @@
  * read but do not parse are usage errors (exit 2), reported before any message is verified.
  */
 import { readFile } from 'node:fs/promises';
-import { parseKeyBundle, loadIdentityKeys, type KeyBundle } from '@multimail/core';
+import { loadIdentityKeys, parseEvidence, parseKeyBundle, type KeyBundle } from '@multimail/core';
 import { IoError, UsageError } from './exit-codes.js';
 
 export async function readText(path: string, what: string): Promise<string> {
@@ -53,38 +53,32 @@ export interface Evidence {
   messages: { path: string; bytes: Uint8Array; size: number }[];
 }
 
-const EVIDENCE_SCHEMA = 'multimail.evidence/1';
-
 /**
- * Reads evidence exports: the message, the DKIM key records it was verified with, and the
- * tenant JWKS. Their keys join the trusted keys of the run, so pass only exports you trust.
+ * Reads evidence exports with core's reader: the message, the DKIM key records it was verified
+ * with, and the tenant JWKS. Their keys join the trusted keys of the run, so pass only exports
+ * you trust.
  */
 export async function loadEvidence(paths: string[]): Promise<Evidence> {
   const ev: Evidence = { bundles: [], identityKeyTexts: [], messages: [] };
   for (const p of paths) {
     const text = await readText(p, 'evidence export');
-    let doc: { schema?: unknown; eml_base64?: unknown; key_bundle?: unknown; jwks?: unknown };
+    let doc;
     try {
-      doc = JSON.parse(text);
+      doc = parseEvidence(text);
     } catch (err) {
-      throw new UsageError(`${p} is not JSON: ${(err as Error).message}`);
+      throw new UsageError(`${p}: ${(err as Error).message}`);
     }
-    if (doc?.schema !== EVIDENCE_SCHEMA || typeof doc.eml_base64 !== 'string') {
-      throw new UsageError(`${p} is not an evidence export (expected "schema": "${EVIDENCE_SCHEMA}" and "eml_base64")`);
-    }
-    try {
-      if (doc.key_bundle) ev.bundles.push(parseKeyBundle(doc.key_bundle as object));
-      if (doc.jwks) {
-        const jwks = JSON.stringify(doc.jwks);
+    if (doc.keyBundle) ev.bundles.push(doc.keyBundle);
+    if (doc.jwks) {
+      const jwks = JSON.stringify(doc.jwks);
+      try {
         await loadIdentityKeys(jwks);
-        ev.identityKeyTexts.push(jwks);
+      } catch (err) {
+        throw new UsageError(`${p} holds unusable keys: ${(err as Error).message}`);
       }
-    } catch (err) {
-      throw new UsageError(`${p} holds unusable keys: ${(err as Error).message}`);
+      ev.identityKeyTexts.push(jwks);
     }
-    // A copy that owns its ArrayBuffer, so it can be transferred to a worker thread.
-    const bytes = new Uint8Array(Buffer.from(doc.eml_base64, 'base64'));
-    ev.messages.push({ path: p, bytes, size: text.length });
+    ev.messages.push({ path: p, bytes: doc.message, size: text.length });
   }
   return ev;
 }

@@ -26,7 +26,7 @@ Commands:
   audit verify EXPORT --sth STH.json --key LOG-KEY
                               check a server audit log export offline (hash chain, signed Merkle tree head)
 
-Run "multimail <command> --help" for a command's options.
+Run "multimail help <command>" (or "multimail <command> --help") for a command's options.
 Exit codes: 0 all passed, 1 some failed (for verify, also: no message found), 2 usage error,
 3 I/O error.`;
 
@@ -54,7 +54,15 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       return EXIT_USAGE;
     }
     if (first === '--help' || first === '-h' || first === 'help') {
-      io.out(`${MAIN_HELP}\n`);
+      const topic = first === 'help' ? argv.slice(1).join(' ') : '';
+      if (topic === '') {
+        io.out(`${MAIN_HELP}\n`);
+        return EXIT_OK;
+      }
+      // "help keys capture" and "help verify" show the command's own --help
+      const topics = COMMANDS[topic] ? [topic] : Object.keys(COMMANDS).filter((c) => c.startsWith(`${topic} `));
+      if (topics.length === 0) throw new UsageError(`no help for "${topic}": commands are ${Object.keys(COMMANDS).join(', ')}`);
+      for (const t of topics) await COMMANDS[t]!(['--help'], io);
       return EXIT_OK;
     }
     if (first === '--version' || first === '-V') {
@@ -64,7 +72,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     const two = `${first} ${second ?? ''}`;
     if (COMMANDS[two]) return await COMMANDS[two](argv.slice(2), io);
     if (COMMANDS[first]) return await COMMANDS[first](argv.slice(1), io);
-    if (first === 'keys' || first === 'report') {
+    if (first === 'keys' || first === 'report' || first === 'audit') {
       throw new UsageError(`"${first}" needs a subcommand: ${Object.keys(COMMANDS).filter((c) => c.startsWith(`${first} `)).join(', ')}`);
     }
     throw new UsageError(`unknown command "${first}"`);

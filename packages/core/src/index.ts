@@ -16,3 +16,4 @@ export * from './verify-message.js';
 export * from './explain/index.js';
 export * from './report-csv.js';
 export * from './audit/index.js';
+export * from './readers/index.js';

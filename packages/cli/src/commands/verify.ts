@@ -2,7 +2,7 @@
  * `multimail verify [PATHS...]`: every message under the paths through core's verifyMessage,
  * reports out in the chosen format, exit code from the verdicts (see exit-codes.ts).
  */
-import { parse, parseAt, parseDnsServers, parseJobs, parseRequire, parseShard, pickFormat, type Requirement } from '../args.js';
+import { parse, parseAt, parseDnsServers, parseJobs, parseRequire, pickFormat, resolveShard, type Requirement } from '../args.js';
 import { EXIT_FAILED, EXIT_IO, EXIT_OK, UsageError } from '../exit-codes.js';
 import { loadBundles, loadEvidence, loadIdentityKeyTexts } from '../keys-io.js';
 import { readInputs, inputBytes, isSmallInput } from '../sources/inputs.js';
@@ -13,7 +13,7 @@ import { WorkerPool } from '../verify/worker-pool.js';
 import { runPipeline, IN_FLIGHT_PER_JOB } from '../verify/pipeline.js';
 import { createSink } from '../output/sink.js';
 import { colorEnabled, painter } from '../output/color.js';
-import { Progress } from '../output/progress.js';
+import { Progress, progressMode, PROGRESS_MODES } from '../output/progress.js';
 import type { Io } from '../io.js';
 
 export const VERIFY_HELP = `Usage: multimail verify [options] PATHS...
@@ -37,13 +37,19 @@ Output (stdout; progress and logs on stderr):
   (default)               human summary    --json   one JSON array
   --ndjson                one report per line, as messages finish    --csv   one row per message
   --ordered               keep output in input order    --quiet   no progress, no skip notes
+  --progress=MODE         ${PROGRESS_MODES.join(' | ')}: auto (default) redraws a bar on a terminal and
+                          writes one status line every 5 s otherwise (a log, a CI job)
   --no-color              (NO_COLOR is honoured too)
 Scale:
   --jobs N                verification threads: the main thread and N-1 workers (default: the
                           number of cores; one thread when the paths are only files totalling
                           under 48 MiB)
   --shard K/N             verify only messages i with i mod N = K (same PATHS, same order in
-                          every shard); combine the NDJSON with "multimail report merge"
+                          every shard); combine the NDJSON with "multimail report merge".
+                          Without it, a Slurm job array sets K and N (SLURM_ARRAY_TASK_ID,
+                          SLURM_ARRAY_TASK_COUNT; --shard 0/1 verifies everything)
+  --shard-count N         in a Kubernetes Indexed Job: N shards (the Job's completions), this
+                          one JOB_COMPLETION_INDEX (docs/shards/)
 Exit: 0 all passed, 1 some failed or no message was found, 2 usage error, 3 I/O error (a path
 could not be read). With --shard, a shard left with no message (while others got some) exits 0.`;
 
@@ -60,9 +66,11 @@ const OPTIONS = {
   csv: { type: 'boolean' },
   ordered: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  progress: { type: 'string' },
   'no-color': { type: 'boolean' },
   jobs: { type: 'string', short: 'j' },
   shard: { type: 'string' },
+  'shard-count': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -80,7 +88,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   const format = pickFormat(values);
   // Without --jobs, a small batch of files runs on one thread: workers would not pay off.
   const jobs = values.jobs === undefined && (await isSmallInput(positionals)) ? 1 : parseJobs(values.jobs);
-  const shard = parseShard(values.shard);
+  const shard = resolveShard(values.shard, values['shard-count'], process.env);
   const require = parseRequire(values.require);
   if (values['dns-server'] && !values.dns) throw new UsageError('--dns-server needs --dns');
   const dnsServers = values['dns-server'] ? parseDnsServers(values['dns-server']) : undefined;
@@ -95,8 +103,15 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
 
   const paint = painter(colorEnabled(io.stdout, values['no-color']));
   const sink = createSink(format, io.out, { paint, policy: describePolicy(require) });
-  const progress = !values.quiet && io.stderr.isTTY ? new Progress(io.stderr, await inputBytes(positionals), painter(colorEnabled(io.stderr, values['no-color']))) : null;
-  const onSkip = values.quiet ? undefined : (path: string, why: string) => io.err(`skipped ${path}: ${why}\n`);
+  const progressKind = progressMode(values.progress, Boolean(values.quiet), Boolean(io.stderr.isTTY));
+  const progress = progressKind === 'none' ? null : new Progress(io.stderr, await inputBytes(positionals), painter(colorEnabled(io.stderr, values['no-color'])), progressKind);
+  const onSkip = values.quiet
+    ? undefined
+    : (path: string, why: string) => {
+        progress?.clear();
+        io.err(`skipped ${path}: ${why}\n`);
+      };
+  if (shard?.from && !values.quiet) io.err(`multimail: shard ${shard.k}/${shard.n} (from ${shard.from})\n`);
 
   const local = inProcess(await createVerifier(config));
   // The main thread is one of the --jobs threads (see worker-pool.ts).
@@ -116,16 +131,16 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
         progress?.read(item.consumed);
       },
       outputDrained: io.drained,
-      onReport: (outcome, item) => {
+      onIoError: (item) => {
+        ioFailed++;
+        progress?.clear();
+        io.err(`multimail: ${item.error?.detail}\n`);
+      },
+      onReport: (outcome) => {
         count++;
         if (outcome.verdict !== 'pass') failed++;
-        if (item.ioFailure) {
-          ioFailed++;
-          progress?.end();
-          io.err(`multimail: ${item.error?.detail}\n`);
-        }
         sink.add(outcome);
-        progress?.message();
+        progress?.message(outcome.verdict === 'pass');
       },
     });
   } finally {

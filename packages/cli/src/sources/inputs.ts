@@ -170,6 +170,8 @@ async function* readFile(
     if (looksLikeMbox(head)) mbox = true;
     // A mailbox nobody has written to yet holds no messages: not one empty message.
     else if (size === 0 && MBOX_EXTENSIONS.has(extname(path).toLowerCase())) opts.onSkip?.(path, 'empty mbox (no messages)');
+    // key bundles and evidence exports often sit next to the mail they verify
+    else if (!explicit && looksLikeJson(path, head)) opts.onSkip?.(path, 'JSON, not a message (a key bundle goes to --keys, an evidence export to --evidence)');
     else if (!explicit && !MESSAGE_EXTENSIONS.has(extname(path).toLowerCase()) && !looksLikeMessage(head)) {
       opts.onSkip?.(path, 'not a message (no .eml name, no header line)');
     } else {
@@ -206,6 +208,15 @@ function readAt(fd: number, buf: Uint8Array, position: number): Uint8Array {
     got += n;
   }
   return buf.subarray(0, got);
+}
+
+/** A .json name, or (without a message extension) a first character that opens a JSON object or array. */
+function looksLikeJson(path: string, head: Uint8Array): boolean {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.json') return true;
+  if (MESSAGE_EXTENSIONS.has(ext)) return false;
+  const first = Buffer.from(head.buffer, head.byteOffset, head.length).toString('latin1').replace(/^\u00ef\u00bb\u00bf/, '').trimStart()[0];
+  return first === '{' || first === '[';
 }
 
 function looksLikeMessage(head: Uint8Array): boolean {

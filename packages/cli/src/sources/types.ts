@@ -29,14 +29,3 @@ export interface MessageItem {
   /** Input bytes consumed by this item, for the progress bar. */
   consumed: number;
 }
-
-/** Copies parts into one fresh Uint8Array that owns its whole ArrayBuffer (transferable). */
-export function concatOwned(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

@@ -3,7 +3,7 @@
  * structured-cloneable settings, so the same code runs in-process (`--jobs 1`) and in every
  * worker thread. No verification logic lives here.
  */
-import { errorReport as coreErrorReport, verifyMessage, loadIdentityKeys, type KeyBundle, type KeyResolver, type VerificationReport } from '@multimail/core';
+import { bundleResolver, chainResolvers, errorReport as coreErrorReport, verifyMessage, loadIdentityKeys, type KeyBundle, type KeyResolver, type VerificationReport } from '@multimail/core';
 // Importing the Node adapter makes node:crypto core's SHA-256 (several times faster than WASM).
 import { createDnsResolver } from '@multimail/core/node';
 import type { MessageError, MessageSource } from '../sources/types.js';
@@ -23,20 +23,19 @@ export interface VerifyConfig {
 }
 
 export type VerifyFn = (bytes: Uint8Array, source: MessageSource) => Promise<VerificationReport>;
-/** What the pipeline calls: in-process it wraps VerifyFn, in the pool it reads workers' JSON. */
+/** What the pipeline calls: in-process it wraps VerifyFn, in the pool it takes workers' reports. */
 export type VerifyOutcomeFn = (bytes: Uint8Array, source: MessageSource) => Promise<Outcome>;
 
-/** Loads keys once and returns the per-message function. */
+/** Loads keys and builds the key resolver once per thread, and returns the per-message function. */
 export async function createVerifier(config: VerifyConfig): Promise<VerifyFn> {
   const identityKeys = config.identityKeyTexts.length ? await loadIdentityKeys(...config.identityKeyTexts) : undefined;
-  let resolveKey: KeyResolver | undefined;
-  if (config.dns) {
-    // Only when asked for: the default run never touches the network.
-    resolveKey = createDnsResolver(config.dnsServers ? { servers: config.dnsServers } : {});
-  }
+  // bundles first, as core orders them: a captured record is the one the message was signed with
+  const chain: KeyResolver[] = config.bundles.length ? [bundleResolver(...config.bundles)] : [];
+  // DNS only when asked for: the default run never touches the network
+  if (config.dns) chain.push(createDnsResolver(config.dnsServers ? { servers: config.dnsServers } : {}));
+  const resolveKey = chain.length > 1 ? chainResolvers(...chain) : chain[0];
   return (bytes, source) =>
     verifyMessage(bytes, {
-      keyBundles: config.bundles,
       resolveKey,
       identityKeys,
       now: config.now,

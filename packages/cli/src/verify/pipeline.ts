@@ -5,7 +5,8 @@
  * of the in-flight budget, so it is bounded too.
  *
  * Sharding (`--shard K/N`): message number i (counted from 0 over everything the paths yield, in
- * the reader's deterministic order) belongs to shard i mod N. Every shard must be given the same
+ * the reader's deterministic order) belongs to shard i mod N. A path that could not be read is
+ * not a message: it goes to `onIoError`, in every shard, and takes no number. Every shard must be given the same
  * paths in the same order; `report merge` interleaves ordered shards back into input order.
  */
 import type { MessageItem } from '../sources/types.js';
@@ -26,6 +27,8 @@ export interface PipelineOptions {
   onReport: (outcome: Outcome, item: Omit<MessageItem, 'bytes'>) => void;
   /** Called for every item read, including those of other shards (for progress). */
   onRead?: (item: MessageItem) => void;
+  /** An input that could not be read (I/O failure): no report is made for it. */
+  onIoError: (item: MessageItem) => void;
   /** A slow consumer of the output (e.g. a pipe) pauses reading until it catches up. */
   outputDrained?: () => Promise<void> | null;
 }
@@ -61,6 +64,10 @@ export async function runPipeline(items: AsyncIterable<MessageItem>, verify: Ver
   let ordinal = 0;
   for await (const item of items) {
     opts.onRead?.(item);
+    if (item.ioFailure) {
+      opts.onIoError(item);
+      continue;
+    }
     const mine = !opts.shard || ordinal % opts.shard.n === opts.shard.k;
     ordinal++;
     if (!mine) continue;
