@@ -193,4 +193,8 @@ export const verifierStyles = css`
     .print-message { break-inside: avoid; border-bottom: 1px solid #999; padding: 4pt 0; }
     .print-verdict { font-weight: 700; border: 1px solid #000; padding: 0 3pt; }
   }
+  /* no fades or turns for those who ask for less motion (nor colours caught mid-fade) */
+  @media (prefers-reduced-motion: reduce) {
+    .dropzone, .toggle::before { transition: none; }
+  }
 `;
