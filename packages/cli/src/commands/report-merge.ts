@@ -10,6 +10,7 @@ import { REPORT_SCHEMA, type VerificationReport } from '@multimail/core';
 import { parse, pickFormat } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, IoError, UsageError } from '../exit-codes.js';
 import { createSink } from '../output/sink.js';
+import { formatter } from '../output/formats.js';
 import { colorEnabled, painter } from '../output/color.js';
 import type { Io } from '../io.js';
 
@@ -36,6 +37,7 @@ export async function reportMergeCommand(args: string[], io: Io): Promise<number
   if (positionals.length === 0) throw new UsageError('report merge needs NDJSON files');
   const format = pickFormat(values);
   const sink = createSink(format, io.out, { paint: painter(colorEnabled(io.stdout, values['no-color'])), policy: 'as recorded in each report' });
+  const toSink = formatter(format);
   const readers = positionals.map((p) => ({ path: p, line: 0, it: lines(p) }));
   let failed = 0;
   let active = readers;
@@ -48,7 +50,8 @@ export async function reportMergeCommand(args: string[], io: Io): Promise<number
       r.line++;
       const report = parseReport(next.value, r.path, r.line);
       if (report.verdict !== 'pass') failed++;
-      sink.add({ verdict: report.verdict, report: () => report, json: () => next.value });
+      // NDJSON in, NDJSON out: the line as it was read
+      sink.add({ verdict: report.verdict, out: format === 'ndjson' || format === 'json' ? next.value : toSink(report) });
     }
     active = still;
   }

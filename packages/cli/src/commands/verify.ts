@@ -12,6 +12,7 @@ import { inProcess } from '../verify/safe-verify.js';
 import { WorkerPool } from '../verify/worker-pool.js';
 import { runPipeline, IN_FLIGHT_PER_JOB } from '../verify/pipeline.js';
 import { createSink } from '../output/sink.js';
+import { formatter } from '../output/formats.js';
 import { colorEnabled, painter } from '../output/color.js';
 import { Progress, progressMode, PROGRESS_MODES } from '../output/progress.js';
 import type { Io } from '../io.js';
@@ -93,6 +94,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   if (values['dns-server'] && !values.dns) throw new UsageError('--dns-server needs --dns');
   const dnsServers = values['dns-server'] ? parseDnsServers(values['dns-server']) : undefined;
   const config: VerifyConfig = {
+    format,
     bundles: [...(await loadBundles(values.keys ?? [])), ...evidence.bundles],
     identityKeyTexts: [...(await loadIdentityKeyTexts(values['identity-keys'] ?? [])), ...evidence.identityKeyTexts],
     dns: Boolean(values.dns),
@@ -113,7 +115,8 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
       };
   if (shard?.from && !values.quiet) io.err(`multimail: shard ${shard.k}/${shard.n} (from ${shard.from})\n`);
 
-  const local = inProcess(await createVerifier(config));
+  const formatReport = formatter(format);
+  const local = inProcess(await createVerifier(config), formatReport);
   // The main thread is one of the --jobs threads (see worker-pool.ts).
   const pool = jobs > 1 ? WorkerPool.start(jobs - 1, config, local) : null;
   const verify: VerifyOutcomeFn = pool ? pool.verify : local;
@@ -124,6 +127,7 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
   try {
     await runPipeline(withEvidence(evidence.messages, readInputs(positionals, { stdin: io.stdin, onSkip })), verify, {
       maxInFlight: jobs * IN_FLIGHT_PER_JOB,
+      format: formatReport,
       ordered: Boolean(values.ordered),
       shard,
       onRead: (item) => {

@@ -10,6 +10,25 @@ import type { Paint } from './color.js';
 /** Failures listed in full; the rest are counted (NDJSON and CSV have them all). */
 export const MAX_LISTED_FAILURES = 100;
 
+/** What the summary keeps of one report; made where the report is (see formats.ts). */
+export interface SummaryEntry {
+  verdict: string;
+  domain: string;
+  agent: string;
+  /** Failed messages only: where, and the lines listed under "Failures". */
+  failure?: { path: string; index: number; text: string };
+}
+
+export function summaryEntry(r: VerificationReport): SummaryEntry {
+  const id = r.identity[0];
+  return {
+    verdict: r.verdict,
+    domain: signingDomain(r),
+    agent: id ? `${id.agent ?? '?'} / ${id.oversight ?? '?'}${id.result === 'pass' ? '' : ` (${id.result})`}` : '(no identity signature)',
+    ...(r.verdict !== 'pass' ? { failure: { path: r.source?.path ?? '', index: r.source?.index ?? 0, text: describeFailure(r) } } : {}),
+  };
+}
+
 export class HumanSummary {
   private total = 0;
   private readonly verdicts = new Map<string, number>();
@@ -23,15 +42,14 @@ export class HumanSummary {
     private readonly policy: string,
   ) {}
 
-  add(r: VerificationReport): void {
+  add(e: SummaryEntry): void {
     this.total++;
-    bump(this.verdicts, r.verdict);
-    bump(this.domains, signingDomain(r));
-    const id = r.identity[0];
-    bump(this.agents, id ? `${id.agent ?? '?'} / ${id.oversight ?? '?'}${id.result === 'pass' ? '' : ` (${id.result})`}` : '(no identity signature)');
-    if (r.verdict !== 'pass') {
+    bump(this.verdicts, e.verdict);
+    bump(this.domains, e.domain);
+    bump(this.agents, e.agent);
+    if (e.failure) {
       this.failed++;
-      if (this.failures.length < MAX_LISTED_FAILURES) this.failures.push({ path: r.source?.path ?? '', index: r.source?.index ?? 0, text: describeFailure(r) });
+      if (this.failures.length < MAX_LISTED_FAILURES) this.failures.push(e.failure);
     }
   }
 

@@ -8,6 +8,7 @@ import { bundleResolver, chainResolvers, errorReport as coreErrorReport, verifyM
 import { createDnsResolver } from '@multimail/core/node';
 import type { MessageError, MessageSource } from '../sources/types.js';
 import type { Requirement } from '../args.js';
+import type { Format } from '../output/formats.js';
 import type { Outcome } from './outcome.js';
 
 /** Settings every verifier gets; plain data so it can be posted to workers. */
@@ -20,6 +21,8 @@ export interface VerifyConfig {
   dnsServers?: string[];
   now?: number;
   require?: Requirement[];
+  /** The output format: whoever verifies a message also formats its report for it. */
+  format: Format;
 }
 
 export type VerifyFn = (bytes: Uint8Array, source: MessageSource) => Promise<VerificationReport>;

@@ -10,8 +10,9 @@
  * paths in the same order; `report merge` interleaves ordered shards back into input order.
  */
 import type { MessageItem } from '../sources/types.js';
+import type { FormatFn } from '../output/formats.js';
 import { errorReport, type VerifyOutcomeFn } from './engine.js';
-import { fromReport, type Outcome } from './outcome.js';
+import { toOutcome, type Outcome } from './outcome.js';
 
 /** In-flight message cap per job: a few batches per worker, so none waits while the reader works. */
 export const IN_FLIGHT_PER_JOB = 48;
@@ -29,6 +30,8 @@ export interface PipelineOptions {
   onRead?: (item: MessageItem) => void;
   /** An input that could not be read (I/O failure): no report is made for it. */
   onIoError: (item: MessageItem) => void;
+  /** Formats the reports made here (messages that could not be read). */
+  format: FormatFn;
   /** A slow consumer of the output (e.g. a pipe) pauses reading until it catches up. */
   outputDrained?: () => Promise<void> | null;
 }
@@ -81,7 +84,7 @@ export async function runPipeline(items: AsyncIterable<MessageItem>, verify: Ver
     const seq = nextSeq++;
     const { bytes, ...meta } = item;
     // The verify functions never reject (safeVerify, worker-pool): every message gets its outcome.
-    const pending = bytes ? verify(bytes, item.source) : Promise.resolve(fromReport(errorReport(item.source, item.error!)));
+    const pending = bytes ? verify(bytes, item.source) : Promise.resolve(toOutcome(errorReport(item.source, item.error!), opts.format));
     void pending.then((outcome) => complete(seq, { outcome, item: meta, size }));
   }
   while (inFlight > 0) await new Promise<void>((r) => (wake = r));

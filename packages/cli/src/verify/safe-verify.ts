@@ -5,12 +5,13 @@
  */
 import type { VerificationReport } from '@multimail/core';
 import type { MessageSource } from '../sources/types.js';
+import type { FormatFn } from '../output/formats.js';
 import { errorReport, type VerifyFn, type VerifyOutcomeFn } from './engine.js';
-import { fromReport } from './outcome.js';
+import { toOutcome } from './outcome.js';
 
 /** The in-process verifier as the pipeline wants it. */
-export function inProcess(verify: VerifyFn): VerifyOutcomeFn {
-  return async (bytes, source) => fromReport(await safeVerify(verify, bytes, source));
+export function inProcess(verify: VerifyFn, format: FormatFn): VerifyOutcomeFn {
+  return async (bytes, source) => toOutcome(await safeVerify(verify, bytes, source), format);
 }
 
 export async function safeVerify(verify: VerifyFn, bytes: Uint8Array, source: MessageSource): Promise<VerificationReport> {

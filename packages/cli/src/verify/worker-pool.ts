@@ -12,8 +12,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { MessageSource } from '../sources/types.js';
+import { formatter, type FormatFn } from '../output/formats.js';
 import { errorReport, type VerifyConfig, type VerifyOutcomeFn } from './engine.js';
-import { fromJson, fromReport, type Outcome } from './outcome.js';
+import { toOutcome, type Outcome } from './outcome.js';
 import type { WorkerRequestItem, WorkerResponse } from './worker-protocol.js';
 
 /** Messages per batch: enough to amortize a postMessage, few enough to keep workers evenly fed. */
@@ -59,6 +60,7 @@ export class WorkerPool {
   private constructor(
     private readonly slots: Slot[],
     private readonly local: VerifyOutcomeFn,
+    private readonly format: FormatFn,
   ) {}
 
   /**
@@ -68,19 +70,20 @@ export class WorkerPool {
    */
   static start(size: number, config: VerifyConfig, local: VerifyOutcomeFn): WorkerPool {
     const url = new URL('./worker.js', import.meta.url);
+    const format = formatter(config.format);
     const slots = Array.from({ length: size }, () => {
       const worker = new Worker(url, { workerData: config, resourceLimits: WORKER_HEAP_LIMITS });
       const slot: Slot = { worker, pending: new Map(), dead: false, ready: false, verified: 0 };
       worker.once('message', () => {
         slot.ready = true;
-        wire(slot);
+        wire(slot, format);
       });
       // Before it is ready a worker holds no messages: a failed start only takes it out.
       worker.once('error', () => (slot.dead = true));
       worker.once('exit', () => (slot.dead = true));
       return slot;
     });
-    return new WorkerPool(slots, local);
+    return new WorkerPool(slots, local, format);
   }
 
   /** The verify function to hand to the pipeline. */
@@ -149,7 +152,7 @@ export class WorkerPool {
     this.batch = [];
     const live = this.slots.filter((s) => s.ready && !s.dead);
     if (live.length === 0) {
-      for (const it of items) it.done(fromReport(errorReport(it.source, { reason: 'internal_error', detail: 'every verification worker has failed' })));
+      for (const it of items) it.done(toOutcome(errorReport(it.source, { reason: 'internal_error', detail: 'every verification worker has failed' }), this.format));
       return;
     }
     const slot = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
@@ -169,20 +172,20 @@ export class WorkerPool {
   }
 }
 
-function wire(slot: Slot): void {
+function wire(slot: Slot, format: FormatFn): void {
   slot.worker.on('message', (res: WorkerResponse) => {
     slot.verified += res.results.length;
     for (const r of res.results) {
       const p = slot.pending.get(r.id);
       slot.pending.delete(r.id);
-      p?.done(fromJson(r.json, r.verdict));
+      p?.done({ verdict: r.verdict, out: r.out });
     }
   });
   // A dead worker must not lose messages: each pending one gets an error report.
   const fail = (why: string) => {
     slot.dead = true;
     for (const p of slot.pending.values()) {
-      p.done(fromReport(errorReport(p.source, { reason: 'internal_error', detail: why })));
+      p.done(toOutcome(errorReport(p.source, { reason: 'internal_error', detail: why }), format));
     }
     slot.pending.clear();
   };

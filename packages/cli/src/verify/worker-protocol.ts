@@ -4,6 +4,7 @@
  * is what lets --jobs 2 beat --jobs 1.
  */
 import type { Verdict } from '@multimail/core';
+import type { Formatted } from '../output/formats.js';
 import type { MessageSource } from '../sources/types.js';
 
 export interface WorkerRequestItem {
@@ -16,8 +17,8 @@ export interface WorkerRequestItem {
 
 export interface WorkerResponseItem {
   id: number;
-  /** The report as JSON text (see outcome.ts for why not an object). */
-  json: string;
+  /** The report as the output writes it (see outcome.ts). */
+  out: Formatted;
   verdict: Verdict;
 }
 

@@ -8,6 +8,7 @@
  * so the worker never waits for the main thread to refill it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { formatter } from '../output/formats.js';
 import { createVerifier, type VerifyConfig } from './engine.js';
 import { safeVerify } from './safe-verify.js';
 import type { WorkerRequest, WorkerResponse, WorkerResponseItem } from './worker-protocol.js';
@@ -15,7 +16,9 @@ import type { WorkerRequest, WorkerResponse, WorkerResponseItem } from './worker
 const port = parentPort;
 if (!port) throw new Error('worker.js must run in a worker thread');
 
-const verify = await createVerifier(workerData as VerifyConfig);
+const config = workerData as VerifyConfig;
+const verify = await createVerifier(config);
+const format = formatter(config.format);
 const queue: WorkerRequest[] = [];
 let running = false;
 
@@ -25,7 +28,7 @@ async function drain(): Promise<void> {
     const results: WorkerResponseItem[] = [];
     for (const item of req.items) {
       const report = await safeVerify(verify, new Uint8Array(item.buffer, item.byteOffset, item.byteLength), item.source);
-      results.push({ id: item.id, json: JSON.stringify(report), verdict: report.verdict });
+      results.push({ id: item.id, out: format(report), verdict: report.verdict });
     }
     const res: WorkerResponse = { results };
     port!.postMessage(res);
