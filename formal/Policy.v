@@ -293,12 +293,38 @@ Proof. destruct m; reflexivity. Qed.
 Lemma effective_not_weaker : forall mb rq, stricter mb (effective_mode mb rq) = false.
 Proof. intros mb [r|]; [destruct mb, r|destruct mb]; reflexivity. Qed.
 
+(** What any answer but a refusal implies: the checks a send passes, in order. *)
+Lemma send_inv : forall s k a mb rq al addr o,
+  send s k a mb rq al addr = o -> (forall e, o <> send_refused e) ->
+  sc_send s = true /\ k = key_own /\ weaker_request mb rq = false /\
+  exists src, agent_of a = Some src /\
+    match decide_send (effective_mode mb rq) al with
+    | refuse_read_only => False
+    | hold => o = send_held (effective_mode mb rq) src
+    | deliver bcc => bcc && negb addr = false /\ o = send_delivered (effective_mode mb rq) bcc src
+    end.
+Proof.
+  intros s k a mb rq al addr o H Nr. unfold send in H.
+  destruct (sc_send s); [|subst; destruct (Nr _ eq_refl)].
+  destruct k; try (subst; destruct (Nr _ eq_refl)).
+  destruct (agent_of a) as [src|]; [|subst; destruct (Nr _ eq_refl)].
+  destruct (weaker_request mb rq); [subst; destruct (Nr _ eq_refl)|].
+  repeat split; auto. exists src. split; [reflexivity|].
+  destruct (decide_send (effective_mode mb rq) al); [subst; destruct (Nr _ eq_refl) | auto |].
+  destruct (bcc_oversight && negb addr); [subst; destruct (Nr _ eq_refl) | auto].
+Qed.
+
+Lemma effective_read_only : forall rq, effective_mode read_only rq = read_only.
+Proof. intros [[]|]; reflexivity. Qed.
+
 (** [read_only] never sends, whatever is asked. *)
 Theorem read_only_never_sends : forall s k a rq al addr,
   match send s k a read_only rq al addr with send_refused _ => True | _ => False end.
 Proof.
-  intros s k a rq al addr; unfold send.
-  destruct (sc_send s), k, (agent_of a), rq as [[]|], al, addr; exact I.
+  intros s k a rq al addr.
+  destruct (send s k a read_only rq al addr) eqn:H; [exact I| |];
+    (destruct (send_inv _ _ _ _ _ _ _ _ H ltac:(discriminate)) as (_ & _ & _ & src & _ & D);
+     rewrite effective_read_only in D; exact D).
 Qed.
 
 (** A send goes out without review only when its effective mode allows it. *)
@@ -306,27 +332,34 @@ Theorem delivered_means_unreviewed : forall s k a mb rq al addr m bcc src,
   send s k a mb rq al addr = send_delivered m bcc src ->
   m = effective_mode mb rq /\ unreviewed_send m al = true /\ stricter mb m = false.
 Proof.
-  intros s k a mb rq al addr m bcc src H; unfold send in H.
-  destruct (sc_send s), k, (agent_of a), mb, rq as [[]|], al, addr; simpl in H; try discriminate;
-    inversion H; subst; auto.
+  intros s k a mb rq al addr m bcc src H.
+  destruct (send_inv _ _ _ _ _ _ _ _ H ltac:(discriminate)) as (_ & _ & _ & src' & _ & D).
+  destruct (decide_send (effective_mode mb rq) al) eqn:Ds; [contradiction | discriminate D |].
+  destruct D as [_ D]. inversion D; subst. split; [reflexivity|]. split.
+  - unfold unreviewed_send. rewrite Ds. reflexivity.
+  - apply effective_not_weaker.
 Qed.
 
 (** [monitored] always copies the oversight address, and is refused when there is none. *)
 Theorem monitored_copies : forall s k a mb rq al addr m bcc src,
   send s k a mb rq al addr = send_delivered m bcc src -> m = monitored -> bcc = true /\ addr = true.
 Proof.
-  intros s k a mb rq al addr m bcc src H Hm; unfold send in H.
-  destruct (sc_send s), k, (agent_of a), mb, rq as [[]|], al, addr; simpl in H; try discriminate;
-    inversion H; subst; auto; discriminate.
+  intros s k a mb rq al addr m bcc src H Hm.
+  destruct (send_inv _ _ _ _ _ _ _ _ H ltac:(discriminate)) as (_ & _ & _ & src' & _ & D).
+  destruct (decide_send (effective_mode mb rq) al) eqn:Ds; [contradiction | discriminate D |].
+  destruct D as [B D]. injection D as Em Eb Es. rewrite <- Em, Hm in Ds. simpl in Ds.
+  injection Ds as Eb'. rewrite <- Eb' in B. rewrite Eb, <- Eb'. split; [reflexivity|].
+  destruct addr; [reflexivity | discriminate].
 Qed.
 
 Theorem held_under_its_effective_mode : forall s k a mb rq al addr m src,
   send s k a mb rq al addr = send_held m src ->
   m = effective_mode mb rq /\ unreviewed_send m al = false.
 Proof.
-  intros s k a mb rq al addr m src H; unfold send in H.
-  destruct (sc_send s), k, (agent_of a), mb, rq as [[]|], al, addr; simpl in H; try discriminate;
-    inversion H; subst; auto.
+  intros s k a mb rq al addr m src H.
+  destruct (send_inv _ _ _ _ _ _ _ _ H ltac:(discriminate)) as (_ & _ & _ & src' & _ & D).
+  destruct (decide_send (effective_mode mb rq) al) eqn:Ds; [contradiction | | discriminate (proj2 D)].
+  inversion D; subst. split; [reflexivity|]. unfold unreviewed_send. rewrite Ds. reflexivity.
 Qed.
 
 (** Only a key with the send scope, sending from its own mailbox as its own agent, sends. *)
@@ -336,8 +369,10 @@ Theorem send_needs_send_scope : forall s k a mb rq al addr,
   | _ => sc_send s = true /\ k = key_own /\ agent_of a <> None
   end.
 Proof.
-  intros s k a mb rq al addr; unfold send.
-  destruct (sc_send s) eqn:S, k, (agent_of a) eqn:A, mb, rq as [[]|], al, addr; simpl; auto; repeat split; congruence.
+  intros s k a mb rq al addr.
+  destruct (send s k a mb rq al addr) eqn:H; [exact I| |];
+    (destruct (send_inv _ _ _ _ _ _ _ _ H ltac:(discriminate)) as (Ss & Ko & _ & src' & A & _);
+     split; [exact Ss | split; [exact Ko | rewrite A; discriminate]]).
 Qed.
 
 (** Weakening a mode needs the oversight scope, so for any key the API can create (separated),
@@ -412,26 +447,33 @@ Qed.
 Lemma send_held_shape : forall s k a mb rq al addr m src,
   send s k a mb rq al addr = send_held m src -> (m = gated_send \/ m = gated_all) /\ stricter mb m = false.
 Proof.
-  intros s k a mb rq al addr m src H; unfold send in H.
-  destruct (sc_send s), k, (agent_of a), mb, rq as [[]|], al, addr; simpl in H; try discriminate;
-    inversion H; subst; auto.
+  intros s k a mb rq al addr m src H.
+  destruct (send_inv _ _ _ _ _ _ _ _ H ltac:(discriminate)) as (_ & _ & _ & src' & _ & D).
+  destruct (decide_send (effective_mode mb rq) al) eqn:Ds; [contradiction | | discriminate (proj2 D)].
+  inversion D; subst. split; [|apply effective_not_weaker].
+  destruct (effective_mode mb rq), al; simpl in Ds; try discriminate; auto.
 Qed.
 
 Lemma send_delivered_shape : forall s k a mb rq al addr m bcc src,
   send s k a mb rq al addr = send_delivered m bcc src ->
   m <> read_only /\ (m = monitored -> bcc = true) /\ sc_send s = true /\ k = key_own /\ agent_of a = Some src.
 Proof.
-  intros s k a mb rq al addr m bcc src H; unfold send in H.
-  destruct (sc_send s), k, (agent_of a) eqn:A, mb, rq as [[]|], al, addr; simpl in H; try discriminate;
-    inversion H; subst; repeat split; auto; discriminate.
+  intros s k a mb rq al addr m bcc src H.
+  destruct (send_inv _ _ _ _ _ _ _ _ H ltac:(discriminate)) as (Ss & Ko & _ & src' & A & D).
+  destruct (decide_send (effective_mode mb rq) al) eqn:Ds; [contradiction | discriminate D |].
+  destruct D as [_ D]. inversion D; subst.
+  repeat split; auto.
+  - intros X. rewrite X in Ds. discriminate.
+  - intros X. rewrite X in Ds. inversion Ds. reflexivity.
 Qed.
 
 Lemma send_held_sender : forall s k a mb rq al addr m src,
   send s k a mb rq al addr = send_held m src -> sc_send s = true /\ k = key_own /\ agent_of a = Some src.
 Proof.
-  intros s k a mb rq al addr m src H; unfold send in H.
-  destruct (sc_send s), k, (agent_of a) eqn:A, mb, rq as [[]|], al, addr; simpl in H; try discriminate;
-    inversion H; subst; auto.
+  intros s k a mb rq al addr m src H.
+  destruct (send_inv _ _ _ _ _ _ _ _ H ltac:(discriminate)) as (Ss & Ko & _ & src' & A & D).
+  destruct (decide_send (effective_mode mb rq) al); [contradiction | | discriminate (proj2 D)].
+  inversion D; subst. auto.
 Qed.
 
 Definition code_of (b : decided_by) : approval_kind :=
