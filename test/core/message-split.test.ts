@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { MessageFormatError, parseMessage, toCrlf } from '../../packages/core/src/mime/index.js';
 
 const dec = new TextDecoder();
@@ -66,5 +67,16 @@ describe('toCrlf', () => {
   });
   it('converts only bare LFs', () => {
     expect(dec.decode(toCrlf(new TextEncoder().encode('a\nb\r\nc\n')))).toBe('a\r\nb\r\nc\r\n');
+  });
+  it('converts any mix of CR, LF and CRLF as a byte-by-byte rewrite would', () => {
+    const bytes = fc.array(fc.constantFrom(0x0a, 0x0d, 0x61, 0x20), { maxLength: 200 }).map((a) => Uint8Array.from(a));
+    fc.assert(
+      fc.property(bytes, (b) => {
+        const want: number[] = [];
+        b.forEach((c, i) => (c === 0x0a && (i === 0 || b[i - 1] !== 0x0d) ? want.push(0x0d, 0x0a) : want.push(c)));
+        expect(Array.from(toCrlf(b))).toEqual(want);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
