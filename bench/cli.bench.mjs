@@ -12,6 +12,12 @@
  * peers run in-process, their start-up excluded. CPU s is user+sys of the whole process.
  *
  * The corpus is generated once (dkimpy signing is slow) and cached in the temp folder.
+ *
+ * Then (issue 14): the small-message corpus of bench/small-corpus.mjs (~2,000 messages under
+ * 4 KiB) as one mbox, `multimail verify --jobs 1` as a whole process against mailauth's verify
+ * loop alone (in-process, messages in memory), with the share of the process's CPU time spent in
+ * signature maths (node:crypto verify, timed in-process over the same messages through a timing
+ * crypto platform); and one 60 MB message of bare-LF lines: time and peak RSS against its size.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -20,6 +26,9 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeCorpus } from '../test/cli/fixtures/make-corpus.mjs';
+import { setCryptoPlatform, verifyMessage } from '../packages/core/dist/index.js';
+import { nodeCryptoPlatform } from '../packages/core/dist/node/index.js';
+import { smallCorpus, toMbox } from './small-corpus.mjs';
 
 const COUNT = 2000;
 const BIN = fileURLToPath(new URL('../packages/cli/bin/multimail.js', import.meta.url));
@@ -200,3 +209,68 @@ console.log(`peak RSS over the ${mb} MB mbox: ${peak.toFixed(0)} MB (target < 20
 async function statfsSize(path) {
   return (await (await import('node:fs/promises')).stat(path)).size;
 }
+
+// Small messages (issue 14): the whole CLI process against mailauth's loop alone.
+const SMALL_CACHE = join(tmpdir(), 'multimail-bench-small-v1');
+const small = await smallCorpus(SMALL_CACHE);
+const smallMbox = join(SMALL_CACHE, 'small.mbox');
+const smallBundle = join(SMALL_CACHE, 'bundle.json');
+await writeFile(smallMbox, toMbox(small.messages));
+await writeFile(smallBundle, JSON.stringify({ version: 1, captured_at: '2026-11-28T12:00:00Z', records: small.records }));
+const smallRun = await best(['verify', '--keys', smallBundle, '--ndjson', '--quiet', '--jobs', '1', '--at', '1795900000', smallMbox]);
+const { dkimVerify } = await import('mailauth/lib/dkim/verify.js');
+const smallResolver = async (name) => {
+  if (!small.records[name]) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+  return [[small.records[name]]];
+};
+let maSmall = Infinity;
+for (let i = 0; i < REPS; i++) {
+  const t = process.hrtime.bigint();
+  for (const m of small.messages) await dkimVerify(m, { resolver: smallResolver, curTime: new Date(1795900000 * 1000) });
+  maSmall = Math.min(maSmall, Number(process.hrtime.bigint() - t) / 1e9);
+}
+// signature maths of the same work, in-process: node:crypto verify timed through the platform
+let sigMs = 0;
+const timed = (fn) => (...args) => {
+  const t = performance.now();
+  try {
+    return fn(...args);
+  } finally {
+    sigMs += performance.now() - t;
+  }
+};
+setCryptoPlatform({ ...nodeCryptoPlatform, name: 'timed', verify: timed(nodeCryptoPlatform.verify) });
+const smallBundles = [{ version: 1, captured_at: '2026-11-28T12:00:00Z', records: small.records }];
+for (const m of small.messages) await verifyMessage(m, { keyBundles: smallBundles, now: 1795900000 });
+sigMs = 0;
+for (const m of small.messages) await verifyMessage(m, { keyBundles: smallBundles, now: 1795900000 });
+setCryptoPlatform(nodeCryptoPlatform);
+const smallCount = small.messages.length;
+console.log(`\nSmall messages (< 4 KiB): ${smallCount} in one mbox, DKIM keys only`);
+console.log('| run | wall s | msg/s | CPU s | peak RSS MB |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+console.log(`| multimail --jobs 1 (whole process) | ${smallRun.secs.toFixed(2)} | ${(smallCount / smallRun.secs).toFixed(0)} | ${smallRun.cpu.toFixed(2)} | ${(smallRun.rssKb / 1024).toFixed(0)} |`);
+console.log(`| mailauth dkimVerify loop (in-process, in memory) | ${maSmall.toFixed(2)} | ${(smallCount / maSmall).toFixed(0)} | | |`);
+const smallRatio = maSmall / smallRun.secs;
+console.log(`\nsmall, whole multimail process vs mailauth's loop: ${smallRatio.toFixed(2)}x (target >= 3x: ${check(smallRatio >= 3)})`);
+console.log(`signature maths: ${(sigMs / 1000).toFixed(2)} s of the process's ${smallRun.cpu.toFixed(2)} CPU s (${((sigMs / 1000 / smallRun.cpu) * 100).toFixed(0)} %)`);
+
+// One 60 MB message of bare-LF lines (an mbox-era export), DKIM-signed over its whole body.
+const LF_MB = 60;
+const lfPath = join(CACHE, `bare-lf-${LF_MB}mb.eml`);
+if (!existsSync(lfPath)) {
+  const { signDkim } = await import('../packages/core/dist/index.js');
+  const head = 'From: Archive <archive@example.org>\nTo: auditor@example.com\nSubject: one large message\nDate: Sat, 28 Nov 2026 12:00:00 +0000\nMessage-ID: <big@example.org>\n\n';
+  const line = 'the agent summarised the thread and found nothing urgent at all today\n';
+  const body = Buffer.from(line.repeat(Math.ceil((LF_MB * 2 ** 20 - head.length) / line.length)));
+  const msg = Buffer.concat([Buffer.from(head), body]).subarray(0, LF_MB * 2 ** 20);
+  const rsa = (await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const field = await signDkim(msg, { domain: 'example.org', selector: 'big', privateKey: rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }), now: 1795900000 });
+  await writeFile(lfPath, Buffer.concat([Buffer.from(field.replace(/\r\n/g, '\n')), msg]));
+  await writeFile(`${lfPath}.keys.json`, JSON.stringify({ version: 1, captured_at: '2026-11-28T12:00:00Z', records: { 'big._domainkey.example.org': `v=DKIM1; k=rsa; p=${rsa.publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}` } }));
+}
+const lfSize = (await (await import('node:fs/promises')).stat(lfPath)).size;
+const lfRun = await best(['verify', '--keys', `${lfPath}.keys.json`, '--ndjson', '--quiet', '--jobs', '1', lfPath]);
+const lfRate = lfSize / 2 ** 20 / lfRun.secs;
+const lfRss = lfRun.rssKb * 1024 / lfSize;
+console.log(`\nOne ${(lfSize / 2 ** 20).toFixed(0)} MiB message of bare-LF lines, DKIM-signed: ${lfRun.secs.toFixed(2)} s whole process (${lfRate.toFixed(0)} MiB/s; target >= 50: ${check(lfRate >= 50)}), peak RSS ${(lfRun.rssKb / 1024).toFixed(0)} MB = ${lfRss.toFixed(2)}x the message (target <= 3x: ${check(lfRss <= 3)})`);

@@ -4,7 +4,7 @@
  * the folder being verified.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCorpus } from './fixtures/make-corpus.mjs';
@@ -82,3 +82,20 @@ describe('--progress', () => {
     expect(bad.stderr).toMatch(/--progress takes auto, bar, lines, none; got "loud"/);
   });
 });
+
+describe('one large message', () => {
+  it('is verified on one thread by default: a worker would only hold a second copy', async () => {
+    const path = join(dir, 'large.eml');
+    const fh = await open(path, 'w');
+    await fh.write(corpus.messages[1]!.bytes);
+    // past the 48 MiB below which files always run on one thread
+    await fh.write(Buffer.alloc(50 * 1024 * 1024, 'line of the body\n'));
+    await fh.close();
+    const res = await runCli(['verify', '--keys', corpus.keys.bundlePath, '--ndjson', path], { env: { MULTIMAIL_THREAD_STATS: '1' } });
+    expect(ndjson(res.stdout)).toHaveLength(1);
+    expect(res.stderr).not.toMatch(/verified per thread/);
+    const mbox = await runCli(['verify', '--keys', corpus.keys.bundlePath, '--ndjson', '--jobs', '2', corpus.mbox], { env: { MULTIMAIL_THREAD_STATS: '1' } });
+    expect(mbox.stderr).toMatch(/verified per thread \(main first\): \d+ \d+/);
+  });
+});
+

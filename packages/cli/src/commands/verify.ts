@@ -44,7 +44,7 @@ Output (stdout; progress and logs on stderr):
 Scale:
   --jobs N                verification threads: the main thread and N-1 workers (default: the
                           number of cores; one thread when the paths are only files totalling
-                          under 48 MiB)
+                          under 48 MiB, or one message of any size)
   --shard K/N             verify only messages i with i mod N = K (same PATHS, same order in
                           every shard); combine the NDJSON with "multimail report merge".
                           Without it, a Slurm job array sets K and N (SLURM_ARRAY_TASK_ID,

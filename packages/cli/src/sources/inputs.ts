@@ -60,7 +60,10 @@ export async function* readInputs(paths: string[], opts: InputOptions = {}): Asy
  */
 export const SMALL_INPUT_BYTES = 48 * 1024 * 1024;
 
-/** True when the paths are only files (or stdin) totalling under SMALL_INPUT_BYTES. */
+/**
+ * True when the paths are only files (or stdin) totalling under SMALL_INPUT_BYTES, or are one
+ * message whatever its size: a second thread would only hold a second copy of it.
+ */
 export async function isSmallInput(paths: string[]): Promise<boolean> {
   let total = 0;
   for (const p of paths) {
@@ -70,7 +73,20 @@ export async function isSmallInput(paths: string[]): Promise<boolean> {
     if (!st.isFile()) return false;
     total += st.size;
   }
+  if (paths.length === 1 && paths[0] !== '-' && total >= SMALL_INPUT_BYTES) return !startsLikeMbox(paths[0]!);
   return total < SMALL_INPUT_BYTES;
+}
+
+function startsLikeMbox(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    return looksLikeMbox(readAt(fd, new Uint8Array(SNIFF_BYTES), 0));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** Total size of the regular files given (folders are walked lazily, so they count as 0). */
