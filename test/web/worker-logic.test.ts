@@ -3,7 +3,7 @@
  * classification, evidence exports, key loading, and a run over real signed mail.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { splitMbox, looksLikeMbox } from '../../packages/verifier-web/src/mbox.js';
+import { splitMbox, looksLikeMbox } from '@multimail/core';
 import { classifyFile } from '../../packages/verifier-web/src/inputs.js';
 import { parseAt } from '../../packages/verifier-web/src/verifier-view.js';
 import { runVerification } from '../../packages/verifier-web/src/verify-run.js';

@@ -3,9 +3,8 @@
  * (`{ eml | eml_base64, key_bundle, jwks }`, one object or an array) and key files dropped with the mail.
  * Runs in the worker; works on bytes so non-UTF-8 mail is passed through untouched.
  */
-import type { ReportSource } from '@multimail/core';
+import { isEvidence, looksLikeMbox, readEvidence, splitMbox, type ReportSource } from '@multimail/core';
 import { collectJsonKeys, collectKeySource, emptyKeys, type CollectedKeys } from './keys.js';
-import { looksLikeMbox, splitMbox } from './mbox.js';
 import type { FileJob } from './protocol.js';
 
 /** One message to verify, with keys that travel with it (an evidence export's own keys). */
@@ -61,29 +60,14 @@ function parseJson(name: string, bytes: Uint8Array): { value?: unknown; error?: 
   }
 }
 
-/** Base64 (the server's `eml_base64`) to bytes; null when it is not base64. */
-function decodeBase64(text: string): Uint8Array | null {
-  try {
-    return Uint8Array.from(atob(text.replace(/\s+/g, '')), (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
-
-/** True for an evidence export: the message as `eml` (text) or `eml_base64` (the server's export). */
-function isEvidence(v: unknown): v is Record<string, unknown> {
-  return isRecord(v) && ('eml' in v || 'eml_base64' in v);
-}
-
-/** An evidence export's message, with its own keys. */
+/** An evidence export's message (core's reader), with its own keys sorted as any dropped key is. */
 function evidenceUnit(path: string, index: number, v: Record<string, unknown>): MessageUnit {
+  const parts = readEvidence(v);
   const extraKeys = emptyKeys();
-  if (v['key_bundle'] != null) collectJsonKeys(`${path}#${index}.key_bundle`, v['key_bundle'], extraKeys);
-  if (v['jwks'] != null) collectJsonKeys(`${path}#${index}.jwks`, v['jwks'], extraKeys);
+  if (parts.keyBundle !== null) collectJsonKeys(`${path}#${index}.key_bundle`, parts.keyBundle, extraKeys);
+  if (parts.jwks !== null) collectJsonKeys(`${path}#${index}.jwks`, parts.jwks, extraKeys);
   const source = { path, index };
-  if (typeof v['eml'] === 'string') return { bytes: v['eml'], source, extraKeys };
-  const bytes = typeof v['eml_base64'] === 'string' ? decodeBase64(v['eml_base64']) : null;
-  if (bytes) return { bytes, source, extraKeys };
+  if (parts.message) return { bytes: parts.message, source, extraKeys };
   return { bytes: '', source, error: { reason: 'bad_evidence', detail: 'needs "eml" (the message as text) or "eml_base64"' } };
 }
 
@@ -104,6 +88,23 @@ function jsonUnits(file: FileJob, bytes: Uint8Array, runKeys: CollectedKeys): Me
   return units;
 }
 
+/** Limit on messages taken from one archive (SPEC §7): a crafted file cannot exhaust the tab. */
+export const MAX_MBOX_MESSAGES = 200_000;
+
+/** An archive's messages (core's mbox splitter); an entry it could not take is that message's error. */
+function mboxUnits(path: string, bytes: Uint8Array): MessageUnit[] {
+  const entries = splitMbox(bytes);
+  const units: MessageUnit[] = entries.slice(0, MAX_MBOX_MESSAGES).map((e, index) => {
+    const source = { path, index, offset: e.offset };
+    return e.bytes ? { bytes: e.bytes, source } : { bytes: '', source, error: e.error! };
+  });
+  if (entries.length > MAX_MBOX_MESSAGES) {
+    const source = { path, index: MAX_MBOX_MESSAGES, offset: entries[MAX_MBOX_MESSAGES]!.offset };
+    units.push({ bytes: '', source, error: { reason: 'too_many_messages', detail: `only the first ${MAX_MBOX_MESSAGES} messages of an archive are read` } });
+  }
+  return units;
+}
+
 /** Splits every file into message units; key files among them are added to `runKeys`. */
 export function fileUnits(file: FileJob, runKeys: CollectedKeys): MessageUnit[] {
   if (file.unreadable !== undefined) {
@@ -117,7 +118,7 @@ export function fileUnits(file: FileJob, runKeys: CollectedKeys): MessageUnit[] 
       collectKeySource({ name: file.name, kind: 'identity', data: new TextDecoder().decode(bytes) }, runKeys);
       return [];
     case 'mbox':
-      return splitMbox(bytes).map((m, index) => ({ bytes: m.bytes, source: { path: file.name, index, offset: m.offset } }));
+      return mboxUnits(file.name, bytes);
     default:
       return [{ bytes, source: { path: file.name, index: 0 } }];
   }

@@ -50,6 +50,7 @@ export const REASON_EXPLANATIONS = {
   unreadable_file: e('The file could not be read (deleted or moved since it was chosen)', 'choose it again'),
   bad_json: e('The JSON file does not parse'),
   bad_evidence: e('The evidence export holds no message to verify', 'export it again from the server'),
+  too_many_messages: e('The archive holds more messages than the limit; those past it were not read', 'split the archive and verify the parts'),
   internal_error: e('The verifier failed on this message (a bug, not the message)', 'report it, with the message'),
   verify_error: e('The signature could not be checked: the verifier failed (a bug, not the message)', 'report it, with the message'),
 
