@@ -31,7 +31,7 @@ const MIB = Number(process.env.MM_BENCH_BIG_MIB ?? 24);
 const MAX_ATTEMPTS = 200;
 const GOAL_MB = 600;
 /** How long after the last message the resident size is read again. */
-const SETTLE_MS = 10_000;
+const SETTLE_MS = Number(process.env.MM_BENCH_SETTLE_S ?? 10) * 1000;
 
 /** Fields of /proc/<pid>/status in MB (VmRSS, VmHWM). */
 function status(pid) {

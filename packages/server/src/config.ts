@@ -111,7 +111,7 @@ export const DEFAULT_LIMITS: SmtpLimits = {
   reservedClients: 20,
   spoolThresholdBytes: 256 * 1024,
   maxInFlightBytes: 512 * 1024 * 1024,
-  maxLoadedBytes: 64 * 1024 * 1024,
+  maxLoadedBytes: 32 * 1024 * 1024,
 };
 
 /** Each thread is a V8 isolate of its own (tens of MB); more than this buys nothing on one store. */
