@@ -9,6 +9,7 @@ import { shaAbsorb, shaFinish, shaReset } from './sha256';
 export { reserveSlots } from './layout';
 export { bodyInit, bodyUpdate, bodyFinish, bodyOutLen, bodyCanonicalBytes, bodyHashedBytes } from './canon-body';
 export { headerCanon } from './canon-header';
+export { crlfCount, crlfConvert } from './crlf';
 
 export function inPtr(): usize { return IN; }
 export function inCap(): usize { return IN_CAP; }

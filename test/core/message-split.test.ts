@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MessageFormatError, parseMessage, toCrlf } from '../../packages/core/src/mime/index.js';
+import { jsToCrlf } from '../../packages/core/src/mime/line-endings.js';
+import { ready } from '../../packages/core/src/canon/index.js';
 
 const dec = new TextDecoder();
 
@@ -77,6 +79,28 @@ describe('toCrlf', () => {
         expect(Array.from(toCrlf(b))).toEqual(want);
       }),
       { numRuns: 500 },
+    );
+  });
+  it('gives the same bytes in WebAssembly, across its 32 KiB pieces, as in JavaScript', async () => {
+    await ready();
+    // a CR as the last byte of a piece and its LF first in the next must stay one line end
+    const edge = new Uint8Array(3 * 32 * 1024).fill(0x61);
+    edge[32 * 1024 - 1] = 0x0d;
+    edge[32 * 1024] = 0x0a;
+    edge[64 * 1024] = 0x0a;
+    expect(Array.from(toCrlf(edge))).toEqual(Array.from(jsToCrlf(edge)));
+    const bytes = fc.oneof(
+      fc.array(fc.constantFrom(0x0a, 0x0d, 0x61, 0x20), { maxLength: 300 }),
+      fc.array(fc.constantFrom(0x0a, 0x0d, 0x61, 0x61, 0x61, 0x61), { minLength: 32 * 1024 - 40, maxLength: 32 * 1024 + 40 }),
+    ).map((a) => Uint8Array.from(a));
+    fc.assert(
+      fc.property(bytes, (b) => {
+        const js = jsToCrlf(b);
+        const out = toCrlf(b);
+        expect(Array.from(out)).toEqual(Array.from(js));
+        expect(out === b).toBe(js === b);
+      }),
+      { numRuns: 300 },
     );
   });
 });

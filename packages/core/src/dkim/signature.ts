@@ -100,14 +100,15 @@ export function parseSignature(value: string): SignatureResult {
   if (!parsed.ok) return { ok: false, reason: parsed.reason, detail: parsed.detail, fields: fieldsOf(null) };
   const fields = fieldsOf(parsed.tags);
   try {
-    return { ok: true, sig: checkTags(parsed.tags), fields };
+    return { ok: true, sig: checkTags(parsed.tags, fields.headers), fields };
   } catch (e) {
     if (!(e instanceof SigError)) throw e;
     return { ok: false, reason: e.reason, detail: e.message, fields };
   }
 }
 
-function checkTags(tags: TagMap): DkimSignature {
+/** `headers`: h= as fieldsOf read it (lowercased names), read once for the report and the checks. */
+function checkTags(tags: TagMap, headerNames: string[] | undefined): DkimSignature {
   for (const t of REQUIRED_TAGS) if (tags[t] === undefined) throw new SigError(`missing_tag_${t}`, `required tag ${t}= is missing`);
   if (tags.v !== '1') throw new SigError('bad_version', `unsupported signature version v=${tags.v}`);
   const alg = ALGORITHMS[tags.a!];
@@ -117,7 +118,7 @@ function checkTags(tags: TagMap): DkimSignature {
   const domain = tags.d!.toLowerCase();
   if (!DOMAIN_NAME.test(domain)) throw new SigError('bad_domain', 'd= is not a domain name');
   if (!DOMAIN_NAME.test(tags.s!)) throw new SigError('bad_selector', 's= is not a valid selector');
-  const headers = colonList(tags.h!).map((n) => n.toLowerCase());
+  const headers = headerNames!;
   if (headers.some((n) => !HEADER_NAME.test(n))) throw new SigError('bad_tag_value', 'h= holds an invalid header name');
   if (!headers.includes('from')) throw new SigError('from_not_signed', 'h= does not include From (RFC 6376 §5.4)');
   const identity = tags.i === undefined ? `@${domain}` : decodeIdentity(tags.i);

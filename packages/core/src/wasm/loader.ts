@@ -30,6 +30,8 @@ export interface WasmCore {
   bodyCanonicalBytes(slot: number): number;
   bodyHashedBytes(slot: number): number;
   headerCanon(len: number, relaxed: number): number;
+  crlfCount(len: number, prevCr: number): number;
+  crlfConvert(len: number, prevCr: number): number;
 }
 
 /** The loaded module plus JS-side bookkeeping: buffer views and the slot allocator. */
