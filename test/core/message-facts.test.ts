@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  generateIdentityKeyPair, loadIdentityKeys, exportPublicJwk, messageFacts, parseMessage, ready, setCryptoPlatform,
+  generateIdentityKeyPair, loadIdentityKeys, exportPublicJwk, messageFacts, parseMessage, readFrom, ready, setCryptoPlatform,
   signDkim, signIdentity, verifyMessage, type CryptoPlatform,
 } from '@multimail/core';
 import { nodeCryptoPlatform } from '@multimail/core/node';
@@ -56,6 +56,23 @@ describe('message facts', () => {
     expect(facts.bodyDigest('relaxed')).toBe(facts.bodyDigest('relaxed'));
     expect(facts.bodyDigest('relaxed', 2)).not.toBe(facts.bodyDigest('relaxed'));
     expect(facts.bodyDigest('relaxed', 2).hashedBytes).toBe(2);
+  });
+});
+
+describe('readFrom', () => {
+  it.each([
+    ['"Ann, Q." <ann@Mail.Example.org>', 'ann@Mail.Example.org', 'mail.example.org'],
+    ['ann@example.org (Ann)', 'ann@example.org', 'example.org'],
+    ['Ann\r\n <ann@sub.example.org>', 'ann@sub.example.org', 'sub.example.org'],
+    ['"<fake@evil.example>" <real@example.org>', 'real@example.org', 'example.org'],
+    // no address outside the quotes: none for the report; alignment reads after the last "@"
+    ['"a@evil.example" x', null, 'evil.example"'],
+    ['undisclosed-recipients:;', null, null],
+  ])('From: %s', (value, address, domain) => {
+    expect(readFrom(parseMessage(`From: ${value}\r\n\r\nx\r\n`).headers)).toEqual({ address, domain });
+  });
+  it('is null without a From field', () => {
+    expect(readFrom(parseMessage('Subject: x\r\n\r\nx\r\n').headers)).toEqual({ address: null, domain: null });
   });
 });
 

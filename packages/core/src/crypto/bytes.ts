@@ -88,12 +88,21 @@ function decodeInto(s: string, table: Int16Array, out: Uint8Array): { filled: nu
   return { filled: o, leftover: acc & ((1 << bits) - 1) };
 }
 
+/** Whether `text` holds a space, tab, CR or LF (most base64 values hold none: skip the rewrite). */
+function hasFws(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a) return true;
+  }
+  return false;
+}
+
 /**
  * Strict standard base64 (DKIM): whitespace removed first (FWS may appear anywhere in a
  * base64string), then padding required and leftover bits zero, so each value has one encoding.
  */
 export function decodeBase64(text: string): Uint8Array | null {
-  const s = text.replace(/[ \t\r\n]+/g, '');
+  const s = hasFws(text) ? text.replace(/[ \t\r\n]+/g, '') : text;
   if (s.length % 4 !== 0) return null;
   const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
   const out = new Uint8Array((s.length / 4) * 3 - pad);

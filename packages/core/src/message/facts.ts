@@ -6,7 +6,7 @@
  */
 import { createBodyHasher, type BodyHashResult, type Canon } from '../canon/index.js';
 import type { ParsedMessage } from '../mime/index.js';
-import { fromAddress, fromDomain } from './from.js';
+import { readFrom } from './from.js';
 import { duplicateHeaderReason } from './singletons.js';
 
 export interface MessageFacts {
@@ -21,10 +21,11 @@ export interface MessageFacts {
 
 export function messageFacts(msg: ParsedMessage): MessageFacts {
   const digests = new Map<string, BodyHashResult>();
+  const from = readFrom(msg.headers);
   return {
     msg,
-    fromAddress: fromAddress(msg.headers),
-    fromDomain: fromDomain(msg.headers),
+    fromAddress: from.address,
+    fromDomain: from.domain,
     singletonProblem: duplicateHeaderReason(msg.headers),
     bodyDigest(canon, limit = null) {
       const id = limit === null ? canon : `${canon}:${limit}`;

@@ -9,34 +9,36 @@ const QUOTED_STRING = /"(?:[^"\\]|\\.)*"/g;
 const ANGLE_ADDR = /<([^<>]*)>/;
 const COMMENT = /\([^()]*\)/g;
 
-/** The address of the first From field: the angle-addr if any, else the bare addr-spec. */
-export function fromAddress(headers: readonly HeaderField[]): string | null {
+/**
+ * The first From field's address — the angle-addr if any, else the bare addr-spec — and its
+ * domain, lowercased, for alignment. The field is found, unfolded and rid of quoted strings once
+ * for both. Without an angle-addr, the domain is read as alignment always read it: after the last
+ * "@" of the value, comments removed but quoted strings kept.
+ */
+export function readFrom(headers: readonly HeaderField[]): { address: string | null; domain: string | null } {
   const from = headers.find((h) => h.lname === 'from');
-  if (!from) return null;
-  const noQuotes = unfold(from.value).trim().replace(QUOTED_STRING, '""');
+  if (!from) return { address: null, domain: null };
+  const value = unfold(from.value);
+  const noQuotes = value.replace(QUOTED_STRING, '""');
   const angle = ANGLE_ADDR.exec(noQuotes);
-  const addr = (angle ? angle[1]! : noQuotes.replace(COMMENT, '')).trim();
-  return addr.includes('@') ? addr : null;
+  const address = (angle ? angle[1]! : noQuotes.replace(COMMENT, '')).trim();
+  const forDomain = angle ? address : value.replace(COMMENT, '').trim();
+  const at = forDomain.lastIndexOf('@');
+  const domain = at === -1 ? '' : forDomain.slice(at + 1).trim().replace(/[>\s,;].*$/, '').toLowerCase();
+  return { address: address.includes('@') ? address : null, domain: domain === '' ? null : domain };
 }
 
-/**
- * Domain of the (first) From address, lowercased, or null when there is none. Read as alignment
- * has always read it: without an angle-addr, the domain follows the last "@" of the value.
- */
+export function fromAddress(headers: readonly HeaderField[]): string | null {
+  return readFrom(headers).address;
+}
+
 export function fromDomain(headers: readonly HeaderField[]): string | null {
-  const from = headers.find((h) => h.lname === 'from');
-  if (!from) return null;
-  const value = unfold(from.value);
-  const angle = ANGLE_ADDR.exec(value.replace(QUOTED_STRING, '""'));
-  const addr = (angle ? angle[1]! : value.replace(COMMENT, '')).trim();
-  const at = addr.lastIndexOf('@');
-  if (at === -1) return null;
-  const domain = addr.slice(at + 1).trim().replace(/[>\s,;].*$/, '').toLowerCase();
-  return domain === '' ? null : domain;
+  return readFrom(headers).domain;
 }
 
 /** Whether `child` equals `parent` or is a subdomain of it (case-insensitive, trailing dot ignored). */
 export function isSameOrSubdomain(child: string, parent: string): boolean {
+  if (child === parent) return true;
   const c = child.toLowerCase().replace(/\.$/, '');
   const p = parent.toLowerCase().replace(/\.$/, '');
   return c === p || c.endsWith(`.${p}`);
