@@ -15,7 +15,25 @@ Open Scope string_scope.
 Open Scope list_scope.
 Open Scope N_scope.
 
-Definition u (x : string) : str := map (fun a => N.of_nat (nat_of_ascii a)) (list_ascii_of_string x).
+Definition u (x : string) : str := map N_of_ascii (list_ascii_of_string x).
+
+(** The names and character sets the rules use, computed once: [u] would otherwise run at every
+    use when the model is evaluated (the oracle does that thousands of times). *)
+Definition name_v := Eval vm_compute in u "v".
+Definition name_sig := Eval vm_compute in u "sig".
+Definition text_1 := Eval vm_compute in u "1".
+Definition identity_header_name := Eval vm_compute in u "x-mm-identity-sig".
+Definition safe_specials := Eval vm_compute in u "._:@/+-".
+Definition b64_specials := Eval vm_compute in u "+/".
+Definition pad2_chars := Eval vm_compute in u "AEIMQUYcgkosw048".
+Definition pad1_chars := Eval vm_compute in u "AQgw".
+Definition safe_names := Eval vm_compute in map u ["tenant"; "agent"; "approval"; "kid"].
+Definition oversight_names := Eval vm_compute in map u ["oversight"].
+Definition ts_names := Eval vm_compute in map u ["ts"].
+Definition hex_names := Eval vm_compute in map u ["hh"; "bh"].
+Definition h_names := Eval vm_compute in map u ["h"].
+Definition sig_names := Eval vm_compute in map u ["sig"].
+Definition known_names := Eval vm_compute in map u ["tenant"; "agent"; "approval"; "kid"; "oversight"; "ts"; "hh"; "bh"; "h"; "sig"].
 
 Fixpoint str_eqb (a b : str) : bool :=
   match a, b with
@@ -45,9 +63,9 @@ Definition is_lower_hex (c : N) : bool := is_digit c || between 97 102 c.
 Definition member_of (cs : str) (c : N) : bool := existsb (N.eqb c) cs.
 
 (** Values of tenant, agent, approval and kid: [A-Za-z0-9._:@/+-]. *)
-Definition safe_char (c : N) : bool := is_alpha c || is_digit c || member_of (u "._:@/+-") c.
+Definition safe_char (c : N) : bool := is_alpha c || is_digit c || member_of safe_specials c.
 
-Definition b64_char (c : N) : bool := is_alpha c || is_digit c || member_of (u "+/") c.
+Definition b64_char (c : N) : bool := is_alpha c || is_digit c || member_of b64_specials c.
 
 (** A header name in [h]: RFC 5322 ftext, lowercase, without [:] (the list separator) and
     without [;] (the field separator of this header, which no value may contain). *)
@@ -63,7 +81,7 @@ Definition len_between (lo hi : nat) (v : str) : bool := Nat.leb lo (length v) &
 
 Definition safe_value (v : str) : bool := len_between 1 128 v && forallb safe_char v.
 
-Definition mode_names : list str := map u ["read_only"; "gated_all"; "gated_send"; "monitored"; "autonomous"].
+Definition mode_names : list str := Eval vm_compute in map u ["read_only"; "gated_all"; "gated_send"; "monitored"; "autonomous"].
 
 Definition oversight_value (v : str) : bool := existsb (str_eqb v) mode_names.
 
@@ -90,7 +108,7 @@ Fixpoint nodup_str (l : list str) : bool :=
 
 Definition h_value (v : str) : bool :=
   negb (is_nil v) &&
-  forallb (fun n => negb (is_nil n) && forallb header_name_char n && negb (str_eqb n (u "x-mm-identity-sig"))) (split_on 58 v) &&
+  forallb (fun n => negb (is_nil n) && forallb header_name_char n && negb (str_eqb n identity_header_name)) (split_on 58 v) &&
   nodup_str (split_on 58 v).
 
 (** Canonical standard base64: padded, zero pad bits, so a signature has one spelling. *)
@@ -99,22 +117,22 @@ Fixpoint b64_canonical (v : str) : bool :=
   | [a; b; c; d] =>
       b64_char a &&
       ((b64_char b && b64_char c && b64_char d) ||
-       (b64_char b && member_of (u "AEIMQUYcgkosw048") c && (d =? 61)) ||
-       (member_of (u "AQgw") b && (c =? 61) && (d =? 61)))
+       (b64_char b && member_of pad2_chars c && (d =? 61)) ||
+       (member_of pad1_chars b && (c =? 61) && (d =? 61)))
   | a :: b :: c :: d :: rest => b64_char a && b64_char b && b64_char c && b64_char d && b64_canonical rest
   | _ => false
   end.
 
-Definition is_name (n : str) (names : list string) : bool := existsb (fun x => str_eqb n (u x)) names.
+Definition is_name (n : str) (names : list str) : bool := existsb (str_eqb n) names.
 
 (** The rule each field's value must follow; fields a later version may add are unrestricted. *)
 Definition value_ok (name v : str) : bool :=
-  if is_name name ["tenant"; "agent"; "approval"; "kid"] then safe_value v
-  else if is_name name ["oversight"] then oversight_value v
-  else if is_name name ["ts"] then ts_value v
-  else if is_name name ["hh"; "bh"] then hex64 v
-  else if is_name name ["h"] then h_value v
-  else if is_name name ["sig"] then b64_canonical v
+  if is_name name safe_names then safe_value v
+  else if is_name name oversight_names then oversight_value v
+  else if is_name name ts_names then ts_value v
+  else if is_name name hex_names then hex64 v
+  else if is_name name h_names then h_value v
+  else if is_name name sig_names then b64_canonical v
   else true.
 
 (** ** Parsing *)
@@ -184,23 +202,23 @@ Fixpoint split_fields (parts : list str) (acc : list (str * str)) : res (list (s
                else if str_eqb name body_hash_key then Err malformed_header
                else if has name acc then Err duplicate_field
                else if Nat.leb max_fields (length acc) then Err malformed_header
-               else split_fields rest (acc ++ [(name, if str_eqb name (u "sig") then remove_ws (trim v) else trim v)])
+               else split_fields rest (acc ++ [(name, if str_eqb name name_sig then remove_ws (trim v) else trim v)])
            end
   end.
 
 Definition lookup (name : str) (fields : list (str * str)) : option str :=
   match find (fun kv => str_eqb (fst kv) name) fields with Some kv => Some (snd kv) | None => None end.
 
-Definition v1_required : list string := ["v"; "kid"; "tenant"; "agent"; "oversight"; "ts"; "h"; "hh"; "bh"; "sig"].
-Definition seed_fields : list string := ["agent"; "oversight"; "sig"; "tenant"].
+Definition v1_required : list str := Eval vm_compute in map u ["v"; "kid"; "tenant"; "agent"; "oversight"; "ts"; "h"; "hh"; "bh"; "sig"].
+Definition seed_fields : list str := Eval vm_compute in map u ["agent"; "oversight"; "sig"; "tenant"].
 
 Definition profile_of (fields : list (str * str)) : res profile :=
-  match lookup (u "v") fields with
+  match lookup name_v fields with
   | None =>
-      if Nat.eqb (length fields) 4 && forallb (fun n => has (u n) fields) seed_fields then Ok seed else Err missing_field
+      if Nat.eqb (length fields) 4 && forallb (fun n => has n fields) seed_fields then Ok seed else Err missing_field
   | Some v =>
-      if negb (str_eqb v (u "1")) then Err unknown_version
-      else if forallb (fun n => has (u n) fields) v1_required then Ok v1 else Err missing_field
+      if negb (str_eqb v text_1) then Err unknown_version
+      else if forallb (fun n => has n fields) v1_required then Ok v1 else Err missing_field
   end.
 
 Definition parse (value : str) : parsed :=
@@ -235,7 +253,7 @@ Definition no_ws_edges (v : str) : bool :=
     none at all in [sig].  Every value [value_ok] accepts for a known field has this. *)
 Definition header_safe (name v : str) : bool :=
   forallb (fun c => negb (c =? 59) && negb (c =? 13)) v && no_ws_edges v &&
-  (if str_eqb name (u "sig") then forallb (fun c => negb (js_space c)) v else true).
+  (if str_eqb name name_sig then forallb (fun c => negb (js_space c)) v else true).
 
 Definition field_ok (kv : str * str) : bool :=
   token (fst kv) && negb (str_eqb (fst kv) body_hash_key) && value_ok (fst kv) (snd kv) && header_safe (fst kv) (snd kv).
@@ -453,9 +471,9 @@ Proof.
     assert (Hl : Nat.leb max_fields (length acc) = false).
     { apply Nat.leb_gt. rewrite app_length in Len. simpl in Len. unfold max_fields in *. lia. }
     rewrite Hl.
-    assert (V : (if str_eqb (fst kv) (u "sig") then remove_ws (trim (snd kv)) else trim (snd kv)) = snd kv).
+    assert (V : (if str_eqb (fst kv) name_sig then remove_ws (trim (snd kv)) else trim (snd kv)) = snd kv).
     { unfold header_safe in Hs. repeat rewrite andb_true_iff in Hs. destruct Hs as [[_ Ed] Sg].
-      rewrite (trim_plain _ Ed). destruct (str_eqb (fst kv) (u "sig")); [apply remove_ws_plain; exact Sg | reflexivity]. }
+      rewrite (trim_plain _ Ed). destruct (str_eqb (fst kv) name_sig); [apply remove_ws_plain; exact Sg | reflexivity]. }
     rewrite V. destruct kv as [n v]. simpl.
     rewrite (IH (acc ++ [(n, v)])); [rewrite <- app_assoc; reflexivity | exact Okt | |].
     + rewrite <- app_assoc. exact Nd.
@@ -552,7 +570,7 @@ Proof.
     rewrite (visible_not_space c (proj1 (All c (or_introl eq_refl)))).
     rewrite (visible_not_space (last (c :: t) 0)); [reflexivity|].
     apply All. clear. revert c. induction t as [|d t IH]; intros c; [left; reflexivity|]. right. apply IH.
-  - destruct (str_eqb name (u "sig")); [|reflexivity].
+  - destruct (str_eqb name name_sig); [|reflexivity].
     apply forallb_forall. intros c Hc. rewrite (visible_not_space c (proj1 (All c Hc))). reflexivity.
 Qed.
 
@@ -578,7 +596,8 @@ Proof.
 Qed.
 
 Ltac range_visible :=
-  intros c H; unfold visible, safe_char, b64_char, header_name_char, is_lower_hex, is_alpha, is_digit, member_of in *;
+  intros c H; unfold visible, safe_char, b64_char, header_name_char, is_lower_hex, is_alpha, is_digit, member_of,
+    safe_specials, b64_specials, pad2_chars, pad1_chars in *;
   unfold between in *; simpl in H;
   repeat match goal with
   | H : _ || _ = true |- _ => apply orb_true_iff in H; destruct H as [H | H]
@@ -594,8 +613,8 @@ Ltac range_visible :=
 Lemma b64_visible : forall v, b64_canonical v = true -> forallb visible v = true.
 Proof.
   assert (B : forall c, b64_char c = true -> visible c = true) by range_visible.
-  assert (P2 : forall c, member_of (u "AEIMQUYcgkosw048") c = true -> visible c = true) by range_visible.
-  assert (P1 : forall c, member_of (u "AQgw") c = true -> visible c = true) by range_visible.
+  assert (P2 : forall c, member_of pad2_chars c = true -> visible c = true) by range_visible.
+  assert (P1 : forall c, member_of pad1_chars c = true -> visible c = true) by range_visible.
   assert (Eq : forall c, (c =? 61) = true -> visible c = true) by (intros c H; apply N.eqb_eq in H; subst; reflexivity).
   fix IH 1. intros v H.
   destruct v as [|a [|b [|c [|d rest]]]]; try discriminate.
@@ -623,7 +642,7 @@ Proof.
 Qed.
 
 Theorem signer_values_are_header_safe : forall name v,
-  is_name name ["tenant"; "agent"; "approval"; "kid"; "oversight"; "ts"; "hh"; "bh"; "h"; "sig"] = true ->
+  is_name name known_names = true ->
   value_ok name v = true -> header_safe name v = true.
 Proof.
   assert (S : forall c, safe_char c = true -> visible c = true) by range_visible.
@@ -631,20 +650,21 @@ Proof.
   assert (X : forall c, is_lower_hex c = true -> visible c = true) by range_visible.
   intros name v Known H. apply visible_header_safe.
   unfold value_ok in H.
-  destruct (is_name name ["tenant"; "agent"; "approval"; "kid"]) eqn:K1.
+  destruct (is_name name safe_names) eqn:K1.
   { unfold safe_value in H. apply andb_true_iff in H. exact (char_class_visible _ _ S (proj2 H)). }
-  destruct (is_name name ["oversight"]) eqn:K2.
+  destruct (is_name name oversight_names) eqn:K2.
   { unfold oversight_value, mode_names in H. simpl in H.
     repeat (apply orb_true_iff in H; destruct H as [H | H]); try discriminate;
       apply str_eqb_eq in H; subst; reflexivity. }
-  destruct (is_name name ["ts"]) eqn:K3.
+  destruct (is_name name ts_names) eqn:K3.
   { unfold ts_value in H. apply andb_true_iff in H. exact (char_class_visible _ _ D (proj2 H)). }
-  destruct (is_name name ["hh"; "bh"]) eqn:K4.
+  destruct (is_name name hex_names) eqn:K4.
   { unfold hex64 in H. apply andb_true_iff in H. exact (char_class_visible _ _ X (proj2 H)). }
-  destruct (is_name name ["h"]) eqn:K5; [exact (h_visible v H)|].
-  destruct (is_name name ["sig"]) eqn:K6; [exact (b64_visible v H)|].
-  exfalso. unfold is_name in *. simpl in *.
-  repeat rewrite orb_false_r in *. repeat rewrite orb_false_iff in *.
-  repeat match goal with H : _ /\ _ |- _ => destruct H end.
-  repeat (apply orb_true_iff in Known; destruct Known as [Known | Known]); congruence.
+  destruct (is_name name h_names) eqn:K5; [exact (h_visible v H)|].
+  destruct (is_name name sig_names) eqn:K6; [exact (b64_visible v H)|].
+  exfalso.
+  assert (Split : known_names = safe_names ++ oversight_names ++ ts_names ++ hex_names ++ h_names ++ sig_names)
+    by (vm_compute; reflexivity).
+  unfold is_name in *. rewrite Split in Known. rewrite !existsb_app in Known.
+  rewrite K1, K2, K3, K4, K5, K6 in Known. discriminate.
 Qed.

@@ -17,8 +17,11 @@ export const DEFAULT_SIGNED_HEADERS = ['from', 'to', 'cc', 'subject', 'date', 'm
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 /** More fields than this is not a header any signer wrote. */
 export const MAX_IDENTITY_FIELDS = 32;
-/** A bound header name: RFC 5322 ftext, lowercase. */
-const HEADER_NAME = /^[\x21-\x39\x3b-\x40\x5b-\x7e]+$/;
+/**
+ * A bound header name: RFC 5322 ftext, lowercase, without `;`: ftext allows it, but in this header
+ * it ends the field, so a signer writing it would produce a header that parses as other fields.
+ */
+const HEADER_NAME = /^[\x21-\x39\x3c-\x40\x5b-\x7e]+$/;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 /**
  * Canonical standard base64 only (RFC 4648 §4 with §3.5's zero pad bits and the padding `=`), so
@@ -60,6 +63,8 @@ function splitFields(value: string): Map<string, string> | { reason: string; det
     const name = part.slice(0, eq).trim();
     if (name === '') return { reason: 'malformed_header', detail: `field ${i + 1} has an empty name` };
     if (!FIELD_NAME.test(name)) return { reason: 'malformed_header', detail: `field name "${name.slice(0, 40)}" is not a token` };
+    // the payload's body_hash is the verifier's own hash; a header field of that name would be overwritten, unsigned
+    if (name === 'body_hash') return { reason: 'malformed_header', detail: 'body_hash is computed by the verifier, never read from the header' };
     if (fields.has(name)) return { reason: 'duplicate_field', detail: `field "${name}" appears more than once` };
     if (fields.size >= MAX_IDENTITY_FIELDS) return { reason: 'malformed_header', detail: `more than ${MAX_IDENTITY_FIELDS} fields` };
     const v = part.slice(eq + 1).trim();
