@@ -149,19 +149,24 @@ describe('verification threads', () => {
   });
 
   it('see keys created after they started: a new tenant’s DKIM and identity keys verify', async () => {
-    expect(runningVerifyThreads(threaded.ctx)).toHaveLength(1);
+    // a thread started, with the keys of then, before the new tenant exists
+    dnsT.hold();
+    const busy = await stuck(threaded, dnsT, 'busy2.unknown.example');
+    const early = deliver(threaded, Buffer.from(['From: x@example.net', `To: ${AGENT}`, 'Subject: early', '', 'hello', ''].join('\r\n')));
+    const [thread] = await waitFor(() => runningVerifyThreads(threaded.ctx).length === 1 && runningVerifyThreads(threaded.ctx), 'a verification thread');
     const t = createTenant(threaded.ctx, 'later', 'test');
     addDomain(threaded.ctx, t.id, 'later.localhost', 'test');
     createMailbox(threaded.ctx, t.id, { address: 'bot@later.localhost', oversight_mode: 'autonomous' }, 'test');
     const key = (await createCredential(threaded.ctx, t.id, { scopes: ['send', 'read'], mailbox: 'bot@later.localhost' }, 'test')).token;
-    dnsT.hold();
-    const busy = await stuck(threaded, dnsT, 'busy2.unknown.example');
     // delivered to a hosted mailbox over SMTP, so verified by the running thread
     const sent = threaded.api('POST', '/v1/messages', { key, json: { to: AGENT, subject: 'from a later tenant', text: 'hi' } });
     await dnsT.asked((n) => n.endsWith('later.localhost'));
+    // verified (its SPF is asked on the main thread now) by the very thread that started before the keys existed
+    expect(runningVerifyThreads(threaded.ctx)).toEqual([thread]);
     dnsT.release();
     expect((await sent).status).toBe(201);
     expect(await busy.outcome).toMatch(/^250 /);
+    expect(await early).toMatch(/^250 /);
     const row = await waitFor(() => threaded.ctx.db.prepare("SELECT dkim_result, dkim_domain, report FROM messages WHERE direction = 'in' AND subject = 'from a later tenant'").get() as
       { dkim_result: string; dkim_domain: string; report: string } | undefined, 'the local delivery');
     expect(row).toMatchObject({ dkim_result: 'pass', dkim_domain: 'later.localhost' });
@@ -200,6 +205,17 @@ describe('verification threads', () => {
       dns.close();
     }
   });
+
+  it('a thread left idle is stopped (it would keep the memory its largest message grew); the next message starts one', async () => {
+    dnsT.hold();
+    const busy = await stuck(threaded, dnsT, 'busy3.unknown.example');
+    const mail = deliver(threaded, Buffer.from(['From: x@example.net', `To: ${AGENT}`, 'Subject: then idle', '', 'hello', ''].join('\r\n')));
+    await waitFor(() => runningVerifyThreads(threaded.ctx).length === 1, 'a verification thread');
+    dnsT.release();
+    expect(await mail).toMatch(/^250 /);
+    expect(await busy.outcome).toMatch(/^250 /);
+    await waitFor(() => runningVerifyThreads(threaded.ctx).length === 0, 'the idle thread to stop', 30_000);
+  }, 60_000);
 
   it('a large message goes to a thread even on an idle server', async () => {
     const s = await startTestServer({ keyBundleFiles: [bundle], verifyThreads: 1 });

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { DkimTempError } from '@multimail/core';
 import type { Ctx } from '../shared/context.js';
 import { type InboundVerification, UnparseableMessage, verifyInbound } from './verify.js';
-import { type MessageContent, messageContent } from './message-content.js';
+import { type MessageContent, type SuppliedKeys, messageContent, suppliedVerification } from './message-content.js';
 import { dnsKeyRecord, keyResolver } from './key-resolvers.js';
 import { identityKeys, keySnapshot } from './verification-keys.js';
 import type { FromWorker, ToWorker } from './verify-protocol.js';
@@ -31,8 +31,18 @@ const LOCAL_MAX_BYTES = 256 * 1024;
  */
 const WORKER_HEAP_LIMITS = { maxOldGenerationSizeMb: 1024 };
 
+/** verify with these keys instead of the server's; return this attachment's bytes. */
+export interface ReadOptions { keys?: SuppliedKeys; attachment?: number }
+
 interface Waiting { resolve: (r: InboundVerification | MessageContent) => void; reject: (e: Error) => void }
-interface Slot { worker: Worker; waiting: Map<number, Waiting>; keysVersion: number }
+interface Slot { worker: Worker; waiting: Map<number, Waiting>; keysVersion: number; idle?: NodeJS.Timeout }
+
+/**
+ * A thread with nothing to do for this long is stopped: it keeps the heap and WebAssembly memory
+ * its largest message grew, which a burst of large mail would otherwise leave resident for good.
+ * Starting one again costs a few tens of milliseconds, once per burst.
+ */
+const THREAD_IDLE_MS = 5000;
 
 // tests run the TypeScript sources; the worker is always the compiled one (built before tests)
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? '../../dist/inbound/verify-worker.js' : './verify-worker.js', import.meta.url);
@@ -48,12 +58,12 @@ class VerifyPool {
     return this.post({ type: 'verify', maxHeaderBytes: this.ctx.config.smtp.maxHeaderBytes }, raw) as Promise<InboundVerification>;
   }
 
-  read(raw: Buffer, verifyAt: number | null): Promise<MessageContent> {
-    return this.post({ type: 'read', verify: verifyAt !== null }, raw, verifyAt ?? this.ctx.now()) as Promise<MessageContent>;
+  read(raw: Buffer, verifyAt: number | null, opts: ReadOptions): Promise<MessageContent> {
+    return this.post({ type: 'read', verify: verifyAt !== null, ...opts }, raw, verifyAt ?? this.ctx.now()) as Promise<MessageContent>;
   }
 
   private post(
-    job: { type: 'verify'; maxHeaderBytes: number } | { type: 'read'; verify: boolean }, raw: Buffer, now = this.ctx.now(),
+    job: { type: 'verify'; maxHeaderBytes: number } | ({ type: 'read'; verify: boolean } & ReadOptions), raw: Buffer, now = this.ctx.now(),
   ): Promise<InboundVerification | MessageContent> {
     if (this.closed) return Promise.reject(new Error('the server is shutting down'));
     const slot = this.pick();
@@ -63,6 +73,7 @@ class VerifyPool {
       // a copy the worker owns: `raw` stays the caller's, to store
       const bytes = new Uint8Array(raw);
       const message: ToWorker = { ...job, id, raw: bytes, now, ...(slot.keysVersion !== snapshot.version ? { snapshot } : {}) };
+      clearTimeout(slot.idle);
       try {
         slot.worker.postMessage(message, [bytes.buffer]);
       } catch (err) {
@@ -123,9 +134,22 @@ class VerifyPool {
     if (!waiting) return;
     if (m.type === 'done') waiting.resolve(m.result);
     else waiting.reject(m.unparseable ? new UnparseableMessage(m.message) : new Error(m.message));
+    if (slot.waiting.size === 0) {
+      clearTimeout(slot.idle);
+      slot.idle = setTimeout(() => this.retire(slot), THREAD_IDLE_MS).unref();
+    }
+  }
+
+  /** Stops a thread that stayed idle; the next message that needs one starts a fresh one. */
+  private retire(slot: Slot): void {
+    if (slot.waiting.size > 0) return;
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    void slot.worker.terminate();
   }
 
   private lose(slot: Slot, err: Error): void {
+    clearTimeout(slot.idle);
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     for (const w of slot.waiting.values()) w.reject(new Error(`message verification failed: ${err.message}`));
@@ -165,12 +189,15 @@ export async function verifyInboundMessage(ctx: Ctx, raw: Buffer): Promise<Inbou
  * is small, in a verification thread when it is large, so reading a 25 MiB message does not stall
  * other clients.
  */
-export async function readMessageContent(ctx: Ctx, raw: Buffer, verifyAt: number | null): Promise<MessageContent> {
+export async function readMessageContent(ctx: Ctx, raw: Buffer, verifyAt: number | null, opts: ReadOptions = {}): Promise<MessageContent> {
   const pool = poolOf(ctx);
   if (!pool || raw.length <= LOCAL_MAX_BYTES) {
-    return messageContent(raw, verifyAt !== null ? { resolveKey: keyResolver(ctx), identityKeys: await identityKeys(ctx), now: verifyAt } : null);
+    const verify = verifyAt === null ? null
+      : opts.keys ? await suppliedVerification(opts.keys, verifyAt)
+      : { resolveKey: keyResolver(ctx), identityKeys: await identityKeys(ctx), now: verifyAt };
+    return messageContent(raw, { verify, attachment: opts.attachment });
   }
-  return pool.read(raw, verifyAt);
+  return pool.read(raw, verifyAt, opts);
 }
 
 /** The verification threads running now (started on demand; for health checks and tests). */

@@ -198,6 +198,9 @@ function flush(db: Db): void {
     return;
   }
   batch.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.value)));
+  // nothing of a batch may outlive it: its closures hold whole messages (up to 25 MiB each)
+  batch.length = 0;
+  outcomes.length = 0;
 }
 
 export const nowSec = (): number => Math.floor(Date.now() / 1000);
