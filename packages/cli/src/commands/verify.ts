@@ -149,7 +149,10 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
     });
   } finally {
     // Tuning aid (and what the tests use to see the workers take part): who verified what.
-    if (pool && process.env.MULTIMAIL_THREAD_STATS) io.err(`multimail: verified per thread (main first): ${pool.threadStats().join(' ')}\n`);
+    if (pool && process.env.MULTIMAIL_THREAD_STATS) {
+      const busy = pool.busyShares().map((u) => `${(u * 100).toFixed(0)}%`);
+      io.err(`multimail: verified per thread (main first): ${pool.threadStats().join(' ')}; busy: ${busy.join(' ')}\n`);
+    }
     await pool?.close();
     progress?.end();
   }

@@ -10,6 +10,7 @@
  * isolate's start-up, JIT warm-up and garbage collection; messages verified here also skip the
  * transfer and the JSON round trip.
  */
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { MessageSource } from '../sources/types.js';
 import { formatter, type FormatFn } from '../output/formats.js';
@@ -165,6 +166,17 @@ export class WorkerPool {
   threadStats(): number[] {
     return [this.verifiedHere, ...this.slots.map((s) => s.verified)];
   }
+
+  /**
+   * The share of the run each thread's event loop was busy (main first, from the pool's start):
+   * where a second core goes, or does not — a worker well under 100% was waiting for messages.
+   */
+  busyShares(): number[] {
+    const main = performance.eventLoopUtilization(this.mainStart).utilization;
+    return [main, ...this.slots.map((s) => s.worker.performance.eventLoopUtilization().utilization)];
+  }
+
+  private readonly mainStart = performance.eventLoopUtilization();
 
   async close(): Promise<void> {
     for (const s of this.slots) s.dead = true;
