@@ -41,10 +41,10 @@ describe('outbox against a relay', () => {
     await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
     s.ctx.config.relayUrl = `smtp://127.0.0.1:${((relay as unknown as { server: Server }).server.address() as AddressInfo).port}`;
     const r = await s.api('POST', '/v1/messages', { key: s.keys.send, json: { to: ['gone@example.org', 'busy@example.org'], subject: 'mixed', text: 'x' } });
-    const rows = (r.body.deliveries as Array<{ recipients: string[]; state: string; last_error: string }>).filter((d) => d.recipients.length);
+    const rows = (r.body.deliveries as Array<{ recipients: unknown[]; state: string; last_error: string }>).filter((d) => d.recipients.length);
     expect(rows).toEqual(expect.arrayContaining([
-      expect.objectContaining({ recipients: ['gone@example.org'], state: 'failed', last_error: expect.stringMatching(/gone@example\.org: .*gone for good/) }),
-      expect.objectContaining({ recipients: ['busy@example.org'], state: 'pending', last_error: expect.stringMatching(/try later/) }),
+      expect.objectContaining({ recipients: [{ address: 'gone@example.org', name: null }], state: 'failed', last_error: expect.stringMatching(/gone@example\.org: .*gone for good/) }),
+      expect.objectContaining({ recipients: [{ address: 'busy@example.org', name: null }], state: 'pending', last_error: expect.stringMatching(/try later/) }),
     ]));
     // the waiting recipient must not be retried into the next test's relay
     s.ctx.db.prepare("UPDATE deliveries SET state = 'failed' WHERE message_id = ? AND state = 'pending'").run(r.body.id);
@@ -90,9 +90,9 @@ describe('outbox against a relay', () => {
     expect(r.body.status).toBe('failed');
     const local = r.body.deliveries.filter((d: { target: string }) => d.target === 'local');
     expect(local).toHaveLength(2);
-    expect(local.find((d: { state: string }) => d.state === 'delivered')).toMatchObject({ recipients: ['oversight@agents.localhost'] });
+    expect(local.find((d: { state: string }) => d.state === 'delivered')).toMatchObject({ recipients: [{ address: 'oversight@agents.localhost', name: null }] });
     const refused = local.find((d: { state: string }) => d.state === 'failed');
-    expect(refused).toMatchObject({ recipients: ['ghost@agents.localhost'] });
+    expect(refused).toMatchObject({ recipients: [{ address: 'ghost@agents.localhost', name: null }] });
     expect(refused.last_error).toMatch(/ghost@agents\.localhost: .*no such mailbox/);
     const inbox = await s.api('GET', '/v1/inbox?mailbox=oversight@agents.localhost&limit=100', { key: s.keys.oversight });
     expect(JSON.stringify(inbox.body)).toContain(r.body.message_id.slice(1, -1));
@@ -108,8 +108,8 @@ describe('check_inbox paging', () => {
     let cursor = '';
     for (let guard = 0; guard < 10; guard++) {
       const r = await s.api('GET', `/v1/inbox?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { key: s.keys.send });
-      expect(r.body.messages.length).toBeLessThanOrEqual(2);
-      seen.push(...r.body.messages.map((m: any) => m.subject));
+      expect(r.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...r.body.items.map((m: any) => m.subject));
       if (!r.body.next_cursor) break;
       cursor = r.body.next_cursor;
     }

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../packages/server/src/app.js';
 import type { ServerConfig } from '../../packages/server/src/config.js';
+import { checkResponse } from './openapi-validator.js';
 
 export interface TestServer extends RunningServer {
   dir: string;
   keys: { send: string; oversight: string; admin: string };
   tenant: string;
   domain: string;
-  /** HTTP over the real socket; returns status and parsed JSON (or text). */
+  /** HTTP over the real socket; returns status and parsed JSON (or text), a JSON answer checked against the OpenAPI document first. */
   api(method: string, path: string, opts?: { key?: string; json?: unknown; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: any; text: string; headers: Headers }>;
   close(): Promise<void>;
 }
@@ -18,7 +19,7 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(overrides: Partial<ServerConfig> = {}, dir = mkdtempSync(join(tmpdir(), 'mm-server-'))): Promise<TestServer> {
   const server = await startServer({
     dataDir: dir, httpPort: 0, smtpPort: 0, dns: 'off', sweepIntervalSec: 1, dbSynchronous: 'NORMAL',
-    verifierHtml: join(dir, 'no-verifier.html'), ...overrides,
+    verifierHtml: join(dir, 'no-verifier.html'), accessLog: false, ...overrides,
   }, {});
   const b = server.bootstrap;
   const api: TestServer['api'] = async (method, path, opts = {}) => {
@@ -33,6 +34,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, dir
     const text = await res.text();
     let parsed: unknown = text;
     try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+    checkResponse(method, path.split('?')[0]!, res.status, res.headers.get('content-type'), parsed);
     return { status: res.status, body: parsed, text, headers: res.headers };
   };
   return Object.assign(server, {

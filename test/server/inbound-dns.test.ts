@@ -42,7 +42,7 @@ async function deliver(mailFrom: string, raw: Buffer): Promise<void> {
 }
 
 async function stored(id: string): Promise<any> {
-  const list = (await s.api('GET', '/v1/inbox?include_read=true&limit=200', { key: s.keys.send })).body.messages as any[];
+  const list = (await s.api('GET', '/v1/inbox?include_read=true&limit=200', { key: s.keys.send })).body.items as any[];
   const m = list.find((x) => x.message_id === `<${id}@dns.test>`);
   if (!m) throw new Error(`message ${id} was not stored`);
   return (await s.api('GET', `/v1/messages/${m.id}`, { key: s.keys.send })).body;

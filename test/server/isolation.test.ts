@@ -26,7 +26,7 @@ beforeAll(async () => {
   aPending = (await s.api('POST', '/v1/messages', { key: s.keys.send, json: { to: 'x@example.org', subject: 'a-secret', text: 'secret' } })).body;
   await s.api('PATCH', '/v1/mailboxes/agent@agents.localhost', { key: s.keys.oversight, json: { oversight_mode: 'autonomous' } });
   aDelivered = (await s.api('POST', '/v1/messages', { key: s.keys.send, json: { to: 'oversight@agents.localhost', subject: 'a-internal', text: 'internal' } })).body;
-  aInbound = (await s.api('GET', '/v1/inbox?mailbox=oversight@agents.localhost', { key: s.keys.oversight })).body.messages[0];
+  aInbound = (await s.api('GET', '/v1/inbox?mailbox=oversight@agents.localhost', { key: s.keys.oversight })).body.items[0];
   expect(aInbound).toBeTruthy();
 });
 afterAll(async () => { await s?.close(); });
@@ -96,7 +96,7 @@ describe('tenant isolation', () => {
         [key, 'POST', '/v1/messages', { from: 'agent@agents.localhost', to: 'x@example.org', text: 'spoof' }],
       );
     }
-    const aKey = (await s.api('GET', '/v1/keys', { key: s.keys.admin })).body.keys[0].id;
+    const aKey = (await s.api('GET', '/v1/keys', { key: s.keys.admin })).body.items[0].id;
     const aHook = (await s.api('POST', '/v1/webhooks', { key: s.keys.admin, json: { url: 'http://127.0.0.1:9/hook', events: ['message.sent'] } })).body.id;
     for (const key of [B.send, B.oversight, B.admin]) {
       attempts.push([key, 'DELETE', `/v1/keys/${aKey}`], [key, 'GET', `/v1/webhooks/${aHook}/deliveries`], [key, 'DELETE', `/v1/webhooks/${aHook}`],
@@ -119,15 +119,15 @@ describe('tenant isolation', () => {
     const audit = await s.api('GET', '/v1/audit', { key: B.admin });
     expect(audit.text).not.toContain(s.tenant);
     expect(audit.text).not.toContain('agents.localhost');
-    expect((await s.api('GET', '/v1/keys', { key: s.keys.admin })).body.keys.find((k: any) => k.id === aKey).revoked_at).toBeNull();
-    expect((await s.api('GET', '/v1/webhooks', { key: s.keys.admin })).body.webhooks.find((w: any) => w.id === aHook).active).toBe(true);
+    expect((await s.api('GET', '/v1/keys', { key: s.keys.admin })).body.items.find((k: any) => k.id === aKey).revoked_at).toBeNull();
+    expect((await s.api('GET', '/v1/webhooks', { key: s.keys.admin })).body.items.find((w: any) => w.id === aHook).active).toBe(true);
     const keys = await s.api('GET', '/v1/keys', { key: B.admin });
-    expect(keys.body.keys).toHaveLength(3);
+    expect(keys.body.items).toHaveLength(3);
     const domains = await s.api('GET', '/v1/domains', { key: B.admin });
-    expect(domains.body.domains.map((d: any) => d.name)).toEqual(['b.localhost']);
+    expect(domains.body.items.map((d: any) => d.name)).toEqual(['b.localhost']);
     // and tenant A's state is unchanged
     expect((await s.api('GET', `/v1/messages/${aPending.id}`, { key: s.keys.send })).body.status).toBe('pending_approval');
-    expect((await s.api('GET', '/v1/allowlist?mailbox=agent@agents.localhost', { key: s.keys.oversight })).body.entries).toEqual([]);
+    expect((await s.api('GET', '/v1/allowlist?mailbox=agent@agents.localhost', { key: s.keys.oversight })).body.items).toEqual([]);
     const jwksB = (await s.api('GET', `/v1/tenants/${B.tenant}/jwks.json`)).body.keys;
     const jwksA = (await s.api('GET', `/v1/tenants/${s.tenant}/jwks.json`)).body.keys;
     expect(jwksB.some((k: any) => jwksA.some((a: any) => a.kid === k.kid))).toBe(false);

@@ -23,8 +23,10 @@ const LAYERS: Record<string, number> = {
   inbound: 6,
   mailbox: 7,
   outbound: 8,
-  smtp: 9, http: 9,
-  'app.ts': 10, 'main.ts': 11,
+  // the operations every surface binds (HTTP routes, MCP tools)
+  api: 9,
+  smtp: 10, http: 10, mcp: 10,
+  'app.ts': 11, 'main.ts': 12,
 };
 
 function sources(dir: string): string[] {
@@ -61,12 +63,16 @@ describe('server layering', () => {
     expect(bad).toEqual([]);
   });
 
-  it('store/ imports nothing else of the server; feature folders never import http/ or smtp/', () => {
+  it('store/ imports nothing else of the server; features and api/ never import a surface; mcp/ never imports http/ or smtp/', () => {
     const storeOut = files.filter((f) => unit(f) === 'store').flatMap((f) => imports(f).filter((t) => unit(t) !== 'store').map((t) => `${relative(SRC, f)} → ${relative(SRC, t)}`));
     expect(storeOut).toEqual([]);
     const features = ['tenancy', 'audit', 'webhooks', 'oversight', 'inbound', 'mailbox', 'outbound', 'security', 'shared'];
-    const surfaces = files.filter((f) => features.includes(unit(f))).flatMap((f) => imports(f).filter((t) => ['http', 'smtp'].includes(unit(t))).map((t) => `${relative(SRC, f)} → ${relative(SRC, t)}`));
+    const surfaces = files.filter((f) => [...features, 'api'].includes(unit(f))).flatMap((f) => imports(f).filter((t) => ['http', 'smtp', 'mcp'].includes(unit(t))).map((t) => `${relative(SRC, f)} → ${relative(SRC, t)}`));
     expect(surfaces).toEqual([]);
+    // MCP is a surface beside HTTP: it binds the same operations and reaches neither of the others
+    const mcpOut = files.filter((f) => unit(f) === 'mcp').flatMap((f) => imports(f).filter((t) => ['http', 'smtp'].includes(unit(t))).map((t) => `${relative(SRC, f)} → ${relative(SRC, t)}`));
+    expect(mcpOut).toEqual([]);
+    expect(files.some((f) => unit(f) === 'mcp')).toBe(true);
   });
 
   it('every SQL statement lives in store/', () => {

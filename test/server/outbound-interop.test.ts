@@ -24,7 +24,7 @@ beforeAll(async () => {
   } });
   expect(r.status).toBe(201);
   delivered = sink.received.at(-1)!.raw;
-  const dns = (await s.api('GET', '/v1/domains/agents.localhost/dns', { key: s.keys.admin })).body.records as Array<{ name: string; value: string }>;
+  const dns = (await s.api('GET', '/v1/domains/agents.localhost/dns', { key: s.keys.admin })).body.items as Array<{ name: string; value: string }>;
   records = Object.fromEntries(dns.map((d) => [d.name, d.value]));
 });
 afterAll(async () => { await s?.close(); await sink?.close(); });
@@ -69,7 +69,7 @@ describe('outbound signatures verify in peers', () => {
     const m = await s.api('GET', `/v1/messages/${id}`, { key: s.keys.send });
     expect(m.body.report).toMatchObject({ schema: 'multimail.report/1', dkim_result: 'pass', dkim_domain: 'agents.localhost', verdict: 'pass' });
     expect(m.body.report.identity[0]).toMatchObject({ result: 'pass', agent: 'agent' });
-    expect(m.body.attachments).toEqual([{ filename: 'a.txt', content_type: 'text/plain', size: 10 }]);
+    expect(m.body.attachments).toEqual([{ index: 0, filename: 'a.txt', content_type: 'text/plain', size: 10 }]);
   });
 
   it('a modified copy fails in the peers too', () => {
@@ -83,7 +83,7 @@ describe('outbound signatures verify in peers', () => {
     const before = Object.keys(records);
     const rot = await s.api('POST', '/v1/domains/agents.localhost/rotate', { key: s.keys.admin });
     expect(rot.status).toBe(200);
-    const after = rot.body.records as Array<{ name: string; status: string }>;
+    const after = rot.body.dns_records as Array<{ name: string; status: string }>;
     expect(after.filter((r) => r.status === 'retired').map((r) => r.name).sort()).toEqual(before.sort());
     expect(after.filter((r) => r.status === 'active')).toHaveLength(2);
     const r = await s.api('POST', '/v1/messages', { key: s.keys.send, json: { to: 'peer@example.org', subject: 'after rotation', text: 'x' } });

@@ -19,10 +19,10 @@ async function setMode(mode: string) {
   expect(r.status).toBe(200);
 }
 const send = (json: Record<string, unknown>, headers: Record<string, string> = {}) => s.api('POST', '/v1/messages', { key: s.keys.send, json, headers });
-const inbox = async (mailbox: string) => (await s.api('GET', `/v1/inbox?mailbox=${mailbox}&include_read=true&limit=200`, { key: s.keys.oversight })).body.messages as any[];
+const inbox = async (mailbox: string) => (await s.api('GET', `/v1/inbox?mailbox=${mailbox}&include_read=true&limit=200`, { key: s.keys.oversight })).body.items as any[];
 
 async function verifyRaw(raw: Buffer) {
-  const dns = (await s.api('GET', '/v1/domains/agents.localhost/dns', { key: s.keys.admin })).body.records as Array<{ name: string; value: string }>;
+  const dns = (await s.api('GET', '/v1/domains/agents.localhost/dns', { key: s.keys.admin })).body.items as Array<{ name: string; value: string }>;
   const jwks = (await s.api('GET', `/v1/tenants/${s.tenant}/jwks.json`)).body;
   return verifyMessage(raw, {
     keyBundles: [{ version: 1, captured_at: new Date().toISOString(), records: Object.fromEntries(dns.map((r) => [r.name, r.value])) }],
@@ -42,7 +42,7 @@ describe('oversight modes (SPEC §4)', () => {
     const r = await send({ to: OVERSIGHT, subject: 'x', text: 'x' });
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe('read_only');
-    const audit = (await s.api('GET', '/v1/audit', { key: s.keys.oversight })).text;
+    const audit = (await s.api('GET', '/v1/audit/export', { key: s.keys.oversight })).text;
     expect(audit).toContain('"send.refused"');
   });
 
@@ -67,12 +67,12 @@ describe('oversight modes (SPEC §4)', () => {
     const report = await verifyRaw(Buffer.from(raw, 'latin1'));
     expect(report.dkim_result).toBe('pass');
     expect(report.identity[0]).toMatchObject({ result: 'pass', approval: ok.body.approval_code, oversight: 'gated_send', tenant: s.tenant });
-    const audit = (await s.api('GET', `/v1/audit?message=${r.body.id}`, { key: s.keys.oversight })).text.trim().split('\n').map((l) => JSON.parse(l));
+    const audit = (await s.api('GET', `/v1/audit?message=${r.body.id}`, { key: s.keys.oversight })).body.items as any[];
     expect(audit.map((e) => e.event)).toEqual(['send.requested', 'send.held', 'send.approved', 'send.delivered']);
     expect(audit[2].data).toMatchObject({ approval: ok.body.approval_code, reason: 'looks fine' });
     expect(audit[3].data.identity_sig).toBe(ok.body.identity_sig);
     // deciding twice is refused
-    expect((await s.api('POST', `/v1/oversight/${r.body.id}/reject`, { key: s.keys.oversight, json: {} })).status).toBe(409);
+    expect((await s.api('POST', `/v1/oversight/${r.body.id}/reject`, { key: s.keys.oversight, json: { reason: 'again' } })).status).toBe(409);
   });
 
   it('a decision needs a reason', async () => {
@@ -217,10 +217,11 @@ describe('oversight modes (SPEC §4)', () => {
 
   it('routes refuse what they do not understand: unknown decisions, bad paging, audit without the scope', async () => {
     expect((await s.api('POST', '/v1/oversight/msg_x/bogus', { key: s.keys.oversight, json: {} })).status).toBe(404);
-    for (const q of ['after=abc', 'limit=0', 'limit=99999', 'after=-1']) {
+    for (const [q, code] of [['cursor=abc', 'invalid_request'], ['limit=0', 'invalid_request'], ['limit=99999', 'invalid_request'], ['cursor=-1', 'invalid_request'], ['after=1', 'unknown_parameter']]) {
       const r = await s.api('GET', `/v1/audit?${q}`, { key: s.keys.oversight });
       expect(r.status, q).toBe(400);
-      expect(r.body.error.code).toBe('invalid_request');
+      expect(r.body.error.code, q).toBe(code);
+      expect(r.body.error.field, q).toBe(q.split('=')[0]);
     }
     expect((await s.api('GET', '/v1/oversight/pending?limit=x', { key: s.keys.oversight })).status).toBe(400);
     const denied = await s.api('GET', '/v1/audit', { key: s.keys.send });
@@ -275,7 +276,7 @@ describe('oversight modes (SPEC §4)', () => {
   it('reply_email threads by In-Reply-To and References', async () => {
     const t = nodemailer.createTransport({ host: '127.0.0.1', port: s.smtpPort, ignoreTLS: true });
     await t.sendMail({ from: 'peer@example.org', to: AGENT, subject: 'question', text: 'q?', messageId: '<q-1@example.org>' });
-    const inboxAgent = (await s.api('GET', '/v1/inbox', { key: s.keys.send })).body.messages;
+    const inboxAgent = (await s.api('GET', '/v1/inbox', { key: s.keys.send })).body.items;
     const q = inboxAgent.find((m: any) => m.message_id === '<q-1@example.org>');
     const reply = await s.api('POST', `/v1/messages/${q.id}/reply`, { key: s.keys.send, json: { text: 'answer' } });
     expect(reply.status).toBe(201);
@@ -286,6 +287,6 @@ describe('oversight modes (SPEC §4)', () => {
     await t.sendMail({ from: 'peer@example.org', to: AGENT, subject: 'Re: Re: question', text: 'thanks', messageId: '<q-2@example.org>', inReplyTo: reply.body.message_id, references: ['<q-1@example.org>', reply.body.message_id] });
     t.close();
     const thread = await s.api('GET', `/v1/threads/${q.thread_id}`, { key: s.keys.send });
-    expect(thread.body.messages.map((m: any) => m.message_id)).toEqual(['<q-1@example.org>', reply.body.message_id, '<q-2@example.org>']);
+    expect(thread.body.items.map((m: any) => m.message_id)).toEqual(['<q-1@example.org>', reply.body.message_id, '<q-2@example.org>']);
   });
 });

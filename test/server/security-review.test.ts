@@ -18,7 +18,9 @@ let s: TestServer;
 const send = (json: Record<string, unknown>, key = s.keys.send, headers: Record<string, string> = {}) => s.api('POST', '/v1/messages', { key, json, headers });
 const setMode = async (mode: string) => expect((await s.api('PATCH', `/v1/mailboxes/${AGENT}`, { key: s.keys.oversight, json: { oversight_mode: mode } })).status).toBe(200);
 const approve = (id: string) => s.api('POST', `/v1/oversight/${id}/approve`, { key: s.keys.oversight, json: { reason: 'checked' } });
-const auditOf = async (query = '') => (await s.api('GET', `/v1/audit${query}`, { key: s.keys.oversight })).text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const auditOf = async (query = '') => query
+  ? (await s.api('GET', `/v1/audit${query}&limit=200`, { key: s.keys.oversight })).body.items as any[]
+  : (await s.api('GET', '/v1/audit/export', { key: s.keys.oversight })).text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
 async function smtpSend(raw: string | Buffer, to: string[], from = 'stranger@example.net'): Promise<string> {
   const t = nodemailer.createTransport({ host: '127.0.0.1', port: s.smtpPort, ignoreTLS: true });
@@ -30,7 +32,7 @@ async function smtpSend(raw: string | Buffer, to: string[], from = 'stranger@exa
 }
 
 const inboxOf = async (mailbox: string) =>
-  (await s.api('GET', `/v1/inbox?mailbox=${mailbox}&include_read=true&limit=200`, { key: s.keys.oversight })).body.messages as Array<Record<string, any>>;
+  (await s.api('GET', `/v1/inbox?mailbox=${mailbox}&include_read=true&limit=200`, { key: s.keys.oversight })).body.items as Array<Record<string, any>>;
 
 beforeAll(async () => {
   s = await startTestServer({ sweepIntervalSec: 3600 });
@@ -183,7 +185,7 @@ describe('replies and evidence', () => {
     const b = (await bootstrap(s.ctx, { name: 'other', domain: 'other.localhost', mailbox: 'bot', oversightMode: 'autonomous' }, true))!;
     const sent = await s.api('POST', '/v1/messages', { key: b.keys.send, json: { to: AGENT, subject: 'between tenants', text: 'hello' } });
     expect(sent.status).toBe(201);
-    const got = await waitFor(async () => (await s.api('GET', `/v1/inbox?mailbox=${AGENT}&include_read=true&limit=200`, { key: s.keys.send })).body.messages
+    const got = await waitFor(async () => (await s.api('GET', `/v1/inbox?mailbox=${AGENT}&include_read=true&limit=200`, { key: s.keys.send })).body.items
       .find((m: Record<string, unknown>) => m.subject === 'between tenants'), 'the local delivery');
     const ev = (await s.api('GET', `/v1/messages/${got.id}/evidence`, { key: s.keys.send })).body;
     expect(ev.report.identity[0]).toMatchObject({ result: 'pass', tenant: b.tenant });

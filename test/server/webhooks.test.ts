@@ -42,7 +42,7 @@ describe('webhooks', () => {
     expect(withCredentials.body.error.message).toMatch(/user:password/);
     const tokenInQuery = await s.api('POST', '/v1/webhooks', { key: s.keys.admin, json: { url: `${url}?token=s3cret`, events: ['message.received'] } });
     expect(tokenInQuery.status).toBe(201);
-    const audit = (await s.api('GET', '/v1/audit', { key: s.keys.oversight })).text;
+    const audit = (await s.api('GET', '/v1/audit/export', { key: s.keys.oversight })).text;
     expect(audit).toContain(`"url":"${url}"`);
     expect(audit).not.toContain('s3cret');
     await s.api('DELETE', `/v1/webhooks/${tokenInQuery.body.id}`, { key: s.keys.admin });
@@ -60,12 +60,16 @@ describe('webhooks', () => {
     }
     const ok = got.find((g) => g.status === 200)!;
     const event = JSON.parse(ok.body);
-    expect(event).toMatchObject({ type: 'oversight.pending', tenant: s.tenant, data: { id: sent.id } });
+    expect(event).toMatchObject({ type: 'oversight.pending', tenant: s.tenant, data: { message: { id: sent.id, status: 'pending_approval' } } });
+    // the message in an event is the one the API shows: same shape, same DKIM fields
+    const { preview: _preview, ...listed } = (await s.api('GET', '/v1/oversight/pending', { key: s.keys.oversight })).body.items.find((i: any) => i.id === sent.id);
+    expect(event.data.message).toEqual(listed);
+    expect(event.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const sig = String(ok.headers['x-mm-signature']);
     const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(sig)!;
     expect(createHmac('sha256', secret).update(`${t}.${ok.body}`).digest('hex')).toBe(v1);
     expect(got[0]!.body).toBe(ok.body);
-    const history = (await s.api('GET', `/v1/webhooks/${created.body.id}/deliveries`, { key: s.keys.admin })).body.deliveries;
+    const history = (await s.api('GET', `/v1/webhooks/${created.body.id}/deliveries`, { key: s.keys.admin })).body.items;
     expect(history[0]).toMatchObject({ event: 'oversight.pending', state: 'delivered', attempts: 2, last_status: 200 });
     // approval emits oversight.approved and message.sent
     await s.api('POST', `/v1/oversight/${sent.id}/approve`, { key: s.keys.oversight, json: { reason: 'expected report' } });

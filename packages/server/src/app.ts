@@ -22,6 +22,8 @@ import { ROUTES } from './http/routes/index.js';
 import { type ApiRequest, type ApiResponse, Router, handle } from './http/router.js';
 import { nodeHandler } from './http/node-adapter.js';
 import { OutboundPool } from './smtp/outbound-pool.js';
+import { withRequestLog } from './shared/request-log.js';
+import { isMcpPath, mcpEndpoint } from './mcp/http-endpoint.js';
 
 export interface BootstrapInfo {
   tenant: string; domain: string; mailbox: string; oversight_mailbox: string;
@@ -38,7 +40,7 @@ export interface RunningServer {
   bootstrap: BootstrapInfo | null;
   masterKeyCreated: boolean;
   /** Calls the API in-process (no socket), same code path as HTTP. */
-  request(req: Partial<ApiRequest> & { method: string; path: string; json?: unknown }): Promise<ApiResponse>;
+  request(req: Partial<ApiRequest> & { method: string; path: string; json?: unknown }): Promise<ApiResponse & { body: string | Buffer }>;
   sweep(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -86,6 +88,14 @@ export async function createTenantCommand(name: string, domain: string, env = pr
   }
 }
 
+/** An in-process answer with a streamed body read whole (callers of `request` get strings or bytes). */
+async function collected(r: ApiResponse): Promise<ApiResponse & { body: string | Buffer }> {
+  if (typeof r.body === 'string' || Buffer.isBuffer(r.body)) return r as ApiResponse & { body: string | Buffer };
+  let text = '';
+  for await (const chunk of r.body) text += chunk;
+  return { ...r, body: text };
+}
+
 export async function startServer(overrides: Partial<ServerConfig> = {}, env: Record<string, string | undefined> = process.env): Promise<RunningServer> {
   const config = checkConfig(mergeConfig(loadConfig(env), overrides));
   const { ctx, masterKeyCreated } = await openContext(config);
@@ -97,7 +107,11 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
   const smtp = createSmtpListener(ctx);
   config.smtpPort = await smtp.listen();
   const router = new Router(ROUTES);
-  const handler = nodeHandler(router, ctx);
+  const mcp = mcpEndpoint(ctx);
+  const api = nodeHandler(router, ctx);
+  const log = config.accessLog ? (line: string) => process.stdout.write(`${new Date().toISOString()} http ${line}\n`) : null;
+  // /mcp speaks MCP (streamable HTTP); every other path is the JSON API
+  const handler = withRequestLog((req, res) => (isMcpPath(req.url) ? mcp.handle(req, res) : api(req, res)), log);
   const http: Server = createHttpServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, handler);
   // answer "Expect: 100-continue" ourselves, after the key is checked (the default says yes at once)
   http.on('checkContinue', handler);
@@ -128,16 +142,17 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
 
   return {
     ctx, httpUrl, smtpPort: config.smtpPort, bootstrap: info, masterKeyCreated,
-    request: (r) => handle(ctx, router, {
+    request: async (r) => collected(await handle(ctx, router, {
       method: r.method, path: r.path, query: r.query ?? new URLSearchParams(), headers: { ...(r.json !== undefined ? { 'content-type': 'application/json' } : {}), ...(r.headers ?? {}) },
       body: r.body ?? (r.json !== undefined ? Buffer.from(JSON.stringify(r.json)) : Buffer.alloc(0)),
-    }),
+    })),
     sweep,
     stop: async () => {
       clearInterval(interval);
       // closing the outbound sessions first ends deliveries in flight (they stay pending and
       // resume on the next start), so shutdown never waits on a slow peer
       closeTransports(ctx);
+      await mcp.close();
       await Promise.all(running.values());
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -94,6 +94,8 @@ export interface ServerConfig {
    * the main thread. Default: one fewer than the machine's cores (at least 1, at most 4).
    */
   verifyThreads: number;
+  /** One line per HTTP request on stdout (method, path, status, time, request id). */
+  accessLog: boolean;
 }
 
 export const DEFAULT_LIMITS: SmtpLimits = {
@@ -144,6 +146,7 @@ export function defaultConfig(dataDir = '.multimail'): ServerConfig {
     verifierHtml: fileURLToPath(new URL('../../verifier-web/dist/verifier.html', import.meta.url)),
     maxHttpBodyBytes: 30 * 1024 * 1024,
     verifyThreads: Math.min(4, Math.max(1, availableParallelism() - 1)),
+    accessLog: true,
   };
 }
 
@@ -189,6 +192,10 @@ export const ENV_VARS: Record<string, (c: ServerConfig, v: string) => void> = {
   },
   MULTIMAIL_VERIFIER_HTML: (c, v) => { c.verifierHtml = resolve(v); },
   MULTIMAIL_VERIFY_THREADS: (c, v) => { c.verifyThreads = int(v, 'MULTIMAIL_VERIFY_THREADS'); },
+  MULTIMAIL_ACCESS_LOG: (c, v) => {
+    if (v !== 'on' && v !== 'off') throw new Error(`MULTIMAIL_ACCESS_LOG must be on or off, got ${JSON.stringify(v)}`);
+    c.accessLog = v === 'on';
+  },
 };
 
 /**

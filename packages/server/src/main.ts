@@ -6,6 +6,9 @@
  * `main.js create-tenant <name> <domain>` adds a further tenant (the server may be running).
  */
 import { createTenantCommand, startServer } from './app.js';
+import { openApiDocument } from './http/openapi.js';
+import { ROUTES } from './http/routes/index.js';
+import { runStdioBridge } from './mcp/stdio-bridge.js';
 
 async function main(): Promise<void> {
   const server = await startServer();
@@ -50,6 +53,10 @@ const HELP = `Usage: node packages/server/dist/main.js [command]
                                     run create a tenant and print its API keys once
   create-tenant <name> <domain>     add a tenant with a mailbox and its three keys (the server may
                                     be running)
+  mcp                               MCP server on stdin/stdout for the running server: tools act as
+                                    the key in MULTIMAIL_API_KEY; MULTIMAIL_URL names the server
+                                    (default http://127.0.0.1:8025)
+  openapi                           print the OpenAPI 3.1 document of the HTTP API
   help, --help, -h                  print this help
 
 Settings come from environment variables (MULTIMAIL_DATA_DIR, MULTIMAIL_HTTP_PORT,
@@ -60,6 +67,8 @@ see docs/server.md.
 const [command, ...args] = process.argv.slice(2);
 const run = command === undefined ? main
   : command === 'create-tenant' ? () => createTenant(args[0], args[1])
+  : command === 'mcp' ? () => runStdioBridge(process.env)
+  : command === 'openapi' ? async () => { process.stdout.write(JSON.stringify(openApiDocument(ROUTES), null, 2) + '\n'); }
   : command === 'help' || command === '--help' || command === '-h' ? async () => { process.stdout.write(HELP); }
   : async () => { throw Object.assign(new Error(`unknown command ${JSON.stringify(command)}\n\n${HELP}`), { usage: true }); };
 run().catch((err) => {

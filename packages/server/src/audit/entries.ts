@@ -5,7 +5,8 @@
  */
 import { AuditChainChecker, type AuditExportReport, type TreeHeadResult } from '@multimail/core';
 import type { Ctx } from '../shared/context.js';
-import { type AuditEntry, lastSignedHead, listAudit } from '../store/audit.js';
+import { type ListPage, cursorPosition, pageOf } from '../shared/list-page.js';
+import { type AuditEntry, auditSize, lastSignedHead, listAudit } from '../store/audit.js';
 
 /** Entries re-checked between two turns of the event loop by the online chain check (≈3 ms of work). */
 const VERIFY_PAGE = 100;
@@ -13,9 +14,31 @@ const VERIFY_PAGE = 100;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
-/** One page of a tenant's entries in order, after `after` (and only one message's when `messageId`). */
-export function auditPage(ctx: Ctx, tenant: string, o: { after: number; limit: number; messageId?: string }): AuditEntry[] {
-  return listAudit(ctx.db, tenant, o);
+export const DEFAULT_AUDIT_PAGE = 50;
+/** Entries read per page of the NDJSON export. */
+const EXPORT_PAGE = 1000;
+
+/** One page of a tenant's entries in order (only one message's when `message`); the cursor is the last seq. */
+export function auditList(ctx: Ctx, tenant: string, q: { cursor?: string; limit?: number; message?: string }): ListPage<AuditEntry> {
+  const limit = q.limit ?? DEFAULT_AUDIT_PAGE;
+  const rows = listAudit(ctx.db, tenant, { after: cursorPosition(q.cursor), limit: limit + 1, messageId: q.message });
+  return pageOf(rows, limit, (e) => e);
+}
+
+/**
+ * The log as NDJSON, one entry a line exactly as hashed, up to `treeSize` entries (all by
+ * default, as of the start): the file `multimail audit verify` checks. Produced a page at a time
+ * with a turn of the event loop between pages, so a long log streams out without holding others up.
+ */
+export async function* auditExport(ctx: Ctx, tenant: string, treeSize?: number): AsyncGenerator<string> {
+  const end = Math.min(treeSize ?? Infinity, auditSize(ctx.db, tenant));
+  for (let after = 0; after < end;) {
+    const page = listAudit(ctx.db, tenant, { after, limit: Math.min(EXPORT_PAGE, end - after) });
+    if (!page.length) return;
+    yield page.map((e) => JSON.stringify(e) + '\n').join('');
+    after = page[page.length - 1]!.seq;
+    await nextTurn();
+  }
 }
 
 /**

@@ -155,21 +155,18 @@ export async function signedTreeHead(ctx: Ctx, tenant: string): Promise<SignedTr
 }
 
 
-function sizeParam(value: string | null, name: string, fallback: number, min: number, max: number): number {
-  if (value === null || value === '') return fallback;
-  if (!/^\d{1,15}$/.test(value)) throw badRequest(`${name} must be a non-negative integer`, { field: name });
-  const n = Number(value);
-  if (n < min || n > max) throw badRequest(`${name} must be from ${min} to ${max}, got ${n}`, { field: name });
-  return n;
+function sizeParam(value: number | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (value < min || value > max) throw badRequest(`${name} must be from ${min} to ${max}, got ${value}`, { field: name });
+  return value;
 }
 
 /** RFC 9162 §2.1.3 audit path of entry `seq` (1-based; leaf index seq-1) in the tree of `tree_size` entries. */
-export async function auditInclusionProof(ctx: Ctx, tenant: string, query: URLSearchParams) {
+export async function auditInclusionProof(ctx: Ctx, tenant: string, q: { seq: number; tree_size?: number }) {
   const t = await tenantTree(ctx, tenant);
   const size = t.leaves.length;
-  if (query.get('seq') === null) throw badRequest('name the entry: ?seq=N', { field: 'seq' });
-  const treeSize = sizeParam(query.get('tree_size'), 'tree_size', size, 1, size);
-  const seq = sizeParam(query.get('seq'), 'seq', 0, 1, treeSize);
+  const treeSize = sizeParam(q.tree_size, 'tree_size', size, 1, size);
+  const seq = sizeParam(q.seq, 'seq', 0, 1, treeSize);
   return {
     seq, leaf_index: seq - 1, tree_size: treeSize, leaf_hash: b64(t.leaves[seq - 1]!),
     audit_path: inclusionProof(t.leaves, seq - 1, treeSize, t.memo).map(b64),
@@ -177,12 +174,11 @@ export async function auditInclusionProof(ctx: Ctx, tenant: string, query: URLSe
 }
 
 /** RFC 9162 §2.1.4 proof that the tree of `first` entries is a prefix of the tree of `second`. */
-export async function auditConsistencyProof(ctx: Ctx, tenant: string, query: URLSearchParams) {
+export async function auditConsistencyProof(ctx: Ctx, tenant: string, q: { first: number; second?: number }) {
   const t = await tenantTree(ctx, tenant);
   const size = t.leaves.length;
-  const second = sizeParam(query.get('second'), 'second', size, 0, size);
-  if (query.get('first') === null) throw badRequest('name the older tree size: ?first=M', { field: 'first' });
-  const first = sizeParam(query.get('first'), 'first', 0, 0, second);
+  const second = sizeParam(q.second, 'second', size, 0, size);
+  const first = sizeParam(q.first, 'first', 0, 0, second);
   return {
     first, second, consistency_path: consistencyProof(t.leaves, first, second, t.memo).map(b64),
   };

@@ -1,15 +1,9 @@
 /** API keys on HTTP: the bearer token, and the route's scopes checked before its handler runs. */
 import type { Ctx } from '../shared/context.js';
+import { bearer } from '../shared/bearer.js';
 import { forbidden } from '../shared/errors.js';
 import { type Principal, authenticate } from '../tenancy/credentials.js';
 import type { Route } from './route.js';
-
-/** The token of an `Authorization: Bearer` header, or null. */
-export const bearer = (headers: Record<string, string | undefined>): string | null => {
-  const h = headers.authorization;
-  const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
-  return m ? m[1]! : null;
-};
 
 /** The caller of a keyed route: a known, unrevoked key holding one of the route's scopes. */
 export function principalFor(ctx: Ctx, route: Route, headers: Record<string, string | undefined>): Principal {

@@ -68,7 +68,7 @@ export function nodeHandler(router: Router, ctx: Ctx) {
       }
       const headers: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      out = await handle(ctx, router, { method, path: url.pathname, query: url.searchParams, headers, body });
+      out = await handle(ctx, router, { method, path: url.pathname, query: url.searchParams, headers, body, signal: gone(res) });
     } catch (err) {
       closeAfter = !req.complete;
       if (err instanceof ApiError) out = errorResponse(err.status, err.code, err.message);
@@ -79,8 +79,34 @@ export function nodeHandler(router: Router, ctx: Ctx) {
     }
     if (res.destroyed) return;
     res.writeHead(out.status, { 'x-content-type-options': 'nosniff', ...(closeAfter ? { connection: 'close' } : {}), ...out.headers });
-    res.end(req.method === 'HEAD' ? undefined : out.body);
     if (closeAfter) res.once('finish', () => req.socket.destroySoon());
+    if (req.method === 'HEAD' || typeof out.body === 'string' || Buffer.isBuffer(out.body)) {
+      res.end(req.method === 'HEAD' ? undefined : out.body);
+      return;
+    }
+    await streamOut(res, out.body);
   };
+}
+
+/** Aborted when the client closes the connection before its answer was sent. */
+function gone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => { if (!res.writableFinished) controller.abort(); });
+  return controller.signal;
+}
+
+/** Writes a streamed body, waiting for the socket to drain so a slow reader holds one chunk in memory, not the whole answer. */
+async function streamOut(res: ServerResponse, chunks: AsyncIterable<string>): Promise<void> {
+  try {
+    for await (const chunk of chunks) {
+      if (res.destroyed) return;
+      if (!res.write(chunk)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+    }
+    res.end();
+  } catch (err) {
+    // the status line is out already: all that is left is to cut the answer short, visibly
+    console.error('multimail: streamed answer failed', err);
+    res.destroy(err as Error);
+  }
 }
 

@@ -3,9 +3,12 @@
  * order. Requests and responses are plain objects, so tests can call the API in-process and
  * node:http is only an adapter (node-adapter.ts).
  */
+import { runOperation } from '../api/operation.js';
+import { checkBody, checkQuery } from '../api/input.js';
 import type { Ctx } from '../shared/context.js';
 import { ApiError } from '../shared/errors.js';
 import { principalFor } from './auth.js';
+import { jsonBody } from './body.js';
 import type { Route } from './route.js';
 
 export interface ApiRequest {
@@ -14,12 +17,15 @@ export interface ApiRequest {
   query: URLSearchParams;
   headers: Record<string, string | undefined>;
   body: Buffer;
+  /** Aborted when the client goes away: long waits (wait_for_email) end early. */
+  signal?: AbortSignal;
 }
 
 export interface ApiResponse {
   status: number;
   headers: Record<string, string>;
-  body: string | Buffer;
+  /** A stream for large answers (the audit export), written as it is produced. */
+  body: string | Buffer | AsyncIterable<string>;
 }
 
 export type Match = { route: Route; params: Record<string, string> } | { allowed: string[] } | null;
@@ -65,24 +71,37 @@ export const json = (status: number, value: unknown, headers: Record<string, str
   status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value, null, 2) + '\n',
 });
 
-/** Runs one request: route, key and scopes, handler; every error becomes a JSON error body. */
+/** Runs one request: route, key and scopes, input checks, then the operation or handler; every error becomes a JSON error body. */
 export async function handle(ctx: Ctx, router: Router, req: ApiRequest): Promise<ApiResponse> {
   try {
     const found = router.match(req.method, req.path);
     if (found === null) throw new ApiError(404, 'not_found', `no route ${req.method} ${req.path}`);
     if ('allowed' in found) {
       const allow = [...new Set([...found.allowed, ...(found.allowed.includes('GET') ? ['HEAD'] : [])])].join(', ');
-      return withHeaders(errorJson(new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}`)), { allow });
+      return withHeaders(errorJson(new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}; allowed: ${allow}`)), { allow });
     }
     const { route, params } = found;
-    if (route.scopes === 'public') return await route.handle({ ctx, req, params });
-    return await route.handle({ ctx, req, params, p: principalFor(ctx, route, req.headers) });
+    const p = route.scopes === 'public' ? null : principalFor(ctx, route, req.headers);
+    const query = route.query ? checkQuery<Record<string, unknown>>(route.query, req.query) : noQuery(req.query);
+    if (route.kind === 'raw') return await route.handle({ ctx, req, params, query, p });
+    const body = route.body ? checkBody<Record<string, unknown>>(route.body, jsonBody(req, { optional: !(route.body.required as string[]).length })) : {};
+    const fromHeaders = Object.fromEntries(Object.entries(route.headers).flatMap(([h, field]) => (req.headers[h] === undefined ? [] : [[field, req.headers[h]]])));
+    const input = { ...query, ...body, ...fromHeaders, ...params, ...route.fixed };
+    const { status, body: out } = await runOperation(route.op, { ctx, p, input, signal: req.signal ?? new AbortController().signal });
+    return json(status, out, route.responseHeaders);
   } catch (err) {
     if (err instanceof ApiError) return errorJson(err);
-    if (err && (err as { field?: string }).field !== undefined) return json(400, { error: { code: 'invalid_request', field: (err as { field: string }).field, message: (err as Error).message } });
+    if (err && (err as { field?: string }).field !== undefined) return json(400, { error: { code: 'invalid_request', message: (err as Error).message, field: (err as { field: string }).field } });
     console.error('multimail: internal error', err);
     return json(500, { error: { code: 'internal', message: 'internal error' } });
   }
+}
+
+/** A route that reads no query string refuses one, rather than ignoring what the caller meant. */
+function noQuery(q: URLSearchParams): Record<string, unknown> {
+  const first = q.keys().next();
+  if (!first.done) throw new ApiError(400, 'unknown_parameter', `unknown query parameter ${first.value}`, { field: first.value });
+  return {};
 }
 
 const errorJson = (err: ApiError) => json(err.status, { error: { code: err.code, message: err.message, ...(err.details ?? {}) } });

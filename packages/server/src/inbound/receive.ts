@@ -6,7 +6,8 @@
  */
 import { txBatched } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
-import { existingThread, inboundCopies, insertMessage } from '../store/messages.js';
+import { existingThread, getMessageById, inboundCopies, insertMessage } from '../store/messages.js';
+import { messageView } from '../shared/message-view.js';
 import type { Ctx } from '../shared/context.js';
 import { extractMsgIds } from '../shared/addresses.js';
 import { checkSenderAuth } from './sender-auth.js';
@@ -103,10 +104,8 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
       }
       if (held) {
         appendAudit(ctx.db, { tenant: mailbox.tenant_id, event: 'inbound.held', message_id: id, actor: 'system:policy', ts: now, data: { reason: 'gated_all' } });
-        enqueueEvent(ctx, mailbox.tenant_id, 'oversight.pending', { id, direction: 'in', mailbox: rcpt, subject: fields.subject ?? null, from: report.from });
-      } else {
-        enqueueEvent(ctx, mailbox.tenant_id, 'message.received', { id, mailbox: rcpt, message_id: messageId, from: report.from, subject: fields.subject ?? null, dkim_result: report.dkim_result });
       }
+      enqueueEvent(ctx, mailbox.tenant_id, held ? 'oversight.pending' : 'message.received', () => ({ message: messageView(ctx.db, getMessageById(ctx.db, id)!) }));
       return true;
     });
     if (inserted) stored.push(id);

@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import '@multimail/core/node';
 import { DkimTempError, type IdentityKeySet, loadIdentityKeys } from '@multimail/core';
 import { UnparseableMessage, verifyInbound } from './verify.js';
-import { messageContent } from './message-content.js';
+import { messageContent, suppliedVerification } from './message-content.js';
 import type { FromWorker, ToWorker } from './verify-protocol.js';
 
 const port = parentPort!;
@@ -40,7 +40,10 @@ async function run(m: Extract<ToWorker, { type: 'verify' | 'read' }>): Promise<v
     const raw = Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength);
     const result = m.type === 'verify'
       ? await verifyInbound(raw, { resolveKey, identityKeys: await keys, now: m.now, maxHeaderBytes: m.maxHeaderBytes })
-      : await messageContent(raw, m.verify ? { resolveKey, identityKeys: await keys, now: m.now } : null);
+      : await messageContent(raw, {
+        verify: !m.verify ? null : m.keys ? await suppliedVerification(m.keys, m.now) : { resolveKey, identityKeys: await keys, now: m.now },
+        attachment: m.attachment,
+      });
     send({ type: 'done', id: m.id, result });
   } catch (err) {
     send({ type: 'failed', id: m.id, unparseable: err instanceof UnparseableMessage, message: (err as Error)?.message ?? String(err) });

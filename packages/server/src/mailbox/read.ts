@@ -6,29 +6,25 @@
 import { readMessageContent } from '../inbound/verify-pool.js';
 import { tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
-import { deliveriesOf, getMessage, inboxPage, markMessageRead, setMessageTag, tagsOf, threadMessages } from '../store/messages.js';
+import { getMessage, markMessageRead, setMessageTag, threadMessages } from '../store/messages.js';
+import { messagePage } from '../store/pages.js';
 import { dkimKeysOf, domainByName, tenantExists } from '../store/tenants.js';
 import type { MessageRow } from '../store/rows.js';
 import type { Ctx } from '../shared/context.js';
 import { type Principal, mailboxFor, requireScope, tenantJwks } from '../tenancy/credentials.js';
-import { badRequest, intQuery, notFound } from '../shared/errors.js';
-import { mailboxById } from '../tenancy/tenants.js';
+import { badRequest, notFound } from '../shared/errors.js';
+import { type ListPage, cursorPosition, pageOf, whole } from '../shared/list-page.js';
+import { type MessageView, messageView } from '../shared/message-view.js';
+import { isoTime } from '../shared/time.js';
 
 export const MAX_PAGE = 200;
 export const DEFAULT_PAGE = 50;
 const TAG = /^[A-Za-z0-9._:-]{1,64}$/;
+/** Sent mail in every state but held inbound mail's. */
+export const SENT_STATUSES = ['pending_approval', 'queued', 'signed', 'delivered', 'undeliverable', 'failed', 'rejected', 'expired', 'cancelled'] as const;
 
-function summary(ctx: Ctx, m: MessageRow) {
-  const report = m.report ? (JSON.parse(m.report) as Record<string, unknown>) : null;
-  return {
-    id: m.id, message_id: m.message_id_header, thread_id: m.thread_id, direction: m.direction, status: m.status,
-    mailbox: mailboxById(ctx, m.mailbox_id).address, from: m.from_addr, to: JSON.parse(m.to_json) as unknown[],
-    cc: JSON.parse(m.cc_json) as unknown[], subject: m.subject, created_at: m.created_at, read_at: m.read_at,
-    dkim_result: m.dkim_result, dkim_domain: m.dkim_domain, dkim_selector: m.dkim_selector,
-    identity_result: (report?.identity as Array<{ result: string }> | undefined)?.[0]?.result ?? (m.direction === 'in' ? 'none' : null),
-    verdict: report?.verdict ?? null, tags: tagsOf(ctx.db, m.id), size: m.size,
-  };
-}
+export interface InboxQuery { mailbox?: string; cursor?: string; limit?: number; include_read?: boolean; tag?: string }
+export interface SentQuery { mailbox?: string; status?: string[]; cursor?: string; limit?: number }
 
 /** A message the principal may read: same tenant, and its bound mailbox if it has one. */
 export function readable(ctx: Ctx, p: Principal, id: string): MessageRow {
@@ -44,17 +40,38 @@ export function heldFromAgent(m: Pick<MessageRow, 'status' | 'direction'>): bool
   return m.status === 'pending_inbound_approval' || (m.direction === 'in' && m.status !== 'received');
 }
 
-export function checkInbox(ctx: Ctx, p: Principal, q: URLSearchParams) {
+/** The mailbox a list is of: the key's own when bound, else the one named, else every mailbox (null) when `optional`. */
+function listedMailbox(ctx: Ctx, p: Principal, address: string | undefined, optional: boolean): string | null {
+  if (!p.mailboxId && address === undefined && optional) return null;
+  return mailboxFor(ctx, p, address).id;
+}
+
+function checkTag(tag: string): string {
+  if (!TAG.test(tag)) throw badRequest('tags match [A-Za-z0-9._:-]{1,64}', { field: 'tag' });
+  return tag;
+}
+
+/** Received mail of one mailbox in arrival order: unread only unless include_read, one tag's when tag. */
+export function checkInbox(ctx: Ctx, p: Principal, q: InboxQuery): ListPage<MessageView> {
   requireScope(p, 'read');
-  const mb = mailboxFor(ctx, p, q.get('mailbox'));
-  const limit = intQuery(q, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
-  // the cursor is the arrival order (rowid), opaque to clients
-  const cursor = Number(q.get('cursor') ?? 0);
-  if (!Number.isSafeInteger(cursor) || cursor < 0) throw badRequest('cursor is not one this server returned');
-  const includeRead = q.get('include_read') === 'true';
-  const rows = inboxPage(ctx.db, mb.id, { after: cursor, limit: limit + 1, includeRead });
-  const page = rows.slice(0, limit);
-  return { mailbox: mb.address, messages: page.map((m) => summary(ctx, m)), next_cursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null };
+  const mailboxId = listedMailbox(ctx, p, q.mailbox, false);
+  const limit = q.limit ?? DEFAULT_PAGE;
+  const rows = messagePage(ctx.db, {
+    tenantId: p.tenantId, mailboxId, direction: 'in', statuses: ['received'], unreadOnly: !q.include_read,
+    tag: q.tag === undefined ? undefined : checkTag(q.tag), after: cursorPosition(q.cursor), limit: limit + 1,
+  });
+  return pageOf(rows, limit, (m) => messageView(ctx.db, m));
+}
+
+/** Sent mail in arrival order, of the key's mailbox (or, for an unbound key, of one or every mailbox), by status. */
+export function listSent(ctx: Ctx, p: Principal, q: SentQuery): ListPage<MessageView> {
+  if (!p.scopes.has('send') && !p.scopes.has('read') && !p.scopes.has('oversight')) requireScope(p, 'read');
+  const limit = q.limit ?? DEFAULT_PAGE;
+  const rows = messagePage(ctx.db, {
+    tenantId: p.tenantId, mailboxId: listedMailbox(ctx, p, q.mailbox, true), direction: 'out',
+    statuses: q.status?.length ? q.status : SENT_STATUSES, after: cursorPosition(q.cursor), limit: limit + 1,
+  });
+  return pageOf(rows, limit, (m) => messageView(ctx.db, m));
 }
 
 export async function readEmail(ctx: Ctx, p: Principal, id: string, markRead = true) {
@@ -63,18 +80,14 @@ export async function readEmail(ctx: Ctx, p: Principal, id: string, markRead = t
   const verifyAt = !m.report && m.signed_raw ? m.delivered_at ?? ctx.now() : null;
   const content = await readMessageContent(ctx, m.signed_raw ?? m.raw, verifyAt);
   const report = m.report ? JSON.parse(m.report) : content.report;
-  if (markRead && !m.read_at && m.direction === 'in' && p.scopes.has('read')) {
-    markMessageRead(ctx.db, m.id, ctx.now());
-  }
+  const marked = markRead && !m.read_at && m.direction === 'in' && p.scopes.has('read');
+  if (marked) markMessageRead(ctx.db, m.id, ctx.now());
   return {
-    ...summary(ctx, m),
-    in_reply_to: m.in_reply_to, references: JSON.parse(m.refs) as string[], agent_id: m.agent_id, oversight_mode: m.oversight_mode,
-    approval_code: m.approval_code, identity_sig: m.identity_sig, identity_kid: m.identity_kid,
-    decision: m.decided_by ? { by: m.decided_by, at: m.decided_at, reason: m.decision_reason } : null,
-    text: content.text, html: content.html, attachments: content.attachments,
+    ...messageView(ctx.db, { ...m, read_at: m.read_at ?? (marked ? ctx.now() : null) }),
+    in_reply_to: m.in_reply_to, references: JSON.parse(m.refs) as string[],
+    text: content.text, html: content.html, attachments: content.attachments.map((a, index) => ({ index, ...a })),
     report,
     auth_results: m.auth_results ? JSON.parse(m.auth_results) : null,
-    deliveries: m.direction === 'out' ? deliveriesOf(ctx.db, m.id).map((d) => ({ target: d.target, recipients: JSON.parse(d.recipients), state: d.state, attempts: d.attempts, last_error: d.last_error })) : undefined,
   };
 }
 
@@ -83,17 +96,17 @@ export function getThread(ctx: Ctx, p: Principal, threadId: string) {
   const rows = threadMessages(ctx.db, p.tenantId, threadId)
     .filter((m) => (!p.mailboxId || m.mailbox_id === p.mailboxId) && !(m.direction === 'in' && m.status !== 'received'));
   if (rows.length === 0) throw notFound(`thread ${threadId}`);
-  return { thread_id: threadId, messages: rows.map((m) => summary(ctx, m)) };
+  return whole(rows.map((m) => messageView(ctx.db, m)));
 }
 
 export function setTag(ctx: Ctx, p: Principal, id: string, tag: string, on: boolean) {
   requireScope(p, 'read');
   const m = readable(ctx, p, id);
-  if (!TAG.test(tag)) throw badRequest('tags match [A-Za-z0-9._:-]{1,64}');
+  checkTag(tag);
   tx(ctx.db, () => {
     if (setMessageTag(ctx.db, m.id, tag, on)) appendAudit(ctx.db, { tenant: p.tenantId, event: on ? 'message.tagged' : 'message.untagged', message_id: m.id, actor: p.actor, ts: ctx.now(), data: { tag } });
   });
-  return { id: m.id, tags: tagsOf(ctx.db, m.id) };
+  return messageView(ctx.db, m);
 }
 
 /** The bytes as delivered (signed) for outbound mail, as received for inbound. */
@@ -128,11 +141,20 @@ export function evidence(ctx: Ctx, p: Principal, id: string) {
   }
   return {
     schema: 'multimail.evidence/1', id: m.id, message_id: m.message_id_header, direction: m.direction, status: m.status,
-    exported_at: new Date(ctx.now() * 1000).toISOString(),
+    exported_at: isoTime(ctx.now()),
     eml_base64: raw.toString('base64'),
-    key_bundle: { version: 1, captured_at: new Date((m.delivered_at ?? m.created_at) * 1000).toISOString(), records },
+    key_bundle: { version: 1, captured_at: isoTime(m.delivered_at ?? m.created_at), records },
     jwks: evidenceJwks(ctx, m),
     report: m.report ? JSON.parse(m.report) : null,
     audit_message_id: m.id,
   };
+}
+
+/** One attachment of a readable message, by its index in read_email's list. */
+export async function attachment(ctx: Ctx, p: Principal, id: string, index: number) {
+  const m = readable(ctx, p, id);
+  const content = await readMessageContent(ctx, m.signed_raw ?? m.raw, null, { attachment: index });
+  const meta = content.attachments[index];
+  if (!meta || !content.attachment) throw notFound(`attachment ${index} of message ${id}`);
+  return { index, ...meta, content: Buffer.from(content.attachment.buffer, content.attachment.byteOffset, content.attachment.byteLength) };
 }

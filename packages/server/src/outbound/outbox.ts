@@ -14,6 +14,7 @@ import {
 import type { DeliveryRow, MessageRow } from '../store/rows.js';
 import type { Ctx } from '../shared/context.js';
 import { enqueueEvent } from '../webhooks/events.js';
+import { messageView } from '../shared/message-view.js';
 import { signOutbound } from './signing.js';
 import { newId } from '../security/secrets.js';
 import { newMessageId, withMessageId } from './compose.js';
@@ -211,8 +212,9 @@ function finish(ctx: Ctx, id: string): MessageRow {
         deliveries: ds.map((d) => ({ target: d.target, recipients: JSON.parse(d.recipients) as string[], state: d.state, error: d.last_error })),
       },
     });
-    enqueueEvent(ctx, m.tenant_id, 'message.sent', { id, message_id: m.message_id_header, status, identity_sig: m.identity_sig });
-    return { ...m, ...patch };
+    const done = { ...m, ...patch };
+    enqueueEvent(ctx, m.tenant_id, 'message.sent', () => ({ message: messageView(ctx.db, done) }));
+    return done;
   })();
 }
 

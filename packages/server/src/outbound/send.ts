@@ -5,7 +5,7 @@
  */
 import { tx, txBatched } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
-import { deliveriesOf, existingThread, getMessage, idempotencyRecord, insertIdempotencyRecord, insertMessage } from '../store/messages.js';
+import { existingThread, getMessage, idempotencyRecord, insertIdempotencyRecord, insertMessage } from '../store/messages.js';
 import { allowlistOf } from '../store/allowlist.js';
 import type { MailboxRow, MessageRow } from '../store/rows.js';
 import type { Ctx } from '../shared/context.js';
@@ -20,6 +20,7 @@ import { newId, sha256Hex } from '../security/secrets.js';
 import { deliverWithin, queueDeliveries } from './outbox.js';
 import { signOutbound } from './signing.js';
 import { heldFromAgent } from '../mailbox/read.js';
+import { type MessageView, messageView } from '../shared/message-view.js';
 
 export const MAX_RECIPIENTS_PER_SEND = 100;
 export const MAX_TEXT_BYTES = 5 * 1024 * 1024;
@@ -71,25 +72,9 @@ function parseSendBody(body: Record<string, unknown>, p: Principal, mailbox: Mai
   };
 }
 
-export interface SendResult {
-  id: string; message_id: string | null; thread_id: string; status: string; oversight_mode: string | null;
-  identity_sig: string | null; identity_kid: string | null; dkim_domain: string | null; dkim_selector: string | null;
-  approval_code: string | null; expires_at: number | null;
-  deliveries: Array<{ target: string; recipients: string[]; state: string; last_error: string | null }>;
-}
-
 /** The reply to a decision: an approved message is delivered first (waiting at most DELIVERY_WAIT_MS). */
-export async function decisionResult(ctx: Ctx, decided: MessageRow): Promise<SendResult> {
-  return sendResult(ctx, decided.status === 'queued' ? await deliverWithin(ctx, decided.id) : decided);
-}
-
-export function sendResult(ctx: Ctx, m: MessageRow): SendResult {
-  return {
-    id: m.id, message_id: m.message_id_header, thread_id: m.thread_id, status: m.status, oversight_mode: m.oversight_mode,
-    identity_sig: m.identity_sig, identity_kid: m.identity_kid, dkim_domain: m.dkim_domain, dkim_selector: m.dkim_selector,
-    approval_code: m.approval_code, expires_at: m.expires_at,
-    deliveries: deliveriesOf(ctx.db, m.id).map((d) => ({ target: d.target, recipients: JSON.parse(d.recipients) as string[], state: d.state, last_error: d.last_error })),
-  };
+export async function decisionResult(ctx: Ctx, decided: MessageRow): Promise<MessageView> {
+  return messageView(ctx.db, decided.status === 'queued' ? await deliverWithin(ctx, decided.id) : decided);
 }
 
 /**
@@ -113,14 +98,14 @@ function idempotentReplay(ctx: Ctx, p: Principal, key: string | null, requestHas
 
 export async function sendEmail(
   ctx: Ctx, p: Principal, body: Record<string, unknown>, idempotencyKey: string | null, replyTo?: string,
-): Promise<{ status: number; result: SendResult }> {
+): Promise<{ status: number; result: MessageView }> {
   requireScope(p, 'send');
   if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY || /[^\x21-\x7e]/.test(idempotencyKey))) {
     throw badRequest(`Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY} visible ASCII characters`);
   }
   const requestHash = sha256Hex(requestFingerprint({ body, replyTo: replyTo ?? null }));
   const replay = idempotentReplay(ctx, p, idempotencyKey, requestHash);
-  if (replay) return { status: 200, result: sendResult(ctx, replay) };
+  if (replay) return { status: 200, result: messageView(ctx.db, replay) };
 
   const mailbox = mailboxFor(ctx, p, null);
   if (replyTo) body = replyDefaults(ctx, p, mailbox, replyTo, body);
@@ -182,15 +167,15 @@ export async function sendEmail(
     });
     if (held) {
       appendAudit(ctx.db, { tenant: p.tenantId, event: 'send.held', message_id: id, actor: p.actor, ts: now, data: { reason: decision.reason, expires_at: row.expires_at } });
-      enqueueEvent(ctx, p.tenantId, 'oversight.pending', { id, direction: 'out', mailbox: mailbox.address, subject: req.subject, to: recipients });
+      enqueueEvent(ctx, p.tenantId, 'oversight.pending', () => ({ message: messageView(ctx.db, getMessage(ctx.db, p.tenantId, id)!) }));
     } else {
       queueDeliveries(ctx, row);
     }
     return getMessage(ctx.db, p.tenantId, id)!;
   });
-  if (stored.id !== id || held) return { status: stored.id !== id ? 200 : 202, result: sendResult(ctx, stored) };
+  if (stored.id !== id || held) return { status: stored.id !== id ? 200 : 202, result: messageView(ctx.db, stored) };
   const delivered = await deliverWithin(ctx, id);
-  return { status: delivered.status === 'queued' || delivered.status === 'signed' ? 202 : 201, result: sendResult(ctx, delivered) };
+  return { status: delivered.status === 'queued' || delivered.status === 'signed' ? 202 : 201, result: messageView(ctx.db, delivered) };
 }
 
 /**

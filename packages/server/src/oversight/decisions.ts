@@ -16,24 +16,24 @@ import { enqueueEvent } from '../webhooks/events.js';
 import { modeChangeNeedsOversight, normalizeAllowlistEntry } from './policy.js';
 import { MODE_LIST, isOversightMode } from '../shared/modes.js';
 import { newId } from '../security/secrets.js';
-import { getMailbox, mailboxById } from '../tenancy/tenants.js';
+import { getMailbox, mailboxView } from '../tenancy/tenants.js';
+import { cursorPosition, pageOf, whole } from '../shared/list-page.js';
+import { messageView } from '../shared/message-view.js';
+import { isoTime } from '../shared/time.js';
 import { assertHeaderSafe, parseAddress } from '../shared/addresses.js';
 
 export const MAX_REASON_LENGTH = 1000;
 const PENDING = ['pending_approval', 'pending_inbound_approval'];
 
-export function listPending(ctx: Ctx, p: Principal, opts: { limit: number; after?: string }) {
+export const DEFAULT_PENDING_PAGE = 50;
+const PREVIEW_BYTES = 4096;
+
+export function listPending(ctx: Ctx, p: Principal, q: { cursor?: string; limit?: number }) {
   requireScope(p, 'oversight');
+  const limit = q.limit ?? DEFAULT_PENDING_PAGE;
   // an oversight key bound to a mailbox reviews that mailbox only
-  const rows = pendingPage(ctx.db, p.tenantId, { mailboxId: p.mailboxId, after: Number(opts.after ?? 0) || 0, limit: opts.limit + 1 });
-  const page = rows.slice(0, opts.limit);
-  const items = page.map((m) => ({
-    id: m.id, direction: m.direction, status: m.status, mailbox: mailboxById(ctx, m.mailbox_id).address,
-    message_id: m.message_id_header, from: m.from_addr, to: JSON.parse(m.envelope_to) as string[], subject: m.subject,
-    agent_id: m.agent_id, oversight_mode: m.oversight_mode, created_at: m.created_at, expires_at: m.expires_at,
-    preview: m.raw.subarray(0, 4096).toString('utf8'),
-  }));
-  return { items, next_cursor: rows.length > opts.limit ? String(page[page.length - 1]!.seq) : null };
+  const rows = pendingPage(ctx.db, p.tenantId, { mailboxId: p.mailboxId, after: cursorPosition(q.cursor), limit: limit + 1 });
+  return pageOf(rows, limit, (m) => ({ ...messageView(ctx.db, m), preview: m.raw.subarray(0, PREVIEW_BYTES).toString('utf8') }));
 }
 
 function parseReason(reason: unknown): string {
@@ -67,10 +67,11 @@ function recordDecision(ctx: Ctx, m: MessageRow, approve: boolean, reason: strin
     const event = expiry ? (outbound ? 'send.expired' : 'inbound.expired')
       : outbound ? (approve ? 'send.approved' : 'send.rejected') : approve ? 'inbound.released' : 'inbound.rejected';
     appendAudit(ctx.db, { tenant: m.tenant_id, event, message_id: m.id, actor, ts: now, data: { decision: approve ? 'approve' : 'reject', approval, reason, message_id: fresh.message_id_header } });
-    enqueueEvent(ctx, m.tenant_id, approve ? 'oversight.approved' : 'oversight.rejected', { id: m.id, direction: fresh.direction, approval, reason, by: actor });
+    const row = getMessage(ctx.db, m.tenant_id, m.id)!;
+    enqueueEvent(ctx, m.tenant_id, approve ? 'oversight.approved' : 'oversight.rejected', () => ({ message: messageView(ctx.db, row) }));
     // an approved send is `queued`: the outbox signs it and gives it its deliveries
-    if (approve && !outbound) enqueueEvent(ctx, m.tenant_id, 'message.received', { id: m.id, message_id: fresh.message_id_header, from: fresh.from_addr, subject: fresh.subject });
-    return { row: getMessage(ctx.db, m.tenant_id, m.id)!, expired };
+    if (approve && !outbound) enqueueEvent(ctx, m.tenant_id, 'message.received', () => ({ message: messageView(ctx.db, row) }));
+    return { row, expired };
   });
 }
 
@@ -114,17 +115,17 @@ export async function expireDue(ctx: Ctx): Promise<number> {
   return due.length;
 }
 
-export function listAllowlist(ctx: Ctx, p: Principal, mailbox: string | null) {
+export function listAllowlist(ctx: Ctx, p: Principal, mailbox: string | undefined) {
   if (!p.scopes.has('oversight') && !p.scopes.has('admin') && !p.scopes.has('send')) throw forbidden('this API key cannot view allowlists');
   const mb = mailboxFor(ctx, p, mailbox);
-  return allowlistOf(ctx.db, mb.id);
+  return whole(allowlistOf(ctx.db, mb.id).map((e) => ({ mailbox: mb.address, entry: e.entry, created_by: e.created_by, created_at: isoTime(e.created_at) })));
 }
 
-export function changeAllowlist(ctx: Ctx, p: Principal, mailbox: string | null, entryInput: unknown, add: boolean) {
+export function changeAllowlist(ctx: Ctx, p: Principal, mailbox: string | undefined, entryInput: unknown, add: boolean) {
   requireScope(p, 'oversight');
   const mb = mailboxFor(ctx, p, mailbox);
   const entry = normalizeAllowlistEntry(entryInput);
-  if (!entry) throw badRequest('entry must be an address (a@b.example) or *@domain');
+  if (!entry) throw badRequest('entry must be an address (a@b.example) or *@domain', { field: 'entry' });
   tx(ctx.db, () => {
     const now = ctx.now();
     const changed = setAllowlistEntry(ctx.db, mb.id, entry, add ? { by: p.actor, at: now } : null);
@@ -152,5 +153,5 @@ export function changeMailbox(ctx: Ctx, p: Principal, address: string, body: Rec
       data: { mailbox: mb.address, from: mb.oversight_mode, to: mode, oversight_address: oversightAddress },
     });
   });
-  return { address: mb.address, oversight_mode: mode, oversight_address: oversightAddress };
+  return mailboxView({ ...mb, oversight_mode: mode, oversight_address: oversightAddress });
 }

@@ -12,7 +12,7 @@ export const GENESIS_HASH = AUDIT_GENESIS_HASH;
 
 export type AuditEvent =
   | 'send.requested' | 'send.held' | 'send.refused' | 'send.approved' | 'send.rejected' | 'send.expired'
-  | 'send.delivered' | 'send.undeliverable' | 'send.failed'
+  | 'send.delivered' | 'send.undeliverable' | 'send.failed' | 'send.cancelled'
   | 'inbound.received' | 'inbound.message_id_reused' | 'inbound.held' | 'inbound.released' | 'inbound.rejected' | 'inbound.expired'
   | 'message.tagged' | 'message.untagged'
   | 'key.created' | 'key.retired' | 'dkim.created' | 'dkim.retired'
@@ -98,4 +98,9 @@ export function lastSignedHead(db: Db, tenant: string): { tree_size: number; roo
 
 export function recordSignedHead(db: Db, tenant: string, h: { tree_size: number; root_hash: string; signed_at: number }): void {
   db.prepare('INSERT OR REPLACE INTO audit_signed_heads(tenant_id, tree_size, root_hash, signed_at) VALUES (?,?,?,?)').run(tenant, h.tree_size, h.root_hash, h.signed_at);
+}
+
+/** How many entries a tenant's log holds (its last seq: seqs start at 1 without gaps). */
+export function auditSize(db: Db, tenant: string): number {
+  return (db.prepare('SELECT MAX(seq) AS n FROM audit WHERE tenant_id = ?').get(tenant) as { n: number | null }).n ?? 0;
 }

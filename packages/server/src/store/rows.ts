@@ -21,7 +21,7 @@ export interface IdentityKeyRow {
 }
 
 export type OutboundStatus =
-  | 'pending_approval' | 'rejected' | 'expired' | 'queued' | 'signed' | 'delivered' | 'undeliverable' | 'failed';
+  | 'pending_approval' | 'rejected' | 'expired' | 'cancelled' | 'queued' | 'signed' | 'delivered' | 'undeliverable' | 'failed';
 export type InboundStatus = 'received' | 'pending_inbound_approval' | 'rejected' | 'expired';
 
 export interface MessageRow {

@@ -11,10 +11,11 @@ import type { Ctx } from '../shared/context.js';
 import { ApiError, badRequest, forbidden, notFound } from '../shared/errors.js';
 import { generateIdentityKey } from '../security/keys.js';
 import { hashToken, newId, newToken, seal } from '../security/secrets.js';
+import { isoTime } from '../shared/time.js';
 import { getMailbox, mailboxById } from './tenants.js';
 import {
   activeIdentityKeyOf, credentialByTokenHash, credentialOf, credentialsOf, identityKeysOf, insertCredential, insertIdentityKey,
-  markCredentialRevoked, retireIdentityKey,
+  markCredentialRevoked, retireIdentityKey, signingIdentityKeyOf,
 } from '../store/credentials.js';
 
 export const SCOPES = ['send', 'read', 'oversight', 'admin'] as const;
@@ -64,7 +65,11 @@ function credentialAgent(scopes: Scope[], input: unknown): string | null {
   return input;
 }
 
-export interface CreatedCredential { id: string; token: string; scopes: Scope[]; mailbox: string | null; agent_id: string | null; kid: string | null }
+export interface CredentialView {
+  id: string; name: string; scopes: Scope[]; mailbox: string | null; agent_id: string | null; kid: string | null;
+  created_at: string; revoked_at: string | null;
+}
+export interface CreatedCredential extends CredentialView { token: string }
 
 export async function createCredential(
   ctx: Ctx, tenantId: string,
@@ -96,14 +101,14 @@ export async function createCredential(
     appendAudit(ctx.db, { tenant: tenantId, event: 'key.created', actor, ts: now, data: { credential: id, kind: 'api', scopes, mailbox: mailbox?.address ?? null } });
   });
   ctx.cache.clear();
-  return { id, token, scopes, mailbox: mailbox?.address ?? null, agent_id: agent, kid: identity?.kid ?? null };
+  return { id, name, scopes, mailbox: mailbox?.address ?? null, agent_id: agent, kid: identity?.kid ?? null, created_at: isoTime(now), revoked_at: null, token };
 }
 
 /** Revokes an API credential; its identity key is retired (kept in the JWKS with mm_not_after). */
-export function revokeCredential(ctx: Ctx, tenantId: string, id: string, actor: string): void {
+export function revokeCredential(ctx: Ctx, tenantId: string, id: string, actor: string): CredentialView {
   const row = credentialOf(ctx.db, tenantId, id);
   if (!row) throw notFound(`credential ${id}`);
-  if (row.revoked_at) return;
+  if (row.revoked_at) return credentialView(ctx, row);
   const now = ctx.now();
   tx(ctx.db, () => {
     markCredentialRevoked(ctx.db, id, now);
@@ -115,11 +120,20 @@ export function revokeCredential(ctx: Ctx, tenantId: string, id: string, actor: 
     appendAudit(ctx.db, { tenant: tenantId, event: 'key.retired', actor, ts: now, data: { credential: id, kind: 'api' } });
   });
   ctx.cache.clear();
+  return credentialView(ctx, { ...row, revoked_at: now });
 }
 
-export function listCredentials(ctx: Ctx, tenantId: string) {
-  const rows = credentialsOf(ctx.db, tenantId);
-  return rows.map((r) => ({ id: r.id, name: r.name, scopes: r.scopes.split(','), mailbox_id: r.mailbox_id, agent_id: r.agent_id, created_at: r.created_at, revoked_at: r.revoked_at }));
+/** A credential as the API lists it: never its token, which only its creator saw. */
+function credentialView(ctx: Ctx, r: CredentialRow): CredentialView {
+  const identity = signingIdentityKeyOf(ctx.db, r.id);
+  return {
+    id: r.id, name: r.name, scopes: r.scopes.split(',') as Scope[], mailbox: r.mailbox_id ? mailboxById(ctx, r.mailbox_id).address : null,
+    agent_id: r.agent_id, kid: identity?.kid ?? null, created_at: isoTime(r.created_at), revoked_at: isoTime(r.revoked_at),
+  };
+}
+
+export function listCredentials(ctx: Ctx, tenantId: string): CredentialView[] {
+  return credentialsOf(ctx.db, tenantId).map((r) => credentialView(ctx, r));
 }
 
 /** Looks a bearer token up by its hash; revoked or unknown tokens get the same 401. */

@@ -16,6 +16,7 @@ import { type DkimAlgorithm, generateDkimKey, newSelector } from '../security/ke
 import { isValidDomain, parseAddress } from '../shared/addresses.js';
 import { MODE_LIST, type OversightMode, isOversightMode } from '../shared/modes.js';
 import { newId, seal } from '../security/secrets.js';
+import { isoTime } from '../shared/time.js';
 
 export const DKIM_ALGORITHMS: DkimAlgorithm[] = ['ed25519-sha256', 'rsa-sha256'];
 
@@ -99,7 +100,7 @@ export function dnsRecords(ctx: Ctx, tenantId: string, name: string) {
   return dkimKeysOf(ctx.db, domain.id).map((k) => ({
     name: `${k.selector}._domainkey.${domain.name}`, type: 'TXT', value: k.record,
     zone: zoneLine(`${k.selector}._domainkey.${domain.name}.`, k.record),
-    algorithm: k.algorithm, status: k.status, created_at: k.created_at, retired_at: k.retired_at,
+    algorithm: k.algorithm, status: k.status, created_at: isoTime(k.created_at), retired_at: isoTime(k.retired_at),
   }));
 }
 
@@ -121,7 +122,7 @@ export function localKeyRecords(ctx: Ctx): Record<string, string> {
 /** A key bundle (SPEC §3.1) of every DKIM record the tenant's domains have published, current and rotated. */
 export function tenantKeyBundle(ctx: Ctx, tenantId: string): { version: 1; captured_at: string; records: Record<string, string> } {
   const records = Object.fromEntries(dkimRecordsOfTenant(ctx.db, tenantId).map((r) => [`${r.selector}._domainkey.${r.name}`, r.record]));
-  return { version: 1, captured_at: new Date(ctx.now() * 1000).toISOString(), records };
+  return { version: 1, captured_at: isoTime(ctx.now()), records };
 }
 
 export function createMailbox(
@@ -189,3 +190,12 @@ export function isHostedDomain(ctx: Ctx, domain: string): boolean {
 export function listMailboxes(ctx: Ctx, tenantId: string): MailboxRow[] {
   return mailboxesOf(ctx.db, tenantId);
 }
+
+/** A mailbox as the API shows it. */
+export const mailboxView = (m: MailboxRow) =>
+  ({ id: m.id, address: m.address, oversight_mode: m.oversight_mode, oversight_address: m.oversight_address, created_at: isoTime(m.created_at) });
+
+export const domainView = (d: DomainRow) => ({ name: d.name, dual_sign: !!d.dual_sign, created_at: isoTime(d.created_at) });
+
+/** A domain with the TXT records to publish for it. */
+export const domainWithRecords = (ctx: Ctx, tenantId: string, d: DomainRow) => ({ ...domainView(d), dns_records: dnsRecords(ctx, tenantId, d.name) });

@@ -4,18 +4,24 @@
  */
 import type { Ctx } from '../shared/context.js';
 import { newId } from '../security/secrets.js';
+import { isoTime } from '../shared/time.js';
 import { activeWebhooksOf, insertWebhookDelivery } from '../store/webhooks.js';
 
 export type WebhookEvent = 'message.received' | 'message.sent' | 'oversight.pending' | 'oversight.approved' | 'oversight.rejected';
 
-export function enqueueEvent(ctx: Ctx, tenantId: string, event: WebhookEvent, data: Record<string, unknown>): void {
+/**
+ * Queues `event` for every webhook of the tenant that wants it. `data` is built only when one
+ * does: message events carry the whole message view, which costs a few reads to build.
+ */
+export function enqueueEvent(ctx: Ctx, tenantId: string, event: WebhookEvent, data: () => Record<string, unknown>): void {
   const hooks = activeWebhooksOf(ctx.db, tenantId);
   const now = ctx.now();
+  let built: Record<string, unknown> | undefined;
   for (const hook of hooks) {
     const events = hook.events.split(',');
     if (!events.includes(event) && !events.includes('*')) continue;
     const id = newId('evt', 10);
-    const payload = JSON.stringify({ id, type: event, created: now, tenant: tenantId, data });
+    const payload = JSON.stringify({ id, type: event, created_at: isoTime(now), tenant: tenantId, data: (built ??= data()) });
     insertWebhookDelivery(ctx.db, { id, webhook_id: hook.id, event, payload, now });
   }
   if (hooks.length) ctx.kickWebhooks();

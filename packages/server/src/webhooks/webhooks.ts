@@ -11,6 +11,7 @@ import type { Ctx } from '../shared/context.js';
 import { badRequest, notFound } from '../shared/errors.js';
 import type { WebhookEvent } from './events.js';
 import { newId, seal, unseal } from '../security/secrets.js';
+import { isoTime } from '../shared/time.js';
 import {
   type DueWebhookDelivery, claimDueWebhookDeliveries, deactivateWebhook, insertWebhook, recordWebhookAttempt, releaseSendingWebhookDeliveries,
   webhookDeliveriesOf, webhookExists, webhooksOf,
@@ -48,23 +49,27 @@ export function createWebhook(ctx: Ctx, tenantId: string, body: Record<string, u
     // the audit log is read by oversight keys too: record where events go, not a query's tokens
     appendAudit(ctx.db, { tenant: tenantId, event: 'webhook.created', actor, ts: ctx.now(), data: { id, url: `${url.origin}${url.pathname}`, events } });
   });
-  return { id, url: url.toString(), events, secret };
+  return { ...webhookView({ id, url: url.toString(), events: events.join(','), active: 1, created_at: ctx.now() }), secret };
 }
 
-export function deleteWebhook(ctx: Ctx, tenantId: string, id: string, actor: string): void {
+const webhookView = (w: { id: string; url: string; events: string; active: number; created_at: number }) =>
+  ({ id: w.id, url: w.url, events: w.events.split(','), active: !!w.active, created_at: isoTime(w.created_at) });
+
+export function deleteWebhook(ctx: Ctx, tenantId: string, id: string, actor: string) {
   tx(ctx.db, () => {
     if (!deactivateWebhook(ctx.db, tenantId, id)) throw notFound(`webhook ${id}`);
     appendAudit(ctx.db, { tenant: tenantId, event: 'webhook.deleted', actor, ts: ctx.now(), data: { id } });
   });
+  return webhookView(webhooksOf(ctx.db, tenantId).find((w) => w.id === id)!);
 }
 
 export function listWebhooks(ctx: Ctx, tenantId: string) {
-  return webhooksOf(ctx.db, tenantId).map((w) => ({ ...w, events: w.events.split(','), active: !!w.active }));
+  return webhooksOf(ctx.db, tenantId).map(webhookView);
 }
 
 export function listWebhookDeliveries(ctx: Ctx, tenantId: string, id: string) {
   if (!webhookExists(ctx.db, tenantId, id)) throw notFound(`webhook ${id}`);
-  return webhookDeliveriesOf(ctx.db, id);
+  return (webhookDeliveriesOf(ctx.db, id) as Array<Record<string, unknown> & { created_at: number; updated_at: number }>).map((d) => ({ ...d, created_at: isoTime(d.created_at), updated_at: isoTime(d.updated_at) }));
 }
 
 export async function sweepWebhooks(ctx: Ctx): Promise<number> {

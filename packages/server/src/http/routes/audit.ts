@@ -1,46 +1,41 @@
 /**
- * The tamper-evident audit log (SPEC §5, RFC 9162): the NDJSON export, the online chain check,
- * the signed tree head, inclusion and consistency proofs, and the log's public key. Oversight or
- * admin keys; the feature refuses oversight keys bound to one mailbox (the log is tenant-wide).
+ * The tamper-evident audit log (SPEC §5, RFC 9162): entries as a list and as the NDJSON export,
+ * the online chain check, the signed tree head, inclusion and consistency proofs, and the log's
+ * public key. Oversight or admin keys; the feature refuses oversight keys bound to one mailbox.
  */
-import { auditPage, verifyAuditChain } from '../../audit/entries.js';
-import { auditConsistencyProof, auditInclusionProof, logPublicKey, signedTreeHead } from '../../audit/tree-heads.js';
+import { auditExport } from '../../audit/entries.js';
+import { caller, runOperation } from '../../api/operation.js';
+import { operation } from '../../api/operations/index.js';
+import { int, oneOfValues } from '../../api/schema-kit.js';
+import { LOG_KEY } from '../../api/schemas/index.js';
 import { requireAuditor } from '../../tenancy/credentials.js';
-import { intQuery } from '../../shared/errors.js';
-import { type Route, keyed } from '../route.js';
+import { type Route, bind, raw } from '../route.js';
 import { json } from '../router.js';
 
 const AUDITORS = ['oversight', 'admin'] as const;
 
 export const auditRoutes: Route[] = [
-  keyed('GET', '/v1/audit', AUDITORS, ({ ctx, p, req }) => {
-    requireAuditor(p);
-    const limit = intQuery(req.query, 'limit', 500, 1, 5000);
-    const entries = auditPage(ctx, p.tenantId, { after: intQuery(req.query, 'after', 0, 0, Number.MAX_SAFE_INTEGER), limit, messageId: req.query.get('message') ?? undefined });
-    const next = entries.length === limit ? String(entries[entries.length - 1]!.seq) : '';
-    return { status: 200, headers: { 'content-type': 'application/x-ndjson', 'x-next-after': next }, body: entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '') };
+  bind('GET', '/v1/audit', operation('audit_log')),
+  raw('GET', '/v1/audit/export', AUDITORS, { tree_size: int('Export the first tree_size entries (default: all), e.g. to match a tree head', { minimum: 0 }) }, {
+    summary: 'The audit log as an NDJSON file',
+    description: 'Every entry, one per line, exactly as hashed: the file `multimail audit verify` checks offline against tree heads and the log key. Streamed.',
+    responses: { 200: { contentType: 'application/x-ndjson', description: 'One AuditEntry per line' } },
+  }, ({ ctx, p, query }) => {
+    const who = caller(p);
+    requireAuditor(who);
+    return { status: 200, headers: { 'content-type': 'application/x-ndjson' }, body: auditExport(ctx, who.tenantId, query.tree_size as number | undefined) };
   }),
-  keyed('GET', '/v1/audit/verify', AUDITORS, async ({ ctx, p }) => {
-    requireAuditor(p);
-    return json(200, await verifyAuditChain(ctx, p.tenantId));
-  }),
-  keyed('GET', '/v1/audit/sth', AUDITORS, async ({ ctx, p }) => {
-    requireAuditor(p);
-    return json(200, await signedTreeHead(ctx, p.tenantId));
-  }),
-  keyed('GET', '/v1/audit/proof/inclusion', AUDITORS, async ({ ctx, p, req }) => {
-    requireAuditor(p);
-    return json(200, await auditInclusionProof(ctx, p.tenantId, req.query));
-  }),
-  keyed('GET', '/v1/audit/proof/consistency', AUDITORS, async ({ ctx, p, req }) => {
-    requireAuditor(p);
-    return json(200, await auditConsistencyProof(ctx, p.tenantId, req.query));
-  }),
-  keyed('GET', '/v1/audit/log-key', AUDITORS, async ({ ctx, p, req }) => {
-    requireAuditor(p);
-    const key = await logPublicKey(ctx, p.tenantId);
-    return req.query.get('format') === 'json'
-      ? json(200, key)
-      : { status: 200, headers: { 'content-type': 'application/x-pem-file', 'x-mm-kid': key.log_id }, body: key.pem };
+  bind('GET', '/v1/audit/verify', operation('audit_check')),
+  bind('GET', '/v1/audit/sth', operation('audit_tree_head')),
+  bind('GET', '/v1/audit/proof/inclusion', operation('audit_inclusion_proof')),
+  bind('GET', '/v1/audit/proof/consistency', operation('audit_consistency_proof')),
+  raw('GET', '/v1/audit/log-key', AUDITORS, { format: oneOfValues(['pem', 'json'], 'pem (default) or json') }, {
+    summary: 'The audit log key',
+    description: 'The public key tree heads are signed with: SPKI PEM (header X-MM-Kid) or, with format=json, {log_id, tenant, pem, jwk}.',
+    responses: { 200: { contentType: 'application/x-pem-file', description: 'SPKI PEM; application/json with format=json', schema: LOG_KEY } },
+  }, async ({ ctx, p, query, req }) => {
+    const { body } = await runOperation(operation('audit_log_key'), { ctx, p, input: {}, signal: req.signal ?? new AbortController().signal });
+    const key = body as { log_id: string; pem: string };
+    return query.format === 'json' ? json(200, key) : { status: 200, headers: { 'content-type': 'application/x-pem-file', 'x-mm-kid': key.log_id }, body: key.pem };
   }),
 ];

@@ -1,21 +1,21 @@
-/** Identity keys: a send key's own public key, and each tenant's public JWKS. */
-import { activeIdentityKey, tenantJwks } from '../../tenancy/credentials.js';
-import { tenantExists } from '../../tenancy/tenants.js';
-import { notFound } from '../../shared/errors.js';
-import { type Route, keyed, open } from '../route.js';
+/** Identity keys: a send key's own public key (PEM, or JSON), and each tenant's public JWKS. */
+import { operation } from '../../api/operations/index.js';
+import { runOperation } from '../../api/operation.js';
+import { oneOfValues } from '../../api/schema-kit.js';
+import { IDENTITY_KEY } from '../../api/schemas/index.js';
+import { type Route, bind, raw } from '../route.js';
 import { json } from '../router.js';
 
 export const identityRoutes: Route[] = [
-  keyed('GET', '/v1/identity/public-key', ['send'], ({ ctx, p, req }) => {
-    const key = activeIdentityKey(ctx, p.credentialId);
-    if (!key) throw notFound('identity key for this credential');
-    return req.query.get('format') === 'json'
-      ? json(200, { kid: key.kid, tenant: p.tenantId, pem: key.public_pem, jwk: JSON.parse(key.public_jwk) })
-      : { status: 200, headers: { 'content-type': 'application/x-pem-file', 'x-mm-kid': key.kid }, body: key.public_pem };
+  raw('GET', '/v1/identity/public-key', ['send'], { format: oneOfValues(['pem', 'json'], 'pem (default) or json') }, {
+    summary: 'My identity key',
+    description: 'identity_public_key: the public key this send key signs X-MM-Identity-Sig with, as SPKI PEM (header X-MM-Kid) or, with format=json, {kid, tenant, pem, jwk}.',
+    responses: { 200: { contentType: 'application/x-pem-file', description: 'SPKI PEM; application/json with format=json', schema: IDENTITY_KEY } },
+  }, async ({ ctx, p, query, req }) => {
+    const { body } = await runOperation(operation('identity_public_key'), { ctx, p, input: {}, signal: req.signal ?? new AbortController().signal });
+    const key = body as { kid: string; pem: string };
+    return query.format === 'json' ? json(200, key) : { status: 200, headers: { 'content-type': 'application/x-pem-file', 'x-mm-kid': key.kid }, body: key.pem };
   }),
   // public: verifiers fetch it
-  open('GET', '/v1/tenants/:tenant/jwks.json', ({ ctx, params }) => {
-    if (!tenantExists(ctx, params.tenant!)) throw notFound(`tenant ${params.tenant}`);
-    return json(200, tenantJwks(ctx, params.tenant!), { 'cache-control': 'public, max-age=300' });
-  }),
+  bind('GET', '/v1/tenants/:tenant/jwks.json', operation('identity_jwks'), { responseHeaders: { 'cache-control': 'public, max-age=300' } }),
 ];

@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Ctx } from '../../shared/context.js';
 import { tenantJwks } from '../../tenancy/credentials.js';
 import { firstTenantId, tenantExists, tenantKeyBundle } from '../../tenancy/tenants.js';
-import { type Route, open } from '../route.js';
+import { HEALTH } from '../../api/schemas/index.js';
+import { str } from '../../api/schema-kit.js';
+import { type Route, raw } from '../route.js';
 import { type ApiResponse, json } from '../router.js';
 
 /**
@@ -28,6 +30,13 @@ function verifierPage(ctx: Ctx, tenant: string | null): ApiResponse {
 }
 
 export const publicRoutes: Route[] = [
-  open('GET', '/healthz', () => json(200, { ok: true })),
-  open('GET', '/verifier', ({ ctx, req }) => verifierPage(ctx, req.query.get('tenant'))),
+  raw('GET', '/healthz', 'public', {}, {
+    summary: 'Health check', description: 'Answers while the server runs.',
+    responses: { 200: { contentType: 'application/json', description: 'Running', schema: HEALTH } },
+  }, () => json(200, { ok: true })),
+  raw('GET', '/verifier', 'public', { tenant: str('Whose keys to preload (default: the first tenant)') }, {
+    summary: 'The web verifier',
+    description: 'The offline verifier page with the tenant\'s DKIM key records and JWKS preloaded; 404 with a build hint when it is not built.',
+    responses: { 200: { contentType: 'text/html', description: 'The page' }, 404: { contentType: 'text/plain', description: 'Not built' } },
+  }, ({ ctx, query }) => verifierPage(ctx, (query.tenant as string | undefined) ?? null)),
 ];

@@ -1,16 +1,12 @@
-/** send_email and reply_email. */
-import { sendEmail } from '../../outbound/send.js';
-import { jsonBody } from '../body.js';
-import { type Route, keyed } from '../route.js';
-import { json } from '../router.js';
+/** Sending: send_email, reply_email, cancel_message, and the list of sent mail. */
+import { operation } from '../../api/operations/index.js';
+import { type Route, bind } from '../route.js';
+
+const IDEMPOTENCY = { headers: { 'idempotency-key': 'idempotency_key' } };
 
 export const sendRoutes: Route[] = [
-  keyed('POST', '/v1/messages', ['send'], async ({ ctx, p, req }) => {
-    const { status, result } = await sendEmail(ctx, p, jsonBody(req), req.headers['idempotency-key'] ?? null);
-    return json(status, result);
-  }),
-  keyed('POST', '/v1/messages/:id/reply', ['send'], async ({ ctx, p, req, params }) => {
-    const { status, result } = await sendEmail(ctx, p, jsonBody(req, { optional: true }), req.headers['idempotency-key'] ?? null, params.id);
-    return json(status, result);
-  }),
+  bind('POST', '/v1/messages', operation('send_email'), IDEMPOTENCY),
+  bind('GET', '/v1/messages', operation('list_sent')),
+  bind('POST', '/v1/messages/:id/reply', operation('reply_email'), IDEMPOTENCY),
+  bind('POST', '/v1/messages/:id/cancel', operation('cancel_message')),
 ];
