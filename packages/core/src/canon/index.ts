@@ -12,8 +12,8 @@ import { platform } from '../crypto/platform.js';
 import { acceptingAnyBytes } from '../crypto/sha256.js';
 import { loadWasm } from '../wasm/loader.js';
 import { canonicalizeHeaderReference } from './reference.js';
-import type { BodyHasher, Canon } from './types.js';
-import { wasmCanonicalizeHeader, wasmCreateBodyHasher } from './wasm-hash.js';
+import type { BodyHasher, BodyHashResult, Canon } from './types.js';
+import { wasmBodyDigest, wasmCanonicalizeHeader, wasmCreateBodyHasher } from './wasm-hash.js';
 
 export type { BodyHasher, BodyHashResult, Canon } from './types.js';
 
@@ -25,16 +25,27 @@ export function ready(): Promise<void> {
   return readiness;
 }
 
-/** Canonicalizes a body with `canon` and hashes it; `limit` is the DKIM l= value, if any. */
-export function createBodyHasher(canon: Canon, limit?: number): BodyHasher {
+function checkBodyOptions(canon: Canon, limit: number | undefined): void {
   if (canon !== 'simple' && canon !== 'relaxed') {
     throw new TypeError(`@multimail/core: unknown body canonicalization ${JSON.stringify(canon)}`);
   }
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
     throw new RangeError(`@multimail/core: body length limit must be a non-negative integer, got ${limit}`);
   }
+}
+
+/** Canonicalizes a body with `canon` and hashes it; `limit` is the DKIM l= value, if any. */
+export function createBodyHasher(canon: Canon, limit?: number): BodyHasher {
+  checkBodyOptions(canon, limit);
   const p = platform();
   return acceptingAnyBytes(wasmCreateBodyHasher(canon, limit, p ? () => p.sha256() : undefined), 'BodyHasher.update');
+}
+
+/** A whole body canonicalized and hashed in one call (what message facts use); same result as createBodyHasher. */
+export function bodyDigest(body: Uint8Array, canon: Canon, limit?: number): BodyHashResult {
+  checkBodyOptions(canon, limit);
+  const p = platform();
+  return wasmBodyDigest(body, canon, limit, p ? () => p.sha256() : undefined);
 }
 
 /** One raw header field (no final CRLF) → canonical bytes ending in CRLF. */

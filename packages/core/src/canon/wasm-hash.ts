@@ -89,38 +89,58 @@ export function wasmCreateSha256(): Sha256Hasher {
   return hasher;
 }
 
+/** The steps of fused body hashing on one slot, shared by the streaming hasher and the one-shot digest. */
+function bodySteps(w: Wasm, slot: number, canon: Canon, limit: number | undefined, native?: () => Sha256Hasher) {
+  const x = w.exports;
+  const sink = native?.();
+  const drain = sink ? () => sink.update(w.output().subarray(0, x.bodyOutLen())) : () => {};
+  x.bodyInit(slot, canon === 'relaxed' ? 1 : 0, sink ? 1 : 0, limit ?? -1);
+  return {
+    update(chunk: Uint8Array): void {
+      pieces(w, chunk, (len) => {
+        for (let from = 0; from < len; drain()) from = x.bodyUpdate(slot, from, len);
+      });
+    },
+    final(): BodyHashResult {
+      while (!x.bodyFinish(slot)) drain();
+      drain();
+      return { digest: sink ? sink.digest() : digestFromOut(w), hashedBytes: x.bodyHashedBytes(slot), canonicalBytes: x.bodyCanonicalBytes(slot) };
+    },
+  };
+}
+
 /**
  * Body canonicalization fused with hashing. With `native` unset everything happens in WASM; with it,
  * WASM only canonicalizes into OUT and the native hasher consumes OUT (synchronously) after each call.
  */
 export function wasmCreateBodyHasher(canon: Canon, limit: number | undefined, native?: () => Sha256Hasher): BodyHasher {
   const w = wasm();
-  const x = w.exports;
-  const sink = native?.();
-  const drain = sink ? () => sink.update(w.output().subarray(0, x.bodyOutLen())) : () => {};
   const hasher: BodyHasher = {
     update: (chunk) => {
       lease.check();
-      pieces(w, chunk, (len) => {
-        for (let from = 0; from < len; drain()) from = x.bodyUpdate(lease.slot, from, len);
-      });
+      steps.update(chunk);
     },
     final: (): BodyHashResult => {
       lease.check();
-      while (!x.bodyFinish(lease.slot)) drain();
-      drain();
-      const result = {
-        digest: sink ? sink.digest() : digestFromOut(w),
-        hashedBytes: x.bodyHashedBytes(lease.slot),
-        canonicalBytes: x.bodyCanonicalBytes(lease.slot),
-      };
+      const result = steps.final();
       lease.release();
       return result;
     },
   };
   const lease = leaseSlot(w, hasher);
-  x.bodyInit(lease.slot, canon === 'relaxed' ? 1 : 0, sink ? 1 : 0, limit ?? -1);
+  const steps = bodySteps(w, lease.slot, canon, limit, native);
   return hasher;
+}
+
+/**
+ * A whole body at once on the scratch slot: synchronous, so nothing can interleave, and no slot
+ * to lease and watch for (the bodies of a batch come one after another, most of them small).
+ */
+export function wasmBodyDigest(body: Uint8Array, canon: Canon, limit: number | undefined, native?: () => Sha256Hasher): BodyHashResult {
+  const w = wasm();
+  const steps = bodySteps(w, w.scratch, canon, limit, native);
+  steps.update(body);
+  return steps.final();
 }
 
 /** One raw header field → canonical bytes + CRLF, or undefined if it does not fit in IN. */

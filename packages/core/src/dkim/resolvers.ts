@@ -2,6 +2,7 @@
  * Key sources (SPEC §3.1): key bundles for air-gapped verification, and chaining of resolvers
  * (bundle first, then DNS). A KeyResolver returns TXT records with their strings joined.
  */
+import { jsonValue } from '../json.js';
 
 /** Resolves TXT records for "sel._domainkey.example.com"; null or [] means no record. Throws DkimTempError for a temporary failure. */
 export type KeyResolver = (name: string) => Promise<string[] | null>;
@@ -29,14 +30,7 @@ function normalizeName(name: string): string {
  * problem: bundles come from the operator, not from the message.
  */
 export function parseKeyBundle(json: string | object): KeyBundle {
-  let data: unknown = json;
-  if (typeof json === 'string') {
-    try {
-      data = JSON.parse(json);
-    } catch (e) {
-      throw new Error(`key bundle is not valid JSON: ${(e as Error).message}`);
-    }
-  }
+  const data = jsonValue(json, 'key bundle is not valid JSON: ');
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error('key bundle must be a JSON object');
   const obj = data as Record<string, unknown>;
   if (obj.version !== 1) throw new Error(`key bundle version must be 1, got ${JSON.stringify(obj.version)}`);

@@ -4,7 +4,7 @@
  * carrying DKIM (relaxed) and X-MM-Identity-Sig has its body canonicalized and hashed once for
  * both; two DKIM signatures with the same c= and l= share theirs too.
  */
-import { createBodyHasher, type BodyHashResult, type Canon } from '../canon/index.js';
+import { bodyDigest, type BodyHashResult, type Canon } from '../canon/index.js';
 import type { ParsedMessage } from '../mime/index.js';
 import { readFrom } from './from.js';
 import { duplicateHeaderReason } from './singletons.js';
@@ -31,9 +31,7 @@ export function messageFacts(msg: ParsedMessage): MessageFacts {
       const id = limit === null ? canon : `${canon}:${limit}`;
       let r = digests.get(id);
       if (!r) {
-        const h = createBodyHasher(canon, limit ?? undefined);
-        h.update(msg.body);
-        r = h.final();
+        r = bodyDigest(msg.body, canon, limit ?? undefined);
         digests.set(id, r);
       }
       return r;

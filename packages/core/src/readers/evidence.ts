@@ -7,6 +7,7 @@
  */
 import { decodeBase64Any, utf8 } from '../crypto/bytes.js';
 import { parseKeyBundle, type KeyBundle } from '../dkim/resolvers.js';
+import { jsonValue } from '../json.js';
 
 export const EVIDENCE_SCHEMA = 'multimail.evidence/1';
 
@@ -48,14 +49,7 @@ export function readEvidence(doc: Record<string, unknown>): EvidenceParts {
 
 /** Reads an evidence export, as JSON text or parsed, and checks its keys' form; throws naming the problem. */
 export function parseEvidence(json: string | object): Evidence {
-  let doc: unknown = json;
-  if (typeof json === 'string') {
-    try {
-      doc = JSON.parse(json);
-    } catch (e) {
-      throw new Error(`not JSON: ${(e as Error).message}`);
-    }
-  }
+  const doc = jsonValue(json, 'not JSON: ');
   const parts = isEvidence(doc) ? readEvidence(doc) : null;
   if (!parts?.schemaOk) throw new Error(`not an evidence export (expected "schema": "${EVIDENCE_SCHEMA}" and "eml_base64")`);
   if (!parts.message) throw new Error('not an evidence export: its message (eml_base64) is not base64');
