@@ -205,8 +205,10 @@ Definition step (w : world) (e : event) : world :=
   | e_cancel i p =>
       match w_msgs w i with
       | Some m =>
-          if status_beq (m_status m) pending_approval && (same_actor m p || sc_oversight (p_scopes p))
-          then put w i (with_status m cancelled) else w
+          match cancel (p_scopes p) (p_binding p) (m_dir m) (m_status m) with
+          | cancelled_ok => put w i (with_status m cancelled)
+          | cancel_refused _ => w
+          end
       | None => w
       end
   | e_change_mode p to addr =>
@@ -459,8 +461,8 @@ Proof.
     apply put_same_code_inv with m; [exact I | exact Hm | reflexivity |].
     apply with_status_local; [exact (proj1 I i m Hm) | destruct ok; reflexivity | destruct ok; reflexivity | destruct ok; discriminate].
   - destruct (w_msgs w i) as [m|] eqn:Hm; [|exact I].
-    destruct (status_beq (m_status m) pending_approval && _) eqn:C; [|exact I].
-    apply andb_true_iff in C. destruct C as [C _]. apply internal_status_dec_bl in C.
+    destruct (cancel _ _ _ _) eqn:C; [exact I|].
+    apply cancel_shape in C. destruct C as (_ & _ & _ & C).
     pose proof (proj1 I i m Hm) as (S1 & S2 & S3 & S4 & S5 & S6 & S7 & S8 & S9 & S10).
     assert (P : pending (m_status m) = true) by (rewrite C; reflexivity).
     destruct (S4 P) as (A0 & D0 & G0 & E0).
@@ -581,11 +583,11 @@ Proof.
     rewrite Hm in Hj; inversion Hj; subst mj. apply internal_status_dec_bl in B.
     apply keeps_with_status. rewrite B. reflexivity.
   - destruct (w_msgs w j) as [mj|] eqn:Hj; [|rewrite Hm; exact Same].
-    destruct (status_beq (m_status mj) pending_approval && _) eqn:B; [|rewrite Hm; exact Same].
+    destruct (cancel _ _ _ _) eqn:B; [rewrite Hm; exact Same|].
     destruct (Nat.eq_dec j i) as [->|Ne]; [|simpl; rewrite upd_neq by auto; rewrite Hm; exact Same].
     simpl; rewrite upd_eq; eexists; split; [reflexivity|].
-    rewrite Hm in Hj; inversion Hj; subst mj. apply andb_true_iff in B. destruct B as [B _].
-    apply internal_status_dec_bl in B. apply keeps_with_status. rewrite B. reflexivity.
+    rewrite Hm in Hj; inversion Hj; subst mj. apply cancel_shape in B. destruct B as (_ & _ & _ & B).
+    apply keeps_with_status. rewrite B. reflexivity.
   - destruct (change_mode _ _ _ _ _); simpl; rewrite Hm; exact Same.
   - destruct (change_allowlist _ _); simpl; rewrite Hm; exact Same.
 Qed.
@@ -660,7 +662,7 @@ Proof.
     destruct (status_beq _ _); [|congruence].
     destruct (Nat.eq_dec j i) as [->|Ne]; [congruence | simpl in H; rewrite upd_neq in H by auto; congruence].
   - destruct (w_msgs w j) as [mj|] eqn:Hj; [|congruence].
-    destruct (_ && _); [|congruence].
+    destruct (cancel _ _ _ _); [congruence|].
     destruct (Nat.eq_dec j i) as [->|Ne]; [congruence | simpl in H; rewrite upd_neq in H by auto; congruence].
   - destruct (change_mode _ _ _ _ _); simpl in H; congruence.
   - destruct (change_allowlist _ _); simpl in H; congruence.
@@ -740,7 +742,7 @@ Proof.
     rewrite H0 in Hj; inversion Hj; subst mj; simpl in H1; rewrite upd_eq in H1; inversion H1; subst m1.
     simpl in A1; congruence.
   - destruct (w_msgs w j) as [mj|] eqn:Hj; [|exfalso; apply Unchanged; reflexivity].
-    destruct (_ && _); [|exfalso; apply Unchanged; reflexivity].
+    destruct (cancel _ _ _ _); [exfalso; apply Unchanged; reflexivity|].
     destruct (Nat.eq_dec j i) as [->|Ne]; [| exfalso; apply Unchanged; simpl; apply upd_neq; auto].
     rewrite H0 in Hj; inversion Hj; subst mj; simpl in H1; rewrite upd_eq in H1; inversion H1; subst m1.
     simpl in A1; congruence.
@@ -929,7 +931,7 @@ Proof.
   - destruct (w_msgs w j); [|rewrite weakening_irrefl in W; discriminate].
     destruct (status_beq _ _); simpl in W; rewrite weakening_irrefl in W; discriminate.
   - destruct (w_msgs w j); [|rewrite weakening_irrefl in W; discriminate].
-    destruct (_ && _); simpl in W; rewrite weakening_irrefl in W; discriminate.
+    destruct (cancel _ _ _ _); simpl in W; rewrite weakening_irrefl in W; discriminate.
   - destruct (change_mode _ _ _ _ _) eqn:C; simpl in W; [rewrite weakening_irrefl in W; discriminate|].
     exists p, to, a. split; [reflexivity|]. exact (weakening_needs_oversight _ _ _ _ _ C W).
   - destruct (change_allowlist _ _); simpl in W; rewrite weakening_irrefl in W; discriminate.
@@ -973,7 +975,7 @@ Proof.
   - destruct (w_msgs w j); [|contradiction]. destruct (sweep _ _ _ _); simpl in In1; contradiction.
   - destruct (w_msgs w j); [|contradiction]. destruct (sign _ _ _ _ _); simpl in In1; contradiction.
   - destruct (w_msgs w j); [|contradiction]. destruct (status_beq _ _); simpl in In1; contradiction.
-  - destruct (w_msgs w j); [|contradiction]. destruct (_ && _); simpl in In1; contradiction.
+  - destruct (w_msgs w j); [|contradiction]. destruct (cancel _ _ _ _); simpl in In1; contradiction.
   - destruct (change_mode _ _ _ _ _); simpl in In1; contradiction.
   - destruct (change_allowlist _ _) eqn:C; simpl in In1; [contradiction|].
     destruct add.

@@ -250,6 +250,30 @@ Inductive sweep_outcome := untouched | swept (next : status) (code : approval_ki
 Definition sweep (d : direction) (st : status) (due : bool) (ea : expiry_action) : sweep_outcome :=
   if pending st && due then let (next, code) := expire d ea in swept next code else untouched.
 
+(** The sending side withdraws a held message: a send key of the message's mailbox, while nobody
+    has decided yet.  It is not a decision: it needs no reason and makes no approval. *)
+Inductive cancel_outcome := cancel_refused (e : api_error) | cancelled_ok.
+
+Definition cancel (s : scopes) (b : binding) (d : direction) (st : status) : cancel_outcome :=
+  if negb (sc_send s) then cancel_refused err_forbidden else
+  match b with
+  | unbound => cancel_refused err_invalid_request
+  | bound_elsewhere => cancel_refused err_not_found
+  | bound_here =>
+      match d with
+      | inbound => cancel_refused err_not_found
+      | outbound => if status_beq st pending_approval then cancelled_ok else cancel_refused err_not_pending
+      end
+  end.
+
+Lemma cancel_shape : forall s b d st, cancel s b d st = cancelled_ok ->
+  sc_send s = true /\ b = bound_here /\ d = outbound /\ st = pending_approval.
+Proof.
+  intros s b d st H. unfold cancel in H. destruct (sc_send s); [|discriminate].
+  destruct b, d; try discriminate. destruct (status_beq st pending_approval) eqn:E; [|discriminate].
+  apply internal_status_dec_bl in E. auto.
+Qed.
+
 (** ** Signing at delivery *)
 
 Inductive sign_outcome :=

@@ -25,6 +25,7 @@ Inductive decide_row := row_decide (s : scopes) (b : binding) (d : direction) (s
   (reason_given same_actor past_deadline : bool) (ea : expiry_action) (o : decide_outcome).
 Inductive sweep_row := row_sweep (d : direction) (st : status) (due : bool) (ea : expiry_action) (o : sweep_outcome).
 Inductive sign_row := row_sign (d : direction) (st : status) (m : mode) (code : approval_kind) (key_active : bool) (o : sign_outcome).
+Inductive cancel_row := row_cancel (s : scopes) (b : binding) (d : direction) (st : status) (o : cancel_outcome).
 Inductive change_row := row_change (s : scopes) (b : binding) (from to : mode) (address_change : bool) (o : change_outcome).
 Inductive allowlist_row := row_allowlist (s : scopes) (b : binding) (o : change_outcome).
 Inductive mode_row := row_mode (m : mode) (holds : bool) (send_unlisted send_listed : send_action).
@@ -60,6 +61,10 @@ Definition sign_table :=
   flat_map (fun (ds : direction * status) => let (d, st) := ds in flat_map (fun m => flat_map (fun c => map (fun k =>
     row_sign d st m c k (sign d st m c k)) bools) [no_code; human_code; expiry_code]) all_modes) all_message_states.
 
+Definition cancel_table :=
+  flat_map (fun s => flat_map (fun b => map (fun (ds : direction * status) => let (d, st) := ds in
+    row_cancel s b d st (cancel s b d st)) all_message_states) all_bindings) all_scopes.
+
 Definition change_table :=
   flat_map (fun s => flat_map (fun b => flat_map (fun f => flat_map (fun t => map (fun a =>
     row_change s b f t a (change_mode s b f t a)) bools) all_modes) all_modes) all_bindings) all_scopes.
@@ -93,6 +98,7 @@ Definition columns : list (string * list string) := [
   ("decide", ["scopes"; "binding"; "direction"; "status"; "action"; "reason_given"; "same_actor"; "past_deadline"; "expiry_action"; "outcome"]);
   ("sweep", ["direction"; "status"; "due"; "expiry_action"; "outcome"]);
   ("sign", ["direction"; "status"; "mode"; "approval"; "key_active"; "outcome"]);
+  ("cancel", ["scopes"; "binding"; "direction"; "status"; "outcome"]);
   ("change_mode", ["scopes"; "binding"; "from"; "to"; "address_change"; "outcome"]);
   ("allowlist", ["scopes"; "binding"; "outcome"]);
   ("mode", ["mode"; "holds_inbound"; "send_unlisted"; "send_listed"]);
@@ -111,6 +117,7 @@ Redirect "build/send" Eval vm_compute in send_table.
 Redirect "build/decide" Eval vm_compute in decide_table.
 Redirect "build/sweep" Eval vm_compute in sweep_table.
 Redirect "build/sign" Eval vm_compute in sign_table.
+Redirect "build/cancel" Eval vm_compute in cancel_table.
 Redirect "build/change_mode" Eval vm_compute in change_table.
 Redirect "build/allowlist" Eval vm_compute in allowlist_table.
 Redirect "build/mode" Eval vm_compute in mode_table.

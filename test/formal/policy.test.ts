@@ -19,6 +19,7 @@ import { DEFAULT_AGENT, type Principal, type Scope, createCredential } from '../
 import { sendEmail } from '../../packages/server/src/outbound/send.js';
 import { changeAllowlist, changeMailbox, decide, expireDue } from '../../packages/server/src/oversight/decisions.js';
 import { deliverMessage } from '../../packages/server/src/outbound/outbox.js';
+import { cancelMessage } from '../../packages/server/src/outbound/cancel.js';
 import {
   type OversightMode, decideSend, effectiveMode, holdsInbound, isStricter, modeChangeNeedsOversight,
 } from '../../packages/server/src/oversight/policy.js';
@@ -133,6 +134,7 @@ describe('the decision table (formal/Table.v)', () => {
     expect(sizes.change_mode).toBe(16 * 3 * 5 * 5 * 2);
     expect(sizes.sweep).toBe(13 * 2 * 2);
     expect(sizes.sign).toBe(13 * 5 * 3 * 2);
+    expect(sizes.cancel).toBe(16 * 3 * 13);
     for (const [name, rows] of Object.entries(model.tables)) {
       const cols = model.columns[name]!.filter((c) => c !== 'outcome');
       const keys = new Set(rows.map((r) => JSON.stringify(cols.map((c) => r[c]))));
@@ -371,6 +373,25 @@ describe('decisions, expiry and signing over every point', () => {
     }
     m.assert(model.tables.decide!.length);
   }, 600_000);
+
+  it('cancelMessage: the sending side withdraws a held message, before anyone decided', () => {
+    const m = new Mismatches();
+    for (const row of model.tables.cancel!) {
+      const id = rowFor(row);
+      const p = principal(w, row.scopes as string[], { credentialId: w.sendCredential, mailboxId: bindingMailbox(w, row.binding) });
+      const o = row.outcome;
+      const expected = typeof o === 'string' ? 'cancelled' : expectedError(outcome(o).args[0]);
+      let observed: string;
+      try {
+        cancelMessage(w.ctx, p, id);
+        observed = getMessage(w.ctx.db, w.tenant, id)!.status;
+      } catch (err) {
+        observed = refusal(err);
+      }
+      m.check(row, expected, observed);
+    }
+    m.assert(model.tables.cancel!.length);
+  });
 
   it('expireDue: only held items past their deadline, with the configured action', async () => {
     const m = new Mismatches();
