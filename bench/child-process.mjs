@@ -8,11 +8,16 @@ export function spawnReady(scriptUrl, args, nodeArgs = []) {
   const proc = spawn(process.execPath, [...nodeArgs, fileURLToPath(scriptUrl), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    proc.stdout.on('data', (d) => {
+    const onData = (d) => {
       out += d;
       const m = /READY (\{.*\})/.exec(out);
-      if (m) resolve({ proc, ...JSON.parse(m[1]) });
-    });
+      if (!m) return;
+      // what the child prints afterwards (its access log) is drained, not kept
+      proc.stdout.off('data', onData);
+      proc.stdout.resume();
+      resolve({ proc, ...JSON.parse(m[1]) });
+    };
+    proc.stdout.on('data', onData);
     proc.on('exit', (code) => reject(new Error(`child ${args[0] ?? ''} exited ${code}`)));
   });
 }

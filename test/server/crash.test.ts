@@ -34,7 +34,7 @@ function start(): Promise<Started> {
     proc.stdout!.on('data', (d) => {
       out += d;
       const ready = /READY (\{.*\})/.exec(out);
-      if (ready) resolve({ http: JSON.parse(ready[1]!).http, keys: { send: /send key[^:]*:\s+(\S+)/.exec(out)?.[1] ?? '', oversight: /oversight key[^:]*:\s+(\S+)/.exec(out)?.[1] ?? '' } });
+      if (ready) resolve({ http: JSON.parse(ready[1]!).http, keys: { send: /export SEND=(\S+)/.exec(out)?.[1] ?? '', oversight: /export OVS=(\S+)/.exec(out)?.[1] ?? '' } });
     });
     proc.stderr!.on('data', (d) => (out += d));
     proc.on('exit', (code) => reject(new Error(`server exited (${code}) before READY: ${out}`)));

@@ -24,14 +24,15 @@ async function main(): Promise<void> {
   if (b) {
     out();
     out(`First run: created tenant ${b.tenant}, domain ${b.domain}, mailboxes ${b.mailbox} and ${b.oversight_mailbox}.`);
-    out(`These API keys are shown ONCE (only their SHA-256 is stored):`);
-    out(`  send key (agent "${b.agent}", send+read, ${b.mailbox}):  ${b.keys.send}`);
-    out(`  oversight key (oversight+read):               ${b.keys.oversight}`);
-    out(`  admin key (admin):                            ${b.keys.admin}`);
+    out(`These API keys are shown ONCE (only their SHA-256 is stored). For the walk-through in README.md, paste these lines into your shell:`);
+    out(`  export SEND=${b.keys.send}   # send key: agent "${b.agent}", send+read, ${b.mailbox}`);
+    out(`  export OVS=${b.keys.oversight}    # oversight key: oversight+read`);
+    out(`  export ADM=${b.keys.admin}    # admin key`);
     out(`  tenant JWKS:  ${server.httpUrl}/v1/tenants/${b.tenant}/jwks.json`);
     out(`  DNS records:  curl -H "Authorization: Bearer <admin key>" ${server.httpUrl}/v1/domains/${b.domain}/dns`);
   }
   out(`READY ${JSON.stringify({ http: server.httpUrl, smtp: server.smtpPort })}`);
+  out(`Ctrl-C stops the server cleanly (mail in flight is resumed on the next start).`);
   const shutdown = (signal: string) => {
     out(`\n${signal}: shutting down`);
     server.stop().then(() => process.exit(0), () => process.exit(1));

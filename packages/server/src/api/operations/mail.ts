@@ -82,7 +82,7 @@ export const mailOperations = {
     run: ({ ctx, p, input: { id, tag } }) => setTag(ctx, caller(p), id, tag, true),
   }),
   untag_email: defineOperation<{ id: string; tag: string }, unknown>({
-    name: 'untag_email', title: 'Remove a tag', description: 'Removes a tag from a message.',
+    name: 'untag_email', title: 'Remove a tag', description: 'Removes a tag from a message; removing one it does not have changes nothing.',
     scopes: ['read'], input: input({ id: ID, tag: TAG }, ['id', 'tag']), output: MESSAGE,
     effects: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     run: ({ ctx, p, input: { id, tag } }) => setTag(ctx, caller(p), id, tag, false),
