@@ -19,9 +19,9 @@ function withoutComments(text: string): string {
   return out;
 }
 
-/** The names `Print Assumptions` lists: one per line that starts a declaration. */
+/** The names `Print Assumptions` lists: each starts an unindented line, its type follows or wraps. */
 function assumptionNames(out: string): string[] {
-  return out.split('\n').map((l) => /^([A-Za-z_][A-Za-z0-9_']*) :/.exec(l)?.[1]).filter((n): n is string => !!n).sort();
+  return out.split('\n').map((l) => /^([A-Za-z_][A-Za-z0-9_']*)(?: :|$)/.exec(l)?.[1]).filter((n): n is string => !!n).sort();
 }
 
 beforeAll(() => { buildModel(); }, 300_000);
