@@ -4,7 +4,8 @@
  * from packages/core/dist, in two configurations: portable (WASM hashing, WebCrypto ECDSA) and
  * with `@multimail/core/node` imported (node:crypto hashing and ECDSA verification).
  * Raw = node:crypto sign/verify of the same payload bytes, nothing else.
- * Target: our verify >= 0.5x raw node:crypto verify. Run after `npx tsc -b packages/core`.
+ * Target (issue 14): our verify >= 0.7x raw node:crypto verify with `@multimail/core/node`; the
+ * portable configuration has no target. Run after `npx tsc -b packages/core`.
  */
 import { createPrivateKey, createPublicKey, createSign, createVerify } from 'node:crypto';
 import * as core from '../packages/core/dist/index.js';
@@ -12,7 +13,7 @@ import * as coreNode from '../packages/core/dist/node/index.js';
 
 const TRIAL_MS = 200;
 const TRIALS = 7;
-const TARGET_VERIFY_RATIO = 0.5;
+const TARGET_VERIFY_RATIO = 0.7;
 
 /** Operations per second of an async fn over one run of at least TRIAL_MS. */
 async function rate(fn) {
@@ -97,7 +98,6 @@ for (const [config, sign, verify] of results) {
     console.log(`${op.padEnd(8)}${config.padEnd(30)}${m.ours.toFixed(0).padStart(12)}${m.raw.toFixed(0).padStart(24)}   ${m.ratio.toFixed(2)}x`);
   }
 }
-for (const [config, , verify] of results) {
-  const met = verify.ratio >= TARGET_VERIFY_RATIO;
-  console.log(`verify ratio, ${config}: ${verify.ratio.toFixed(2)}x (target >= ${TARGET_VERIFY_RATIO}x): ${met ? 'met' : 'NOT met'}`);
-}
+const [, , nodeVerify] = results[1];
+const met = nodeVerify.ratio >= TARGET_VERIFY_RATIO;
+console.log(`verify ratio with @multimail/core/node: ${nodeVerify.ratio.toFixed(2)}x (target >= ${TARGET_VERIFY_RATIO}x): ${met ? 'met' : 'NOT met'}`);
