@@ -25,7 +25,10 @@ export async function runStdioBridge(env: Record<string, string | undefined>): P
   local.onmessage = (m) => { upstream.send(m).catch((err: Error) => unreachable(m, err)); };
   upstream.onmessage = (m) => { void local.send(m); };
   upstream.onerror = (err) => process.stderr.write(`multimail mcp: ${err.message}\n`);
-  local.onclose = () => { void upstream.close().finally(() => process.exit(0)); };
+  // the client closing our stdin is how it says goodbye: end the session on the server, then exit
+  const end = () => { void upstream.terminateSession().catch(() => undefined).then(() => upstream.close()).finally(() => process.exit(0)); };
+  local.onclose = end;
+  process.stdin.once('end', end);
   await upstream.start();
   await local.start();
 }
