@@ -12,7 +12,7 @@ import type { IdentityKeySet } from './identity/keys.js';
 import { verifyIdentityFacts } from './identity/verify.js';
 import { messageFacts, type MessageFacts } from './message/facts.js';
 import { summarizeDkim, verdictReasons, type Requirement } from './message/policy.js';
-import { decodeEncodedWords, MessageFormatError, parseMessage, unfold, type HeaderField, type ParsedMessage } from './mime/index.js';
+import { decodeEncodedWords, readMessage, unfold, type HeaderField, type MessageProblem, type ParsedMessage } from './mime/index.js';
 import { errorReport, REPORT_SCHEMA, type ReportSource, type VerificationReport } from './report.js';
 import { isWasmLoaded } from './wasm/loader.js';
 
@@ -97,13 +97,13 @@ async function verifyFacts(facts: MessageFacts, opts: VerifyMessageOptions): Pro
 /** Verifies every DKIM and identity signature of one message (SPEC §6). Never throws for content. */
 export async function verifyMessage(input: Uint8Array | ArrayBuffer | string, opts: VerifyMessageOptions = {}): Promise<VerificationReport> {
   if (!isWasmLoaded()) await ready();
-  let msg: ParsedMessage;
+  let msg: ParsedMessage | MessageProblem;
   try {
-    msg = parseMessage(input);
+    msg = readMessage(input);
   } catch (e) {
-    if (e instanceof MessageFormatError) return errorReport({ reason: e.reason, detail: e.message }, opts.source);
     return errorReport({ reason: 'unreadable_message', detail: String((e as Error)?.message ?? e) }, opts.source);
   }
+  if ('reason' in msg) return errorReport(msg, opts.source);
   try {
     return await verifyFacts(messageFacts(msg), opts);
   } catch (e) {

@@ -22,8 +22,6 @@ export interface ByteSha256Hasher {
   digest(): Uint8Array;
 }
 
-export const DIGEST_BYTES = 32;
-
 function oneShot(h: ByteSha256Hasher, bytes: Uint8Array): Uint8Array {
   h.update(bytes);
   return h.digest();

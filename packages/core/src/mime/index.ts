@@ -1,4 +1,4 @@
-export { parseMessage, unfold, withoutEnvelopeLine, type HeaderField, type ParsedMessage } from './split.js';
+export { parseMessage, readMessage, unfold, withoutEnvelopeLine, type HeaderField, type MessageProblem, type ParsedMessage } from './split.js';
 export { toCrlf, toBytes } from './line-endings.js';
 export { MessageFormatError } from './errors.js';
 export * as limits from './limits.js';

@@ -52,13 +52,29 @@ export function withoutEnvelopeLine(bytes: Uint8Array): Uint8Array {
   return lf < 0 ? bytes : bytes.subarray(lf + 1);
 }
 
+/** Why a message could not be taken apart: a stable reason (SPEC §6) and a detail. */
+export interface MessageProblem {
+  reason: string;
+  detail: string;
+}
+
 /** Parses a message; throws MessageFormatError with a stable reason for input it cannot take. */
 export function parseMessage(input: Uint8Array | ArrayBuffer | string): ParsedMessage {
+  const r = readMessage(input);
+  if ('reason' in r) throw new MessageFormatError(r.reason, r.detail);
+  return r;
+}
+
+/**
+ * parseMessage without the throw, for batch callers: an archive can hold thousands of unreadable
+ * entries, and an Error per entry costs a stack trace each.
+ */
+export function readMessage(input: Uint8Array | ArrayBuffer | string): ParsedMessage | MessageProblem {
   const raw = toBytes(input);
   if (raw.length > MAX_MESSAGE_BYTES) {
-    throw new MessageFormatError('message_too_large', `message is ${raw.length} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
+    return { reason: 'message_too_large', detail: `message is ${raw.length} bytes; the limit is ${MAX_MESSAGE_BYTES}` };
   }
-  if (raw.length === 0) throw new MessageFormatError('empty_message', 'the message is empty');
+  if (raw.length === 0) return { reason: 'empty_message', detail: 'the message is empty' };
   const bytes = withoutEnvelopeLine(toCrlf(raw));
   const headers: HeaderField[] = [];
   let pos = 0;
@@ -69,7 +85,7 @@ export function parseMessage(input: Uint8Array | ArrayBuffer | string): ParsedMe
   }
   while (pos < bytes.length) {
     if (pos > MAX_HEADER_SECTION_BYTES) {
-      throw new MessageFormatError('header_too_large', `header section exceeds ${MAX_HEADER_SECTION_BYTES} bytes`);
+      return { reason: 'header_too_large', detail: `header section exceeds ${MAX_HEADER_SECTION_BYTES} bytes` };
     }
     if (bytes[pos] === CR && bytes[pos + 1] === LF) {
       hasSeparator = true;
@@ -93,20 +109,20 @@ export function parseMessage(input: Uint8Array | ArrayBuffer | string): ParsedMe
       break;
     }
     if (end - pos > MAX_HEADER_SECTION_BYTES) {
-      throw new MessageFormatError('header_too_large', `a header field exceeds ${MAX_HEADER_SECTION_BYTES} bytes`);
+      return { reason: 'header_too_large', detail: `a header field exceeds ${MAX_HEADER_SECTION_BYTES} bytes` };
     }
     const fieldBytes = bytes.subarray(pos, end);
     const colon = fieldBytes.indexOf(COLON);
     if (colon <= 0) {
-      throw new MessageFormatError('malformed_header', `header line ${headers.length + 1} has no field name and colon`);
+      return { reason: 'malformed_header', detail: `header line ${headers.length + 1} has no field name and colon` };
     }
     const name = decoder.decode(fieldBytes.subarray(0, colon)).trim();
     if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) {
-      throw new MessageFormatError('malformed_header', `header line ${headers.length + 1} has an invalid field name`);
+      return { reason: 'malformed_header', detail: `header line ${headers.length + 1} has an invalid field name` };
     }
     headers.push({ name, lname: name.toLowerCase(), raw: fieldBytes, value: decoder.decode(fieldBytes.subarray(colon + 1)) });
     if (headers.length > MAX_HEADER_FIELDS) {
-      throw new MessageFormatError('too_many_headers', `more than ${MAX_HEADER_FIELDS} header fields`);
+      return { reason: 'too_many_headers', detail: `more than ${MAX_HEADER_FIELDS} header fields` };
     }
     pos = end + 2;
   }
