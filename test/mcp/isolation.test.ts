@@ -50,6 +50,26 @@ const attempts = (): Array<[string, Record<string, unknown>]> => {
 };
 
 describe('tenant isolation through every tool', () => {
+  it('an MCP session belongs to the key that opened it', async () => {
+    const own = await httpClient(server, server.keys.send);
+    try {
+      const sessionId = (own.transport as { sessionId?: string }).sessionId!;
+      expect(sessionId).toBeTruthy();
+      const call = { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'check_inbox', arguments: {} } };
+      const stolen = await fetch(new URL('/mcp', server.http), {
+        method: 'POST', body: JSON.stringify(call),
+        headers: { authorization: `Bearer ${b.keys.send}`, 'mcp-session-id': sessionId, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      });
+      expect(stolen.status).toBe(404);
+      expect(await stolen.text()).not.toContain('a-internal');
+      const none = await fetch(new URL('/mcp', server.http), { method: 'POST', body: JSON.stringify(call), headers: { 'mcp-session-id': sessionId, 'content-type': 'application/json' } });
+      expect(none.status).toBe(401);
+      expect((await own.callTool({ name: 'mailbox_list', arguments: {} })).isError).toBeFalsy();
+    } finally {
+      await own.close();
+    }
+  });
+
   it('every tool is tried, with every key of tenant B', () => {
     expect(new Set(attempts().map(([name]) => name))).toEqual(new Set(TOOL_NAMES));
   });

@@ -53,7 +53,7 @@ function operationObject(r: Route) {
       description: d.description,
       content: { [d.contentType]: {}, ...(d.schema ? { 'application/json': { schema: d.schema } } : {}) },
     }]));
-    return { summary: r.doc.summary, description: r.doc.description, ...common, responses: { ...responses, default: ERROR_RESPONSE } };
+    return { summary: r.doc.summary, description: r.doc.description, ...common, responses: { ...responses, default: ERROR_RESPONSE }, ...(r.doc.tool ? { 'x-mcp-tool': r.doc.tool } : {}) };
   }
   const op = r.op;
   const success = Object.fromEntries((op.statuses ?? [200]).map((status) => [String(status), { description: op.title, content: { 'application/json': { schema: op.output } } }]));

@@ -19,6 +19,8 @@ interface Call { ctx: Ctx; req: ApiRequest; params: Record<string, string>; quer
 export interface RawDoc {
   summary: string;
   description: string;
+  /** The MCP tool that gives the same thing as JSON, when the route's answer is not JSON. */
+  tool?: string;
   /** status → content type and, for JSON, its schema */
   responses: Record<number, { contentType: string; description: string; schema?: Schema }>;
 }

@@ -30,7 +30,7 @@ export const auditRoutes: Route[] = [
   bind('GET', '/v1/audit/proof/inclusion', operation('audit_inclusion_proof')),
   bind('GET', '/v1/audit/proof/consistency', operation('audit_consistency_proof')),
   raw('GET', '/v1/audit/log-key', AUDITORS, { format: oneOfValues(['pem', 'json'], 'pem (default) or json') }, {
-    summary: 'The audit log key',
+    summary: 'The audit log key', tool: 'audit_log_key',
     description: 'The public key tree heads are signed with: SPKI PEM (header X-MM-Kid) or, with format=json, {log_id, tenant, pem, jwk}.',
     responses: { 200: { contentType: 'application/x-pem-file', description: 'SPKI PEM; application/json with format=json', schema: LOG_KEY } },
   }, async ({ ctx, p, query, req }) => {

@@ -8,7 +8,7 @@ import { json } from '../router.js';
 
 export const identityRoutes: Route[] = [
   raw('GET', '/v1/identity/public-key', ['send'], { format: oneOfValues(['pem', 'json'], 'pem (default) or json') }, {
-    summary: 'My identity key',
+    summary: 'My identity key', tool: 'identity_public_key',
     description: 'identity_public_key: the public key this send key signs X-MM-Identity-Sig with, as SPKI PEM (header X-MM-Kid) or, with format=json, {kid, tenant, pem, jwk}.',
     responses: { 200: { contentType: 'application/x-pem-file', description: 'SPKI PEM; application/json with format=json', schema: IDENTITY_KEY } },
   }, async ({ ctx, p, query, req }) => {

@@ -21,6 +21,7 @@ export const mailboxRoutes: Route[] = [
   raw('GET', '/v1/messages/:id/attachments/:index', ['read', 'oversight'], {}, {
     summary: 'One attachment’s bytes',
     description: 'download_attachment as a file: the attachment at this index of read_email\'s list, with its content type.',
+    tool: 'download_attachment',
     responses: { 200: { contentType: 'application/octet-stream', description: 'The attachment' } },
   }, async ({ ctx, p, params }) => {
     const index = /^\d{1,4}$/.test(params.index!) ? Number(params.index) : -1;
