@@ -22,6 +22,7 @@ import { availableParallelism } from 'node:os';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { spawnReady } from './child-process.mjs';
+import { STAGE_ORDER, cpuByStage } from './cpu-stages.mjs';
 import { signDkim } from '../packages/core/dist/index.js';
 import { startServer } from '../packages/server/dist/app.js';
 
@@ -180,7 +181,6 @@ async function main() {
   server.proc.kill('SIGTERM');
   sink.proc.kill('SIGTERM');
   await new Promise((r) => server.proc.once('exit', r));
-  rmSync(dir, { recursive: true, force: true });
 
   const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
   console.log(`\nserver bench (${SECONDS}s per cell after ${WARMUP_SECONDS}s of warm-up; server and sink in their own processes; SQLite synchronous=${SYNC}; DNS off)`);
@@ -189,7 +189,51 @@ async function main() {
     console.log(`${r.bench.padEnd(48)}${String(r.clients).padStart(7)}  ${f(r.ours.rate).padStart(6)}  ${f(r.alt.rate).padStart(6)}  ${(r.ours.rate / r.alt.rate).toFixed(2).padStart(6)}x  ${(f(r.ours.p50) + '/' + f(r.ours.p99)).padStart(15)}  ${(f(r.alt.p50) + '/' + f(r.alt.p99)).padStart(15)}  ${(r.ours.cpu.toFixed(2) + '/' + r.alt.cpu.toFixed(2)).padStart(19)}  ${(r.ours.client.toFixed(2) + '/' + r.alt.client.toFixed(2)).padStart(11)}  ${r.ours.errors + r.alt.errors}`);
   }
   const sends = rows.filter((r) => r.bench.startsWith('send'));
-  if (sends.length) signingFloor(sends);
+  const floor = sends.length ? signingFloor(sends) : null;
+  await stages(bundle, signedFor, body, floor);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Where the server's CPU goes, per message and stage, with 16 clients: one server process runs
+ * under --cpu-prof for inbound mail, another for sends (every thread profiled), and the samples
+ * are put into stages by the code they were in (cpu-stages.mjs).
+ */
+async function stages(bundle, signedFor, body, floor) {
+  const CLIENTS = 16;
+  const out = [];
+  for (const kind of ['inbound', 'send']) {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-bench-stages-'));
+    const prof = join(dir, 'prof');
+    const sink = await child(['--sink']);
+    const server = await spawnReady(import.meta.url, ['--server', dir, bundle, String(sink.port), SYNC], ['--cpu-prof', `--cpu-prof-dir=${prof}`]);
+    let n = 0;
+    if (kind === 'inbound') {
+      const ours = transports(server.smtp, CLIENTS);
+      n = (await load(CLIENTS, (c, i) => ours[c].sendMail({ envelope: { from: 'peer@peer.example', to: ['agent@agents.localhost'] }, raw: signedFor(i) }))).n;
+      ours.forEach((t) => t.close());
+    } else {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+      n = (await load(CLIENTS, async (_c, i) => {
+        const j = await postJson(agent, `${server.http}/v1/messages`, server.key, { to: `p${i}@example.org`, subject: 'bench', text: body });
+        if (j.status !== 'delivered') throw new Error(j.status ?? JSON.stringify(j));
+      })).n;
+      agent.destroy();
+    }
+    server.proc.kill('SIGTERM');
+    await new Promise((r) => server.proc.once('exit', r));
+    sink.proc.kill('SIGTERM');
+    out.push({ kind, n, ms: cpuByStage(prof) });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const f = (x) => (x ?? 0).toFixed(3).padStart(8);
+  console.log(`\nserver CPU ms per message by stage (${CLIENTS} clients, ${SECONDS}s, server threads profiled with --cpu-prof, which itself costs a little)`);
+  console.log('stage'.padEnd(14) + out.map((o) => `${o.kind} (${o.n})`.padStart(16)).join(''));
+  for (const stage of STAGE_ORDER) console.log(stage.padEnd(14) + out.map((o) => f((o.ms.get(stage) ?? 0) / Math.max(1, o.n)).padStart(16)).join(''));
+  const total = (o) => [...o.ms.values()].reduce((a, b) => a + b, 0) / Math.max(1, o.n);
+  console.log('total'.padEnd(14) + out.map((o) => f(total(o)).padStart(16)).join(''));
+  const send = out.find((o) => o.kind === 'send');
+  if (floor !== null && send) console.log(`send: ${total(send).toFixed(2)} ms of CPU per send = ${(total(send) / floor).toFixed(1)}x the signing floor (${floor.toFixed(2)} ms; goal <= 2x)`);
 }
 
 /**
@@ -215,7 +259,9 @@ function signingFloor(sends) {
   const best = Math.max(...sends.map((r) => r.alt.rate));
   const client = Math.min(...sends.map((r) => r.ours.client));
   const cores = availableParallelism();
-  console.log(`signing floor: ${ms.toFixed(2)} ms CPU per send (RSA-2048 + Ed25519 + P-256, node:crypto). At 0.5x of the best baseline (${best.toFixed(0)}/s) that is ${((ms * best * 0.5) / 1000).toFixed(2)} cores for the signatures alone, plus ${((client * best * 0.5) / 1000).toFixed(2)} for this load generator; this machine has ${cores}.`);
+  const line = `signing floor: ${ms.toFixed(2)} ms CPU per send (RSA-2048 + Ed25519 + P-256, node:crypto). At 0.5x of the best baseline (${best.toFixed(0)}/s) that is ${((ms * best * 0.5) / 1000).toFixed(2)} cores for the signatures alone, plus ${((client * best * 0.5) / 1000).toFixed(2)} for this load generator; this machine has ${cores}.`;
+  console.log(line);
+  return ms;
 }
 
 if (process.argv[2]?.startsWith('--')) runChild().catch((err) => { console.error(err); process.exit(1); });
