@@ -14,11 +14,3 @@ export const notFound = (what: string) => new ApiError(404, 'not_found', `${what
 export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
 export const badRequest = (message: string, details?: Record<string, unknown>) => new ApiError(400, 'invalid_request', message, details);
 export const conflict = (code: string, message: string) => new ApiError(409, code, message);
-
-/** An integer query parameter in [min, max]; anything else is a 400, never silently the default. */
-export function intQuery(q: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
-  const raw = q.get(name);
-  if (raw === null) return fallback;
-  if (!/^\d{1,16}$/.test(raw) || Number(raw) < min || Number(raw) > max) throw badRequest(`${name} must be an integer from ${min} to ${max}`);
-  return Number(raw);
-}

@@ -53,12 +53,6 @@ export function tagsOf(db: Db, messageId: string): string[] {
   return (db.prepare('SELECT tag FROM tags WHERE message_id = ? ORDER BY tag').all(messageId) as Array<{ tag: string }>).map((r) => r.tag);
 }
 
-/** One page of a mailbox's received mail in arrival order (`seq` is the opaque cursor). */
-export function inboxPage(db: Db, mailboxId: string, o: { after: number; limit: number; includeRead: boolean }): Array<MessageRow & { seq: number }> {
-  return db.prepare(`SELECT rowid AS seq, * FROM messages WHERE mailbox_id = ? AND direction = 'in' AND status = 'received'
-      ${o.includeRead ? '' : 'AND read_at IS NULL'} AND rowid > ? ORDER BY rowid LIMIT ?`).all(mailboxId, o.after, o.limit) as Array<MessageRow & { seq: number }>;
-}
-
 /** One page of held items of a tenant (of one mailbox when `mailboxId` is set). */
 export function pendingPage(db: Db, tenantId: string, o: { mailboxId: string | null; after: number; limit: number }): Array<MessageRow & { seq: number }> {
   return db.prepare(`SELECT rowid AS seq, * FROM messages WHERE tenant_id = ? AND status IN ('pending_approval','pending_inbound_approval') AND rowid > ?

@@ -1,6 +1,6 @@
 /** Sending and reading mail: what an agent does all day. */
 import { verifyUploaded, type VerifyRequest } from '../../inbound/verify-upload.js';
-import { attachment, checkInbox, evidence, getThread, type InboxQuery, listSent, readEmail, type SentQuery, setTag } from '../../mailbox/read.js';
+import { DEFAULT_PAGE, MAX_PAGE, attachment, checkInbox, evidence, getThread, type InboxQuery, listSent, readEmail, type SentQuery, setTag } from '../../mailbox/read.js';
 import { type WaitQuery, DEFAULT_WAIT_SEC, MAX_WAIT_SEC, waitForEmail } from '../../mailbox/wait.js';
 import { cancelMessage } from '../../outbound/cancel.js';
 import { sendEmail } from '../../outbound/send.js';
@@ -12,7 +12,7 @@ import {
 
 const ID = str('The message id (msg_…)');
 const TAG = str('A tag: [A-Za-z0-9._:-]{1,64}');
-const PAGE = { cursor: CURSOR, limit: limit(50, 200) };
+const PAGE = { cursor: CURSOR, limit: limit(DEFAULT_PAGE, MAX_PAGE) };
 const MAILBOX = { ...EMAIL, description: 'The mailbox; a key bound to one mailbox may leave it out' };
 
 type SendInput = Record<string, unknown> & { idempotency_key?: string };
@@ -58,7 +58,7 @@ export const mailOperations = {
     name: 'wait_for_email', title: 'Wait for an email',
     description: `Like check_inbox, but waits up to timeout seconds (default ${DEFAULT_WAIT_SEC}, at most ${MAX_WAIT_SEC}) for unread mail to arrive; returns at once when there is some, with an empty list when none came. Pass the last next_cursor to wait for mail after it. Cancellable.`,
     scopes: ['read'],
-    input: input({ mailbox: MAILBOX, tag: TAG, cursor: CURSOR, limit: limit(50, 200), timeout: int('Seconds to wait at most', { minimum: 0, maximum: MAX_WAIT_SEC, default: DEFAULT_WAIT_SEC }) }),
+    input: input({ mailbox: MAILBOX, tag: TAG, cursor: CURSOR, limit: limit(DEFAULT_PAGE, MAX_PAGE), timeout: int('Seconds to wait at most', { minimum: 0, maximum: MAX_WAIT_SEC, default: DEFAULT_WAIT_SEC }) }),
     output: listOf(MESSAGE), effects: READ_ONLY,
     run: ({ ctx, p, input: q, signal }) => waitForEmail(ctx, caller(p), q, signal),
   }),

@@ -1,5 +1,6 @@
 /** Human oversight (SPEC §4): held items and decisions, the gated_send allowlist, mailbox modes. */
-import { changeAllowlist, changeMailbox, decide, listAllowlist, listPending } from '../../oversight/decisions.js';
+import { DEFAULT_PENDING_PAGE, changeAllowlist, changeMailbox, decide, listAllowlist, listPending } from '../../oversight/decisions.js';
+import { MAX_PAGE } from '../../mailbox/read.js';
 import { decisionResult } from '../../outbound/send.js';
 import { whole } from '../../shared/list-page.js';
 import { mailboxFor } from '../../tenancy/credentials.js';
@@ -15,7 +16,7 @@ export const oversightOperations = {
   list_pending: defineOperation<{ cursor?: string; limit?: number }, unknown>({
     name: 'list_pending', title: 'List held items',
     description: 'Messages waiting for a human decision, outbound (pending_approval) and inbound (pending_inbound_approval), oldest first, with a preview. Oversight keys only.',
-    scopes: ['oversight'], input: input({ cursor: CURSOR, limit: limit(50, 200) }), output: listOf(PENDING_MESSAGE), effects: READ_ONLY,
+    scopes: ['oversight'], input: input({ cursor: CURSOR, limit: limit(DEFAULT_PENDING_PAGE, MAX_PAGE) }), output: listOf(PENDING_MESSAGE), effects: READ_ONLY,
     run: ({ ctx, p, input: q }) => listPending(ctx, caller(p), q),
   }),
   decide: defineOperation<{ id: string; decision: 'approve' | 'reject'; reason: string }, unknown>({

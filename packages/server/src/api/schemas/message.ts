@@ -1,6 +1,7 @@
 /** Messages as every surface shows them (shared/message-view.ts), and what sending takes. */
 import { createRequire } from 'node:module';
 import { OVERSIGHT_MODES } from '../../shared/modes.js';
+import { SENT_STATUSES } from '../../mailbox/read.js';
 import {
   EMAIL, type Schema, TIME, arrayOf, inlineDefs, int, nullable, obj, oneOfValues, str,
 } from '../schema-kit.js';
@@ -16,11 +17,8 @@ export const ADDRESS_INPUT: Schema = { anyOf: [EMAIL, obj({ address: EMAIL, name
 export const ADDRESSES_INPUT: Schema = { anyOf: [ADDRESS_INPUT, arrayOf(ADDRESS_INPUT, undefined, { maxItems: 100 })], description: 'An email address (local@domain, or {address, name}), or a list of them' };
 
 export const MODE = oneOfValues(OVERSIGHT_MODES, 'Oversight mode (SPEC §4)');
-export const MESSAGE_STATUSES = [
-  'pending_approval', 'queued', 'signed', 'delivered', 'undeliverable', 'failed', 'rejected', 'expired', 'cancelled',
-  'received', 'pending_inbound_approval',
-] as const;
-export const SENT_STATUSES = MESSAGE_STATUSES.filter((s) => s !== 'received' && s !== 'pending_inbound_approval');
+export const MESSAGE_STATUSES = [...SENT_STATUSES, 'received', 'pending_inbound_approval'] as const;
+export { SENT_STATUSES };
 
 const DELIVERY = obj({
   target: oneOfValues(['local', 'relay'], 'local: a mailbox of this server, over its SMTP listener; relay: everything else'),

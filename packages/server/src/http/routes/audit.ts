@@ -4,13 +4,12 @@
  * public key. Oversight or admin keys; the feature refuses oversight keys bound to one mailbox.
  */
 import { auditExport } from '../../audit/entries.js';
-import { caller, runOperation } from '../../api/operation.js';
+import { caller } from '../../api/operation.js';
 import { operation } from '../../api/operations/index.js';
-import { int, oneOfValues } from '../../api/schema-kit.js';
-import { LOG_KEY } from '../../api/schemas/index.js';
+import { int } from '../../api/schema-kit.js';
 import { requireAuditor } from '../../tenancy/credentials.js';
 import { type Route, bind, raw } from '../route.js';
-import { json } from '../router.js';
+import { keyDocument } from './key-document.js';
 
 const AUDITORS = ['oversight', 'admin'] as const;
 
@@ -29,13 +28,8 @@ export const auditRoutes: Route[] = [
   bind('GET', '/v1/audit/sth', operation('audit_tree_head')),
   bind('GET', '/v1/audit/proof/inclusion', operation('audit_inclusion_proof')),
   bind('GET', '/v1/audit/proof/consistency', operation('audit_consistency_proof')),
-  raw('GET', '/v1/audit/log-key', AUDITORS, { format: oneOfValues(['pem', 'json'], 'pem (default) or json') }, {
-    summary: 'The audit log key', tool: 'audit_log_key',
+  keyDocument('/v1/audit/log-key', AUDITORS, 'audit_log_key', 'log_id', {
+    summary: 'The audit log key',
     description: 'The public key tree heads are signed with: SPKI PEM (header X-MM-Kid) or, with format=json, {log_id, tenant, pem, jwk}.',
-    responses: { 200: { contentType: 'application/x-pem-file', description: 'SPKI PEM; application/json with format=json', schema: LOG_KEY } },
-  }, async ({ ctx, p, query, req }) => {
-    const { body } = await runOperation(operation('audit_log_key'), { ctx, p, input: {}, signal: req.signal ?? new AbortController().signal });
-    const key = body as { log_id: string; pem: string };
-    return query.format === 'json' ? json(200, key) : { status: 200, headers: { 'content-type': 'application/x-pem-file', 'x-mm-kid': key.log_id }, body: key.pem };
   }),
 ];
