@@ -40,7 +40,8 @@ function status(pid) {
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }
 
-const child = (dir, bundle) => spawnReady(import.meta.url, ['--server', dir, bundle]);
+// --expose-gc, as npm start runs the server: it collects a drained burst's buffers
+const child = (dir, bundle) => spawnReady(import.meta.url, ['--server', dir, bundle], ['--expose-gc']);
 
 async function runServer() {
   process.on('SIGTERM', () => process.exit(0));

@@ -9,7 +9,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultConfig } from '../../packages/server/src/config.js';
 import { InFlightBudget, LoadGate, Reservation } from '../../packages/server/src/smtp/spool.js';
 import { startTestServer, waitFor, type TestServer } from './helpers.js';
@@ -191,6 +191,40 @@ describe('budget and read-back gate', () => {
     a.release();
     expect(budget.inUse).toBe(40);
     expect(new Reservation(budget, 'c').growTo(40)).toBe(true);
+  });
+
+  it('asks for one collection when a large burst has drained and stayed drained, none for small traffic', () => {
+    vi.useFakeTimers();
+    try {
+      const MiB = 1024 * 1024;
+      const budget = new InFlightBudget(512 * MiB, 128 * MiB);
+      let collections = 0;
+      budget.onDrained = () => { collections++; };
+      const small = new Reservation(budget, 'a');
+      small.growTo(10 * MiB);
+      small.release();
+      vi.advanceTimersByTime(5000);
+      expect(collections).toBe(0);
+      const big = [new Reservation(budget, 'a'), new Reservation(budget, 'b')];
+      for (const r of big) r.growTo(40 * MiB);
+      big[0]!.release();
+      vi.advanceTimersByTime(5000);
+      expect(collections).toBe(0); // not drained yet
+      big[1]!.release();
+      vi.advanceTimersByTime(1000);
+      // a new wave before the quiet time is over postpones it
+      const wave = new Reservation(budget, 'c');
+      wave.growTo(MiB);
+      wave.release();
+      vi.advanceTimersByTime(1500);
+      expect(collections).toBe(0);
+      vi.advanceTimersByTime(1000);
+      expect(collections).toBe(1);
+      vi.advanceTimersByTime(10_000);
+      expect(collections).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('reads back in order of arrival, within the allowance, and a message larger than it alone', async () => {

@@ -37,6 +37,8 @@ export function createSmtpListener(ctx: Ctx): SmtpListener {
   const admission = new Admission(L, ctx.config.hostname);
   // one client network may hold a quarter of the budget, and always enough for one largest message
   const budget = new InFlightBudget(L.maxInFlightBytes, Math.max(L.maxMessageBytes, Math.floor(L.maxInFlightBytes / 4)));
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect) budget.onDrained = () => collect();
   const loads = new LoadGate(L.maxLoadedBytes);
   const spoolDir = join(ctx.config.dataDir, 'spool');
   prepareSpool(spoolDir);

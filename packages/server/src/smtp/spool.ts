@@ -21,9 +21,22 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 /** Bytes of large messages in flight, in total and per client network. */
+/** A burst that held at least this much in transit asks for a collection once it has drained. */
+const BURST_BYTES = 64 * 1024 * 1024;
+/** How long the budget must stay empty before that collection (a burst often comes in waves). */
+const DRAINED_MS = 2000;
+
 export class InFlightBudget {
   private used = 0;
   private readonly perNetwork = new Map<string, number>();
+  private peak = 0;
+  private drained?: NodeJS.Timeout;
+  /**
+   * Called once a burst of large messages has drained. The dead message buffers of a burst live
+   * outside V8's heap, and a process with nothing to do never collects them: the listener passes
+   * the runtime's collector here when it has one (`node --expose-gc`, as `npm start` runs it).
+   */
+  onDrained: (() => void) | null = null;
 
   /**
    * @param max total bytes
@@ -41,6 +54,8 @@ export class InFlightBudget {
     if (this.used + n > this.max || mine + n > this.perNetworkMax) return false;
     this.used += n;
     this.perNetwork.set(network, mine + n);
+    this.peak = Math.max(this.peak, this.used);
+    clearTimeout(this.drained);
     return true;
   }
 
@@ -50,6 +65,10 @@ export class InFlightBudget {
     const left = (this.perNetwork.get(network) ?? n) - n;
     if (left > 0) this.perNetwork.set(network, left);
     else this.perNetwork.delete(network);
+    if (this.used === 0 && this.peak >= BURST_BYTES && this.onDrained) {
+      clearTimeout(this.drained);
+      this.drained = setTimeout(() => { this.peak = 0; this.onDrained?.(); }, DRAINED_MS).unref();
+    }
   }
 }
 
