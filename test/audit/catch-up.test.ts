@@ -31,8 +31,8 @@ describe('audit log catch-up after a start', () => {
     const tick = () => { if (!done) { turns++; setImmediate(tick); } };
     setImmediate(tick);
     const [inclusion, consistency] = await Promise.all([
-      auditInclusionProof(s.ctx, s.tenant, new URLSearchParams({ seq: '1' })),
-      auditConsistencyProof(s.ctx, s.tenant, new URLSearchParams({ first: '1' })),
+      auditInclusionProof(s.ctx, s.tenant, { seq: 1 }),
+      auditConsistencyProof(s.ctx, s.tenant, { first: 1 }),
     ]);
     done = true;
     // one turn at least between each of the ceil(total / 250) pages

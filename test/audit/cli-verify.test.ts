@@ -26,7 +26,7 @@ beforeAll(async () => {
   const route = await s.api('GET', '/v1/audit/log-key?format=json', { key: s.keys.oversight });
   writeFileSync(f('log-key.jwk'), JSON.stringify(route.body.jwk));
   writeFileSync(f('log-key.json'), route.text);
-  const text = (await s.api('GET', '/v1/audit?limit=5000', { key: s.keys.oversight })).text;
+  const text = (await s.api('GET', '/v1/audit/export', { key: s.keys.oversight })).text;
   writeFileSync(f('export.ndjson'), text);
   const lines = text.trim().split('\n');
   const third = JSON.parse(lines[2]!);
