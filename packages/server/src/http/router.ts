@@ -4,7 +4,7 @@
  * node:http is only an adapter (node-adapter.ts).
  */
 import { runOperation } from '../api/operation.js';
-import { checkBody, checkQuery } from '../api/input.js';
+import { checkBody, checkQuery, prepareChecks } from '../api/input.js';
 import type { Ctx } from '../shared/context.js';
 import { ApiError } from '../shared/errors.js';
 import { principalFor } from './auth.js';
@@ -35,6 +35,10 @@ export class Router {
 
   constructor(routes: readonly Route[]) {
     this.routes = routes.map((route) => ({ route, parts: route.path.split('/').filter(Boolean) }));
+    for (const { route } of this.routes) {
+      if (route.query) prepareChecks(route.query, 'query');
+      if (route.body) prepareChecks(route.body, 'body');
+    }
   }
 
   /** The route and its params; the methods the path allows when it exists with another method; null when no path matches. */
