@@ -77,6 +77,10 @@ describe('the tool list', () => {
     const http = await api(server, 'POST', '/v1/messages', server.keys.send, { to: OVERSIGHT, text: 'x', colour: 'red' });
     expect(http.body.error).toMatchObject({ code: 'unknown_field', field: 'colour' });
   });
+
+  it('refuses text that is not valid Unicode, as HTTP does: a lone surrogate never reaches the audit log', async () => {
+    expect(await refused(agent, 'send_email', { to: OVERSIGHT, subject: 'q3 \ud800 numbers', text: 'x' })).toMatchObject({ code: 'invalid_request', field: 'subject', status: 400 });
+  });
 });
 
 describe('every tool', () => {

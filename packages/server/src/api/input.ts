@@ -69,8 +69,43 @@ function refusal(errors: ErrorObject[], where: 'body' | 'query'): ApiError {
   return new ApiError(400, 'invalid_request', `${field} ${message}`, { field });
 }
 
-/** Checks a parsed JSON body (or tool arguments) against a closed object schema. */
+/** Deeper JSON is refused: nothing we accept nests more than a few levels, and recursion elsewhere must stay bounded. */
+export const MAX_JSON_DEPTH = 16;
+
+/** A lone UTF-16 surrogate: JSON can spell one (`"\\ud800"`), Unicode text cannot hold it. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Walks a parsed body once: refuses nesting past MAX_JSON_DEPTH, and strings (values or member
+ * names) that are not valid Unicode. Such a string would reach the audit log, whose entries must
+ * stay readable by any JSON implementation (an offline checker in another language has to be able
+ * to re-encode them), so it is refused with the field named.
+ */
+function checkValues(value: unknown): ApiError | null {
+  const stack: Array<[unknown, number, string]> = [[value, 1, '']];
+  while (stack.length) {
+    const [v, d, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return new ApiError(400, 'invalid_request', `${path || 'the body'} is not valid Unicode text (a lone surrogate)`, { field: path });
+    } else if (v && typeof v === 'object') {
+      if (d > MAX_JSON_DEPTH) return new ApiError(400, 'invalid_json', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+      for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
+        const name = Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
+        if (LONE_SURROGATE.test(k)) return new ApiError(400, 'invalid_request', `a member name in ${path || 'the body'} is not valid Unicode text (a lone surrogate)`, { field: path });
+        stack.push([child, d + 1, name]);
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Checks a parsed JSON body (or MCP tool arguments) against a closed object schema, after its
+ * depth and its text: both surfaces take JSON from strangers, and both reach the audit log.
+ */
 export function checkBody<T>(schema: Schema, value: unknown): T {
+  const bad = checkValues(value);
+  if (bad) throw bad;
   const validate = validator(schema, false);
   if (!validate(value)) throw refusal(validate.errors!, 'body');
   return value as T;
