@@ -82,7 +82,7 @@ export async function decisionResult(ctx: Ctx, decided: MessageRow): Promise<Mes
  * value is accepted (fractions, exponents, large numbers): type errors are the validator's to name,
  * with the field, not this hash's to turn into a 500.
  */
-export function requestFingerprint(value: unknown): string {
+function requestFingerprint(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
     ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
     : v));

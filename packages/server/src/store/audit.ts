@@ -8,8 +8,6 @@ import { AUDIT_GENESIS_HASH, auditCanonicalJson, type AuditLogEntry } from '@mul
 import { createHash } from 'node:crypto';
 import type { Db } from './db.js';
 
-export const GENESIS_HASH = AUDIT_GENESIS_HASH;
-
 export type AuditEvent =
   | 'send.requested' | 'send.held' | 'send.refused' | 'send.approved' | 'send.rejected' | 'send.expired'
   | 'send.delivered' | 'send.undeliverable' | 'send.failed' | 'send.cancelled'
@@ -50,7 +48,7 @@ export function appendAudit(
     message_id: e.message_id ?? null,
     actor: e.actor ?? null,
     data: e.data ?? {},
-    prev_hash: last?.hash ?? GENESIS_HASH,
+    prev_hash: last?.hash ?? AUDIT_GENESIS_HASH,
   };
   // the data object is the bulk of an entry: encoded once, for the hash and for the row
   const data = canonicalJson(body.data);

@@ -203,4 +203,3 @@ function flush(db: Db): void {
   outcomes.length = 0;
 }
 
-export const nowSec = (): number => Math.floor(Date.now() / 1000);
