@@ -12,10 +12,24 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default', './test/summary-reporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'] } },
+      {
+        // the server suite again, on PostgreSQL: each test server gets a database in one throwaway
+        // cluster (test/support/test-store.ts); tests without a server are not repeated
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['test/server/**/*.test.ts', 'test/audit/*.test.ts'],
+          exclude: ['test/server/layering.test.ts', 'test/server/units.test.ts', 'test/server/header-fields.test.ts', 'test/server/outbound-pool.test.ts', 'test/audit/properties.test.ts'],
+          env: { MULTIMAIL_TEST_STORE: 'postgres' },
+          globalSetup: ['./test/support/pg-global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -25,7 +25,6 @@ import { createRequire } from 'node:module';
 import { spawnReady } from './child-process.mjs';
 import { startServer } from '../packages/server/dist/app.js';
 import { appendAudit } from '../packages/server/dist/store/audit.js';
-import { tx } from '../packages/server/dist/store/db.js';
 
 const requireServer = createRequire(new URL('../packages/server/package.json', import.meta.url));
 const nodemailer = requireServer('nodemailer');
@@ -133,8 +132,8 @@ async function auditVerifyStall() {
     const tenant = server.bootstrap.tenant;
     const ts = ctx.now();
     for (let done = 0; done < AUDIT_ENTRIES; done += 50_000) {
-      tx(ctx.db, () => {
-        for (let i = 0; i < 50_000; i++) appendAudit(ctx.db, { tenant, event: 'message.tagged', actor: 'bench', ts, data: { tag: `t${done + i}` } });
+      await ctx.db.tx(async (q) => {
+        for (let i = 0; i < 50_000; i++) await appendAudit(q, { tenant, event: 'message.tagged', actor: 'bench', ts, data: { tag: `t${done + i}` } });
       });
     }
     // the garbage of a million inserts is the setup's, not the check's (npm run bench passes --expose-gc)

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditExport } from '@multimail/core';
 import { startTestServer, type TestServer } from '../server/helpers.js';
 import { appendAudit, listAudit } from '../../packages/server/src/store/audit.js';
-import { tx } from '../../packages/server/src/store/db.js';
 import { auditConsistencyProof, auditInclusionProof, logPublicKey, signedTreeHead } from '../../packages/server/src/audit/tree-heads.js';
 
 const ADDED = 3500;
@@ -16,15 +15,15 @@ let s: TestServer;
 
 beforeAll(async () => {
   s = await startTestServer();
-  tx(s.ctx.db, () => {
-    for (let i = 0; i < ADDED; i++) appendAudit(s.ctx.db, { tenant: s.tenant, event: 'message.tagged', actor: 'test', ts: 1764400000 + i, data: { i } });
+  await s.ctx.db.tx(async (q) => {
+    for (let i = 0; i < ADDED; i++) await appendAudit(q, { tenant: s.tenant, event: 'message.tagged', actor: 'test', ts: 1764400000 + i, data: { i } });
   });
 });
 afterAll(async () => { await s?.close(); });
 
 describe('audit log catch-up after a start', () => {
   it('yields to the event loop between pages, and callers meanwhile share one tree', async () => {
-    const total = (s.ctx.db.prepare('SELECT COUNT(*) AS n FROM audit WHERE tenant_id = ?').get(s.tenant) as { n: number }).n;
+    const total = ((await s.ctx.db.get('SELECT COUNT(*) AS n FROM audit WHERE tenant_id = ?', s.tenant)) as { n: number }).n;
     expect(total).toBeGreaterThan(ADDED);
     let turns = 0;
     let done = false;
@@ -44,7 +43,7 @@ describe('audit log catch-up after a start', () => {
   it('the head after the catch-up anchors the whole export', async () => {
     const key = await logPublicKey(s.ctx, s.tenant);
     const head = await signedTreeHead(s.ctx, s.tenant);
-    const entries = listAudit(s.ctx.db, s.tenant, { limit: 1_000_000 });
+    const entries = await listAudit(s.ctx.db, s.tenant, { limit: 1_000_000 });
     expect(head.tree_size).toBe(entries.length);
     const ndjson = entries.map((e) => JSON.stringify(e)).join('\n') + '\n';
     const report = await verifyAuditExport({ entries: ndjson, treeHeads: [head], logKeys: key.pem });

@@ -153,7 +153,7 @@ describe('proofs', () => {
 
 describe('server side', () => {
   it('keeps one tree and one log key per tenant', async () => {
-    const b = createTenant(s.ctx, 'tenant-b', 'test');
+    const b = await createTenant(s.ctx, 'tenant-b', 'test');
     const bKey = (await createCredential(s.ctx, b.id, { scopes: ['admin'] }, 'test')).token;
     const headA = await sth();
     const headB = (await s.api('GET', '/v1/audit/sth', { key: bKey })).body as SignedTreeHead;
@@ -166,15 +166,15 @@ describe('server side', () => {
     expect((await verifyTreeHead(headB, keyPem)).ok).toBe(false);
   });
 
-  it('the log private key is sealed in the database', () => {
-    const row = s.ctx.db.prepare('SELECT private_sealed, public_pem FROM audit_log_keys WHERE tenant_id = ?').get(s.tenant) as { private_sealed: Buffer; public_pem: string };
+  it('the log private key is sealed in the database', async () => {
+    const row = (await s.ctx.db.get('SELECT private_sealed, public_pem FROM audit_log_keys WHERE tenant_id = ?', s.tenant)) as { private_sealed: Buffer; public_pem: string };
     expect(row.public_pem).toBe(keyPem);
     expect(row.private_sealed.toString('latin1')).not.toContain('PRIVATE KEY');
   });
 
   it('refuses to sign a chain rewritten in the database', async () => {
     await s.api('DELETE', '/v1/allowlist?mailbox=agent@agents.localhost&entry=friend@example.com', { key: s.keys.oversight });
-    s.ctx.db.prepare("UPDATE audit SET data = '{}' WHERE tenant_id = ? AND event = 'allowlist.removed'").run(s.tenant);
+    (await s.ctx.db.run("UPDATE audit SET data = '{}' WHERE tenant_id = ? AND event = 'allowlist.removed'", s.tenant));
     const r = await s.api('GET', '/v1/audit/sth', { key: s.keys.oversight });
     expect(r.status).toBe(500);
     expect(r.body.error.code).toBe('audit_chain_broken');

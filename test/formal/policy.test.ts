@@ -6,6 +6,7 @@
  * code, stored status, approval code, what the identity signature states) must be the model's.
  * A rule changed on one side only fails here.
  */
+import type { SqlParam } from '../../packages/server/src/store/port.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,12 +54,12 @@ async function world(): Promise<World> {
   ctx.kickWebhooks = () => undefined;
   ctx.now = () => NOW;
   const info = await bootstrap(ctx);
-  const id = (sql: string, ...args: unknown[]) => (ctx.db.prepare(sql).get(...args) as { id: string }).id;
+  const id = async (sql: string, ...args: SqlParam[]) => ((await ctx.db.get(sql, ...args)) as { id: string }).id;
   return {
     ctx, dir, tenant: info!.tenant,
-    agentMailbox: id('SELECT id FROM mailboxes WHERE address = ?', AGENT_MB),
-    oversightMailbox: id('SELECT id FROM mailboxes WHERE address = ?', OVERSIGHT_MB),
-    sendCredential: id("SELECT id FROM credentials WHERE scopes LIKE '%send%'"),
+    agentMailbox: await id('SELECT id FROM mailboxes WHERE address = ?', AGENT_MB),
+    oversightMailbox: await id('SELECT id FROM mailboxes WHERE address = ?', OVERSIGHT_MB),
+    sendCredential: await id("SELECT id FROM credentials WHERE scopes LIKE '%send%'"),
     close: () => { ctx.db.close(); rmSync(dir, { recursive: true, force: true }); },
   };
 }
@@ -214,14 +215,14 @@ describe('the server over every point of each domain', () => {
 
   it('sendEmail: who may send, under which mode, held or delivered, with which copy and agent', async () => {
     const m = new Mismatches();
-    const setMailbox = w.ctx.db.prepare('UPDATE mailboxes SET oversight_mode = ?, oversight_address = ? WHERE id = ?');
-    const clearAllow = w.ctx.db.prepare('DELETE FROM allowlist WHERE mailbox_id = ?');
-    const addAllow = w.ctx.db.prepare('INSERT INTO allowlist(mailbox_id, entry, created_by, created_at) VALUES (?,?,?,?)');
+    const setMailbox = { run: (...a: SqlParam[]) => w.ctx.db.run('UPDATE mailboxes SET oversight_mode = ?, oversight_address = ? WHERE id = ?', ...a), get: (...a: SqlParam[]) => w.ctx.db.get('UPDATE mailboxes SET oversight_mode = ?, oversight_address = ? WHERE id = ?', ...a) };
+    const clearAllow = { run: (...a: SqlParam[]) => w.ctx.db.run('DELETE FROM allowlist WHERE mailbox_id = ?', ...a), get: (...a: SqlParam[]) => w.ctx.db.get('DELETE FROM allowlist WHERE mailbox_id = ?', ...a) };
+    const addAllow = { run: (...a: SqlParam[]) => w.ctx.db.run('INSERT INTO allowlist(mailbox_id, entry, created_by, created_at) VALUES (?,?,?,?)', ...a), get: (...a: SqlParam[]) => w.ctx.db.get('INSERT INTO allowlist(mailbox_id, entry, created_by, created_at) VALUES (?,?,?,?)', ...a) };
     const agentValue = (src: unknown) => src === 'agent_default' ? DEFAULT_AGENT : src === 'agent_requested' ? REQUESTED : PIN;
     for (const row of model.tables.send!) {
-      setMailbox.run(row.mailbox_mode, row.oversight_address ? WATCH : null, w.agentMailbox);
-      clearAllow.run(w.agentMailbox);
-      if (row.all_allowlisted) addAllow.run(w.agentMailbox, RCPT, 'test:formal', NOW);
+      await setMailbox.run(row.mailbox_mode as string, row.oversight_address ? WATCH : null, w.agentMailbox);
+      await clearAllow.run(w.agentMailbox);
+      if (row.all_allowlisted) await addAllow.run(w.agentMailbox, RCPT, 'test:formal', NOW);
       const pinned = (row.agent as string).startsWith('pinned');
       const p = principal(w, row.scopes as string[], {
         credentialId: w.sendCredential, mailboxId: row.key === 'key_unbound' ? null : w.agentMailbox, agentId: pinned ? PIN : null,
@@ -239,7 +240,7 @@ describe('the server over every point of each domain', () => {
       let observed: string;
       try {
         const { result } = await sendEmail(w.ctx, p, body, null);
-        const stored = getMessage(w.ctx.db, w.tenant, result.id)!;
+        const stored = (await getMessage(w.ctx.db, w.tenant, result.id))!;
         const sig = identityFields(result.identity_sig);
         if (result.status === 'pending_approval') {
           observed = `held ${result.oversight_mode} agent=${stored.agent_id} signature=${sig ? 'made' : 'none'}`;
@@ -257,12 +258,12 @@ describe('the server over every point of each domain', () => {
     m.assert(model.tables.send!.length);
   }, 600_000);
 
-  it('changeMailbox: stricter by any key of the mailbox, weaker or a new address only with oversight', () => {
+  it('changeMailbox: stricter by any key of the mailbox, weaker or a new address only with oversight', async () => {
     const m = new Mismatches();
-    const setMailbox = w.ctx.db.prepare('UPDATE mailboxes SET oversight_mode = ?, oversight_address = NULL WHERE id = ?');
-    const modeOf = w.ctx.db.prepare('SELECT oversight_mode, oversight_address FROM mailboxes WHERE id = ?');
+    const setMailbox = { run: (...a: SqlParam[]) => w.ctx.db.run('UPDATE mailboxes SET oversight_mode = ?, oversight_address = NULL WHERE id = ?', ...a), get: (...a: SqlParam[]) => w.ctx.db.get('UPDATE mailboxes SET oversight_mode = ?, oversight_address = NULL WHERE id = ?', ...a) };
+    const modeOf = { run: (...a: SqlParam[]) => w.ctx.db.run('SELECT oversight_mode, oversight_address FROM mailboxes WHERE id = ?', ...a), get: (...a: SqlParam[]) => w.ctx.db.get('SELECT oversight_mode, oversight_address FROM mailboxes WHERE id = ?', ...a) };
     for (const row of model.tables.change_mode!) {
-      setMailbox.run(row.from, w.agentMailbox);
+      await setMailbox.run(row.from as string, w.agentMailbox);
       const p = principal(w, row.scopes as string[], { mailboxId: bindingMailbox(w, row.binding) });
       const body: Record<string, unknown> = { oversight_mode: row.to };
       if (row.address_change) body.oversight_address = WATCH;
@@ -270,8 +271,8 @@ describe('the server over every point of each domain', () => {
       const expected = typeof row.outcome === 'string' ? `changed to ${row.to}` : expectedError(o.args[0]);
       let observed: string;
       try {
-        changeMailbox(w.ctx, p, AGENT_MB, body);
-        const after = modeOf.get(w.agentMailbox) as { oversight_mode: string; oversight_address: string | null };
+        await changeMailbox(w.ctx, p, AGENT_MB, body);
+        const after = await modeOf.get(w.agentMailbox) as { oversight_mode: string; oversight_address: string | null };
         observed = `changed to ${after.oversight_mode}`;
         if (row.address_change && after.oversight_address !== WATCH) observed += ' (address not set)';
       } catch (err) {
@@ -282,14 +283,14 @@ describe('the server over every point of each domain', () => {
     m.assert(model.tables.change_mode!.length);
   });
 
-  it('changeAllowlist: an oversight action on a mailbox the key may act on', () => {
+  it('changeAllowlist: an oversight action on a mailbox the key may act on', async () => {
     const m = new Mismatches();
     for (const row of model.tables.allowlist!) {
       const p = principal(w, row.scopes as string[], { mailboxId: bindingMailbox(w, row.binding) });
       const expected = typeof row.outcome === 'string' ? 'changed' : expectedError(outcome(row.outcome).args[0]);
       let observed: string;
       try {
-        changeAllowlist(w.ctx, p, AGENT_MB, 'someone@example.com', true);
+        await changeAllowlist(w.ctx, p, AGENT_MB, 'someone@example.com', true);
         observed = 'changed';
       } catch (err) {
         observed = refusal(err);
@@ -304,7 +305,7 @@ describe('the server over every point of each domain', () => {
 class Messages {
   private n = 0;
   constructor(private w: World, private template: MessageRow) {}
-  insert(fields: Partial<MessageRow>): string {
+  async insert(fields: Partial<MessageRow>): Promise<string> {
     const id = `msg_formal_${++this.n}`;
     // every column is written (insertMessage writes the keys it is given), so nothing of the
     // template's own decision or signature leaks into the row unless a field says so
@@ -312,16 +313,16 @@ class Messages {
       ...this.template, id, approval_code: null, expires_at: null, message_id_header: null, identity_sig: null,
       signed_raw: null, decided_by: null, decided_at: null, decision_reason: null, ...fields,
     };
-    insertMessage(this.w.ctx.db, row as unknown as NewMessage);
+    await insertMessage(this.w.ctx.db, row as unknown as NewMessage);
     return id;
   }
 }
 
 async function templateMessage(w: World): Promise<MessageRow> {
-  w.ctx.db.prepare('UPDATE mailboxes SET oversight_mode = ? WHERE id = ?').run('gated_all', w.agentMailbox);
+  (await w.ctx.db.run('UPDATE mailboxes SET oversight_mode = ? WHERE id = ?', 'gated_all', w.agentMailbox));
   const p = principal(w, ['send'], { credentialId: w.sendCredential, mailboxId: w.agentMailbox, agentId: null });
   const { result } = await sendEmail(w.ctx, p, { to: RCPT, subject: 'template', text: 'held' }, null);
-  return getMessage(w.ctx.db, w.tenant, result.id)!;
+  return (await getMessage(w.ctx.db, w.tenant, result.id))!;
 }
 
 /** The decision a stored row shows: status, approval code kind, and who decided. */
@@ -348,10 +349,10 @@ describe('decisions, expiry and signing over every point', () => {
 
   it('decide: scope, mailbox, sender, state, reason and deadline', async () => {
     const m = new Mismatches();
-    const closeRow = w.ctx.db.prepare('UPDATE messages SET expires_at = NULL WHERE id = ?');
+    const closeRow = { run: (...a: SqlParam[]) => w.ctx.db.run('UPDATE messages SET expires_at = NULL WHERE id = ?', ...a), get: (...a: SqlParam[]) => w.ctx.db.get('UPDATE messages SET expires_at = NULL WHERE id = ?', ...a) };
     for (const row of model.tables.decide!) {
       w.ctx.config.expiryAction = row.expiry_action === 'expire_approve' ? 'approve' : 'reject';
-      const id = rowFor(row, { expires_at: row.past_deadline ? NOW : NOW + 1 });
+      const id = await rowFor(row, { expires_at: row.past_deadline ? NOW : NOW + 1 });
       const p = principal(w, row.scopes as string[], {
         credentialId: row.same_actor ? w.sendCredential : 'key_formal_reviewer', mailboxId: bindingMailbox(w, row.binding),
       });
@@ -366,25 +367,25 @@ describe('decisions, expiry and signing over every point', () => {
       } catch (err) {
         answer = refusal(err);
       }
-      const stored = getMessage(w.ctx.db, w.tenant, id)!;
+      const stored = (await getMessage(w.ctx.db, w.tenant, id))!;
       m.check(row, expected, `${answer}; ${decisionState(stored, o.tag === 'decide_refused' ? row.status as string : o.args[1] as string)}`);
       // a row left pending must not be swept later in this store
-      closeRow.run(id);
+      await closeRow.run(id);
     }
     m.assert(model.tables.decide!.length);
   }, 600_000);
 
-  it('cancelMessage: the sending side withdraws a held message, before anyone decided', () => {
+  it('cancelMessage: the sending side withdraws a held message, before anyone decided', async () => {
     const m = new Mismatches();
     for (const row of model.tables.cancel!) {
-      const id = rowFor(row);
+      const id = await rowFor(row);
       const p = principal(w, row.scopes as string[], { credentialId: w.sendCredential, mailboxId: bindingMailbox(w, row.binding) });
       const o = row.outcome;
       const expected = typeof o === 'string' ? 'cancelled' : expectedError(outcome(o).args[0]);
       let observed: string;
       try {
-        cancelMessage(w.ctx, p, id);
-        observed = getMessage(w.ctx.db, w.tenant, id)!.status;
+        await cancelMessage(w.ctx, p, id);
+        observed = (await getMessage(w.ctx.db, w.tenant, id))!.status;
       } catch (err) {
         observed = refusal(err);
       }
@@ -398,13 +399,13 @@ describe('decisions, expiry and signing over every point', () => {
     for (const row of model.tables.sweep!) {
       w.ctx.config.expiryAction = row.expiry_action === 'expire_approve' ? 'approve' : 'reject';
       // earlier rows were all decided or closed below, so the sweep sees only this one
-      const id = rowFor(row, { expires_at: row.due ? NOW : NOW + 1 });
+      const id = await rowFor(row, { expires_at: row.due ? NOW : NOW + 1 });
       await expireDue(w.ctx);
-      const stored = getMessage(w.ctx.db, w.tenant, id)!;
+      const stored = (await getMessage(w.ctx.db, w.tenant, id))!;
       const o = row.outcome;
       const expected = typeof o === 'string' ? `${row.status} no_code none` : `${outcome(o).args[0]} ${outcome(o).args[1]} by_expiry`;
       m.check(row, expected, decisionState(stored, typeof o === 'string' ? row.status as string : outcome(o).args[0] as string));
-      w.ctx.db.prepare("UPDATE messages SET expires_at = NULL WHERE id = ?").run(id);
+      (await w.ctx.db.run("UPDATE messages SET expires_at = NULL WHERE id = ?", id));
     }
     m.assert(52);
   }, 120_000);
@@ -412,18 +413,18 @@ describe('decisions, expiry and signing over every point', () => {
   it('deliverMessage: signs only approved outbound mail, stating its own mode and approval code', async () => {
     const m = new Mismatches();
     const retired = await createCredential(w.ctx, w.tenant, { scopes: ['send'], mailbox: AGENT_MB }, 'test:formal');
-    w.ctx.db.prepare("UPDATE identity_keys SET status = 'retired', not_after = ? WHERE credential_id = ?").run(NOW - 10, retired.id);
+    (await w.ctx.db.run("UPDATE identity_keys SET status = 'retired', not_after = ? WHERE credential_id = ?", NOW - 10, retired.id));
     const codes: Record<string, string | null> = { no_code: null, human_code: 'apr_formal', expiry_code: 'exp_formal' };
     for (const row of model.tables.sign!) {
       const alreadySigned = ['signed', 'delivered', 'undeliverable', 'failed'].includes(row.status as string);
       const marker = alreadySigned ? 'v=1; marker=earlier' : null;
-      const id = rowFor(row, {
+      const id = await rowFor(row, {
         oversight_mode: row.mode as OversightMode, approval_code: codes[row.approval as string] ?? null,
         credential_id: row.direction === 'outbound' ? (row.key_active ? w.sendCredential : retired.id) : null,
         identity_sig: marker, signed_raw: alreadySigned ? Buffer.from('Subject: x\r\n\r\nbody\r\n') : null,
       } as Partial<MessageRow>);
       await deliverMessage(w.ctx, id);
-      const stored = getMessage(w.ctx.db, w.tenant, id)!;
+      const stored = (await getMessage(w.ctx.db, w.tenant, id))!;
       const o = row.outcome;
       const expected = typeof o === 'string' ? o : `signs_with ${outcome(o).args[0]} ${outcome(o).args[1]}`;
       let observed: string;

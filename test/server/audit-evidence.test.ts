@@ -70,7 +70,7 @@ describe('audit log', () => {
     expect(await verifyAuditExport({ entries: edited })).toMatchObject({ ok: false, error: { seq: 4, reason: 'hash_mismatch' } });
     expect(await verifyAuditExport({ entries: entries.filter((_, i) => i !== 2) })).toMatchObject({ ok: false, error: { reason: 'sequence_gap' } });
     // a rewrite in the database itself
-    s.ctx.db.prepare("UPDATE audit SET data = '{\"reason\":\"rewritten\"}' WHERE tenant_id = ? AND event = 'send.approved'").run(s.tenant);
+    (await s.ctx.db.run("UPDATE audit SET data = '{\"reason\":\"rewritten\"}' WHERE tenant_id = ? AND event = 'send.approved'", s.tenant));
     const check = (await s.api('GET', '/v1/audit/verify', { key: s.keys.oversight })).body;
     expect(check.ok).toBe(false);
     expect(check.error.reason).toBe('hash_mismatch');

@@ -4,6 +4,7 @@
  * an idempotent retry never creates a second message, a hosted recipient stores each message once,
  * and every copy the relay received of one message is byte-identical (one signing per message).
  */
+import { databaseEnv } from '../support/test-store.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,9 +24,10 @@ let child: ChildProcess | null = null;
 
 interface Started { http: string; keys: { send: string; oversight: string } }
 
-function start(): Promise<Started> {
+async function start(): Promise<Started> {
+  const store = await databaseEnv(dir);
   const proc = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, MULTIMAIL_DATA_DIR: dir, MULTIMAIL_HTTP_PORT: '0', MULTIMAIL_SMTP_PORT: '0', MULTIMAIL_DNS: 'off', MULTIMAIL_RELAY: sink.url, MULTIMAIL_FIRST_MODE: 'autonomous' },
+    env: { ...process.env, ...store, MULTIMAIL_DATA_DIR: dir, MULTIMAIL_HTTP_PORT: '0', MULTIMAIL_SMTP_PORT: '0', MULTIMAIL_DNS: 'off', MULTIMAIL_RELAY: sink.url, MULTIMAIL_FIRST_MODE: 'autonomous' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child = proc;

@@ -47,7 +47,7 @@ describe('outbox against a relay', () => {
       expect.objectContaining({ recipients: [{ address: 'busy@example.org', name: null }], state: 'pending', last_error: expect.stringMatching(/try later/) }),
     ]));
     // the waiting recipient must not be retried into the next test's relay
-    s.ctx.db.prepare("UPDATE deliveries SET state = 'failed' WHERE message_id = ? AND state = 'pending'").run(r.body.id);
+    (await s.ctx.db.run("UPDATE deliveries SET state = 'failed' WHERE message_id = ? AND state = 'pending'", r.body.id));
     closeTransports(s.ctx);
     await new Promise((res) => relay.close(res));
   });
@@ -62,10 +62,10 @@ describe('outbox against a relay', () => {
     expect(r.status).toBe(202);
     expect(r.body.status).toBe('signed');
     expect(r.body.deliveries[0]).toMatchObject({ state: 'pending' });
-    const signed = s.ctx.db.prepare('SELECT signed_raw FROM messages WHERE id = ?').get(r.body.id) as { signed_raw: Buffer };
+    const signed = (await s.ctx.db.get('SELECT signed_raw FROM messages WHERE id = ?', r.body.id)) as { signed_raw: Buffer };
     // still down: the next sweep before the backoff does nothing
     await s.sweep();
-    expect((s.ctx.db.prepare('SELECT attempts FROM deliveries WHERE message_id = ?').get(r.body.id) as { attempts: number }).attempts).toBe(1);
+    expect(((await s.ctx.db.get('SELECT attempts FROM deliveries WHERE message_id = ?', r.body.id)) as { attempts: number }).attempts).toBe(1);
     const sink = await startSink();
     s.ctx.config.relayUrl = sink.url;
     const realNow = s.ctx.now;

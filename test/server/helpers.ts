@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../packages/server/src/app.js';
 import type { ServerConfig } from '../../packages/server/src/config.js';
 import { checkResponse } from './openapi-validator.js';
+import { testDatabaseUrl } from '../support/test-store.js';
 
 export interface TestServer extends RunningServer {
   dir: string;
@@ -18,7 +19,7 @@ export interface TestServer extends RunningServer {
 
 export async function startTestServer(overrides: Partial<ServerConfig> = {}, dir = mkdtempSync(join(tmpdir(), 'mm-server-'))): Promise<TestServer> {
   const server = await startServer({
-    dataDir: dir, httpPort: 0, smtpPort: 0, dns: 'off', sweepIntervalSec: 1, dbSynchronous: 'NORMAL',
+    dataDir: dir, databaseUrl: await testDatabaseUrl(dir), httpPort: 0, smtpPort: 0, dns: 'off', sweepIntervalSec: 1, dbSynchronous: 'NORMAL',
     verifierHtml: join(dir, 'no-verifier.html'), accessLog: false, ...overrides,
   }, {});
   const b = server.bootstrap;

@@ -17,7 +17,6 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { appendAudit } from '../../packages/server/src/store/audit.js';
-import { tx } from '../../packages/server/src/store/db.js';
 import { startTestServer, type TestServer } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -51,7 +50,7 @@ async function smtpSend(raw: Buffer | string): Promise<string> {
   }
 }
 
-const stored = (subject: string) => s.ctx.db.prepare('SELECT report, auth_results FROM messages WHERE subject = ?').get(subject) as { report: string; auth_results: string };
+const stored = async (subject: string) => (await s.ctx.db.get('SELECT report, auth_results FROM messages WHERE subject = ?', subject)) as { report: string; auth_results: string };
 
 /** `signatures` DKIM-Signature fields, each with its own l=, an ARC set, and a body of about `bodyBytes`. */
 function hostile(subject: string, signatures: number, bodyBytes: number): Buffer {
@@ -76,7 +75,7 @@ describe('hostile verification load', () => {
     });
     expect(seal.length).toBeGreaterThan(0);
     expect(await smtpSend(Buffer.concat([seal, msg]))).toMatch(/^250 /);
-    expect(JSON.parse(stored('sealed').auth_results).arc).toEqual({ result: 'pass' });
+    expect(JSON.parse((await stored('sealed')).auth_results).arc).toEqual({ result: 'pass' });
   });
 
   for (const [label, bodyBytes] of [['1.3 MB', 1_300_000], ['25 MB', 25_000_000]] as const) {
@@ -100,7 +99,7 @@ describe('hostile verification load', () => {
       loop.disable();
       expect(served.every((r) => r === '250 200')).toBe(true);
       expect(loop.max / 1e6).toBeLessThan(STALL_MS);
-      const row = stored(subject);
+      const row = await stored(subject);
       expect(JSON.parse(row.auth_results).arc).toEqual({ result: 'fail', reason: 'too_many_signatures' });
       const tried = (JSON.parse(row.report).dkim as Array<{ reason: string | null }>).filter((d) => d.reason !== 'too_many_signatures');
       expect(tried.length).toBeLessThanOrEqual(16);
@@ -125,8 +124,8 @@ async function firstToFinish(slow: () => Promise<Response>): Promise<string[]> {
 describe('authenticated calls that read a lot', () => {
   it('checking a long audit log lets other requests through between pages', async () => {
     const ts = s.ctx.now();
-    tx(s.ctx.db, () => {
-      for (let i = 0; i < 100_000; i++) appendAudit(s.ctx.db, { tenant: s.tenant, event: 'message.tagged', actor: 'test', ts, data: { tag: `t${i}` } });
+    await s.ctx.db.tx(async (q) => {
+      for (let i = 0; i < 100_000; i++) await appendAudit(q, { tenant: s.tenant, event: 'message.tagged', actor: 'test', ts, data: { tag: `t${i}` } });
     });
     const oversight = { authorization: `Bearer ${s.keys.oversight}` };
     expect(await firstToFinish(() => fetch(`${s.httpUrl}/v1/audit/verify`, { headers: oversight }))).toEqual(['healthz 200', 'slow 200']);

@@ -3,6 +3,7 @@
  * dkim_result pass with its domain and selector (key from a configured key bundle, DNS off);
  * a tampered copy reads fail; relaying and unknown mailboxes are refused.
  */
+import { databaseEnv } from '../support/test-store.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -108,7 +109,7 @@ describe('inbound verification', () => {
     try {
       await expect(t.sendMail({ from: 'a@example.com', to: 'agent@later.example', text: 'early' })).rejects.toThrow(/relay access denied/);
       // what `main.js create-tenant` does: its own connection to the same database file
-      const created = await createTenantCommand('later', 'later.example', { MULTIMAIL_DATA_DIR: s.dir });
+      const created = await createTenantCommand('later', 'later.example', { ...await databaseEnv(s.dir), MULTIMAIL_DATA_DIR: s.dir });
       expect(created.mailbox).toBe('agent@later.example');
       const info = await t.sendMail({ from: 'a@example.com', to: 'agent@later.example', subject: 'on time', text: 'hello' });
       expect(info.response).toMatch(/^250 /);

@@ -15,9 +15,9 @@ let aInbound: any;
 
 beforeAll(async () => {
   s = await startTestServer();
-  const t = createTenant(s.ctx, 'tenant-b', 'test');
-  addDomain(s.ctx, t.id, 'b.localhost', 'test');
-  createMailbox(s.ctx, t.id, { address: 'bot@b.localhost', oversight_mode: 'autonomous' }, 'test');
+  const t = await createTenant(s.ctx, 'tenant-b', 'test');
+  await addDomain(s.ctx, t.id, 'b.localhost', 'test');
+  await createMailbox(s.ctx, t.id, { address: 'bot@b.localhost', oversight_mode: 'autonomous' }, 'test');
   B.tenant = t.id;
   B.send = (await createCredential(s.ctx, t.id, { scopes: ['send', 'read'], mailbox: 'bot@b.localhost' }, 'test')).token;
   B.oversight = (await createCredential(s.ctx, t.id, { scopes: ['oversight', 'read'] }, 'test')).token;
@@ -43,9 +43,9 @@ describe('separation of duties', () => {
     expect(ok.body.token).toMatch(/^mm_/);
     expect(ok.body.kid).toBeTruthy();
     // only the hash is stored
-    const stored = s.ctx.db.prepare('SELECT token_hash FROM credentials WHERE id = ?').get(ok.body.id) as { token_hash: string };
+    const stored = (await s.ctx.db.get('SELECT token_hash FROM credentials WHERE id = ?', ok.body.id)) as { token_hash: string };
     expect(stored.token_hash).not.toContain(ok.body.token);
-    expect(JSON.stringify(s.ctx.db.prepare('SELECT * FROM credentials').all())).not.toContain(ok.body.token);
+    expect(JSON.stringify((await s.ctx.db.all('SELECT * FROM credentials')))).not.toContain(ok.body.token);
   });
 
   it('each scope is required where it matters', async () => {

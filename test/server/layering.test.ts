@@ -80,8 +80,14 @@ describe('server layering', () => {
     expect(sql.map((f) => relative(SRC, f))).toEqual([]);
   });
 
+  it('only store/open.ts picks an adapter: features see the port, never SQLite or PostgreSQL', () => {
+    const adapters = ['sqlite.ts', 'postgres.ts'].map((a) => join(SRC, 'store', a));
+    const users = files.filter((f) => imports(f).some((t) => adapters.includes(t))).map((f) => relative(SRC, f));
+    expect(users).toEqual(['store/open.ts']);
+  });
+
   it('the test itself sees imports: a file importing upward would be caught', () => {
-    const probe = join(SRC, 'store', 'db.ts');
+    const probe = join(SRC, 'store', 'sqlite.ts');
     expect(imports(probe).every((t) => unit(t) === 'store')).toBe(true);
     expect(imports(join(SRC, 'app.ts')).some((t) => unit(t) === 'store')).toBe(true);
   });

@@ -65,7 +65,7 @@ describe('outbound signatures verify in peers', () => {
   });
 
   it('read_email of the sent message carries the SPEC §6 report', async () => {
-    const id = (s.ctx.db.prepare("SELECT id FROM messages WHERE direction = 'out' ORDER BY rowid LIMIT 1").get() as { id: string }).id;
+    const id = ((await s.ctx.db.get("SELECT id FROM messages WHERE direction = 'out' ORDER BY rowid LIMIT 1")) as { id: string }).id;
     const m = await s.api('GET', `/v1/messages/${id}`, { key: s.keys.send });
     expect(m.body.report).toMatchObject({ schema: 'multimail.report/1', dkim_result: 'pass', dkim_domain: 'agents.localhost', verdict: 'pass' });
     expect(m.body.report.identity[0]).toMatchObject({ result: 'pass', agent: 'agent' });

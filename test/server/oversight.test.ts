@@ -96,7 +96,7 @@ describe('oversight modes (SPEC §4)', () => {
     expect(rej.body.dkim_domain).toBeNull();
     await s.sweep();
     expect(sink.received.length).toBe(before);
-    const row = s.ctx.db.prepare('SELECT signed_raw, decided_by, decision_reason FROM messages WHERE id = ?').get(r.body.id) as any;
+    const row = (await s.ctx.db.get('SELECT signed_raw, decided_by, decision_reason FROM messages WHERE id = ?', r.body.id)) as any;
     expect(row.signed_raw).toBeNull();
     expect(row.decision_reason).toBe('off-policy');
   });
@@ -132,15 +132,15 @@ describe('oversight modes (SPEC §4)', () => {
     expect(report.identity[0]).toMatchObject({ result: 'pass', oversight: 'monitored' });
     // with no oversight address to copy (only possible by editing the database), nothing is sent
     const before = sink.received.length;
-    const saved = s.ctx.db.prepare('SELECT oversight_address a FROM mailboxes WHERE address = ?').get(AGENT) as { a: string };
-    s.ctx.db.prepare('UPDATE mailboxes SET oversight_address = NULL WHERE address = ?').run(AGENT);
+    const saved = (await s.ctx.db.get('SELECT oversight_address a FROM mailboxes WHERE address = ?', AGENT)) as { a: string };
+    (await s.ctx.db.run('UPDATE mailboxes SET oversight_address = NULL WHERE address = ?', AGENT));
     try {
       const blind = await send({ to: 'c@example.org', subject: 'monitored, no copy', text: 'watch' });
       expect(blind.status).toBe(409);
       expect(blind.body.error.code).toBe('no_oversight_address');
       expect(sink.received.length).toBe(before);
     } finally {
-      s.ctx.db.prepare('UPDATE mailboxes SET oversight_address = ? WHERE address = ?').run(saved.a, AGENT);
+      (await s.ctx.db.run('UPDATE mailboxes SET oversight_address = ? WHERE address = ?', saved.a, AGENT));
     }
   });
 

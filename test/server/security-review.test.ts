@@ -202,13 +202,13 @@ describe('the audit log', () => {
     expect(first.tree_size).toBeGreaterThan(3);
     const { createHash } = await import('node:crypto');
     // an attacker with the database rewrites an early entry consistently (hash and chain redone)
-    const rows = s.ctx.db.prepare('SELECT * FROM audit WHERE tenant_id = ? ORDER BY seq').all(s.tenant) as Array<Record<string, any>>;
+    const rows = (await s.ctx.db.all('SELECT * FROM audit WHERE tenant_id = ? ORDER BY seq', s.tenant)) as Array<Record<string, any>>;
     const { entryJson } = await import('../../packages/server/src/store/audit.js');
     let prev = rows[0]!.prev_hash as string;
     for (const r of rows) {
       const data = r.seq === 2 ? JSON.stringify({ ...JSON.parse(r.data), rewritten: 1 }) : r.data;
       const hash = createHash('sha256').update(entryJson({ tenant: r.tenant_id, seq: r.seq, ts: r.ts, event: r.event, message_id: r.message_id, actor: r.actor, prev_hash: prev }, data)).digest('hex');
-      s.ctx.db.prepare('UPDATE audit SET data = ?, prev_hash = ?, hash = ? WHERE tenant_id = ? AND seq = ?').run(data, prev, hash, s.tenant, r.seq);
+      (await s.ctx.db.run('UPDATE audit SET data = ?, prev_hash = ?, hash = ? WHERE tenant_id = ? AND seq = ?', data, prev, hash, s.tenant, r.seq));
       prev = hash;
     }
     // the chain alone still checks out; the online check compares it with the last signed head

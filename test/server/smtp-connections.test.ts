@@ -31,7 +31,7 @@ async function crowd(port: number, address: string, n: number): Promise<{ greete
 
 /** Subjects of the inbound messages stored so far. */
 async function inboxSubjects(server: TestServer): Promise<string[]> {
-  return (server.ctx.db.prepare("SELECT subject FROM messages WHERE direction = 'in'").all() as Array<{ subject: string }>).map((r) => r.subject);
+  return ((await server.ctx.db.all("SELECT subject FROM messages WHERE direction = 'in'")) as Array<{ subject: string }>).map((r) => r.subject);
 }
 
 describe('SMTP admission', () => {

@@ -36,8 +36,8 @@ function start(extra: Record<string, number> = {}, dir?: string): Promise<TestSe
 
 const spoolFiles = (server: TestServer) => readdirSync(join(server.dir, 'spool'));
 
-function storedRaw(server: TestServer, subject: string): Buffer | undefined {
-  const row = server.ctx.db.prepare("SELECT raw FROM messages WHERE subject = ? AND direction = 'in'").get(subject) as { raw: Buffer } | undefined;
+async function storedRaw(server: TestServer, subject: string): Promise<Buffer | undefined> {
+  const row = (await server.ctx.db.get("SELECT raw FROM messages WHERE subject = ? AND direction = 'in'", subject)) as { raw: Buffer } | undefined;
   return row?.raw;
 }
 
@@ -54,7 +54,7 @@ describe('spooling', () => {
     await waitFor(() => spoolFiles(server).length === 1, 'a spool file for the transfer');
     await t.peer.write(data.slice(300 * KiB) + '.\r\n');
     expect(await t.peer.next()).toMatch(/^250 /);
-    expect(storedRaw(s, 'spooled-big')?.equals(Buffer.from(data, 'latin1'))).toBe(true);
+    expect((await storedRaw(s, 'spooled-big'))?.equals(Buffer.from(data, 'latin1'))).toBe(true);
     expect(spoolFiles(s)).toEqual([]);
   });
 
@@ -65,7 +65,7 @@ describe('spooling', () => {
     const sent = Array.from({ length: 6 }, (_, i) => messageOf(300 * KiB, `concurrent-${i}`));
     const replies = await Promise.all(sent.map((data, i) => deliver(server.smtpPort, `127.0.0.${10 + i}`, AGENT, data, `SIZE=${data.length}`)));
     expect(replies.every((r) => r.startsWith('250 '))).toBe(true);
-    sent.forEach((data, i) => expect(storedRaw(server, `concurrent-${i}`)?.equals(Buffer.from(data, 'latin1'))).toBe(true));
+    sent.forEach(async (data, i) => expect((await storedRaw(server, `concurrent-${i}`))?.equals(Buffer.from(data, 'latin1'))).toBe(true));
     expect(spoolFiles(s)).toEqual([]);
   });
 
@@ -83,7 +83,7 @@ describe('spooling', () => {
     }
     // only the control message's file came and went
     expect(new Set(created).size).toBe(1);
-    expect(storedRaw(s, 'kept-in-memory')).toBeDefined();
+    expect(await storedRaw(s, 'kept-in-memory')).toBeDefined();
   });
 
   it('files left in the spool by a killed process are deleted at start', async () => {
@@ -113,7 +113,7 @@ describe('the in-flight budget', () => {
     const server = s;
     const data = messageOf(400 * KiB, 'after-holder-left');
     await waitFor(async () => (await deliver(server.smtpPort, '127.0.0.2', AGENT, data, `SIZE=${data.length}`)).startsWith('250'), 'the budget to come back');
-    expect(storedRaw(s, 'after-holder-left')).toBeDefined();
+    expect(await storedRaw(s, 'after-holder-left')).toBeDefined();
   });
 
   it('a new MAIL FROM (after RSET) gives back what the previous transaction held', async () => {
@@ -144,7 +144,7 @@ describe('the in-flight budget', () => {
     expect(holder.mail).toMatch(/^250/);
     const reply = await deliver(s.smtpPort, '127.0.0.2', AGENT, messageOf(400 * KiB, 'outgrew'));
     expect(reply).toMatch(/^452 4\.3\.1 /);
-    expect(storedRaw(s, 'outgrew')).toBeUndefined();
+    expect(await storedRaw(s, 'outgrew')).toBeUndefined();
     const server = s;
     await waitFor(() => spoolFiles(server).length === 0, 'the refused transfer to delete its file');
   });

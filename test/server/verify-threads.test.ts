@@ -86,8 +86,8 @@ async function deliver(s: TestServer, raw: Buffer): Promise<string> {
 }
 
 /** What the server stored for a Message-ID, without the fields that differ per delivery. */
-function stored(s: TestServer, id: string) {
-  const row = s.ctx.db.prepare('SELECT dkim_result, dkim_domain, dkim_selector, report, auth_results, key_records, subject, from_addr, to_json FROM messages WHERE message_id_header = ?').get(`<${id}@example.com>`) as Record<string, string> | undefined;
+async function stored(s: TestServer, id: string) {
+  const row = (await s.ctx.db.get('SELECT dkim_result, dkim_domain, dkim_selector, report, auth_results, key_records, subject, from_addr, to_json FROM messages WHERE message_id_header = ?', `<${id}@example.com>`)) as Record<string, string> | undefined;
   return row && { ...row, report: JSON.parse(row.report) };
 }
 
@@ -141,8 +141,8 @@ describe('verification threads', () => {
     expect(await busy.outcome).toMatch(/^250 /);
     expect(await deliver(local, raw)).toMatch(/^250 /);
     expect(runningVerifyThreads(local.ctx)).toHaveLength(0);
-    const a = stored(threaded, 'same-1');
-    const b = stored(local, 'same-1');
+    const a = await stored(threaded, 'same-1');
+    const b = await stored(local, 'same-1');
     expect(a).toMatchObject({ dkim_result: 'pass', dkim_domain: 'example.com', dkim_selector: 'sel1' });
     expect(JSON.parse(a!.key_records)).toEqual({ 'sel1._domainkey.example.com': record });
     expect(a).toEqual(b);
@@ -154,9 +154,9 @@ describe('verification threads', () => {
     const busy = await stuck(threaded, dnsT, 'busy2.unknown.example');
     const early = deliver(threaded, Buffer.from(['From: x@example.net', `To: ${AGENT}`, 'Subject: early', '', 'hello', ''].join('\r\n')));
     const [thread] = await waitFor(() => runningVerifyThreads(threaded.ctx).length === 1 && runningVerifyThreads(threaded.ctx), 'a verification thread');
-    const t = createTenant(threaded.ctx, 'later', 'test');
-    addDomain(threaded.ctx, t.id, 'later.localhost', 'test');
-    createMailbox(threaded.ctx, t.id, { address: 'bot@later.localhost', oversight_mode: 'autonomous' }, 'test');
+    const t = await createTenant(threaded.ctx, 'later', 'test');
+    await addDomain(threaded.ctx, t.id, 'later.localhost', 'test');
+    await createMailbox(threaded.ctx, t.id, { address: 'bot@later.localhost', oversight_mode: 'autonomous' }, 'test');
     const key = (await createCredential(threaded.ctx, t.id, { scopes: ['send', 'read'], mailbox: 'bot@later.localhost' }, 'test')).token;
     // delivered to a hosted mailbox over SMTP, so verified by the running thread
     const sent = threaded.api('POST', '/v1/messages', { key, json: { to: AGENT, subject: 'from a later tenant', text: 'hi' } });
@@ -167,7 +167,7 @@ describe('verification threads', () => {
     expect((await sent).status).toBe(201);
     expect(await busy.outcome).toMatch(/^250 /);
     expect(await early).toMatch(/^250 /);
-    const row = await waitFor(() => threaded.ctx.db.prepare("SELECT dkim_result, dkim_domain, report FROM messages WHERE direction = 'in' AND subject = 'from a later tenant'").get() as
+    const row = await waitFor(async () => (await threaded.ctx.db.get("SELECT dkim_result, dkim_domain, report FROM messages WHERE direction = 'in' AND subject = 'from a later tenant'")) as
       { dkim_result: string; dkim_domain: string; report: string } | undefined, 'the local delivery');
     expect(row).toMatchObject({ dkim_result: 'pass', dkim_domain: 'later.localhost' });
     expect(JSON.parse(row.report).identity[0]).toMatchObject({ result: 'pass', tenant: t.id });
@@ -191,15 +191,15 @@ describe('verification threads', () => {
       dns.release();
       expect(await a.outcome).toMatch(/^250 /);
       expect(await c.outcome).toMatch(/^250 /);
-      const dkim = (d: string) => {
-        const row = s.ctx.db.prepare('SELECT report FROM messages WHERE message_id_header = ?').get(`<x@${d}>`) as { report: string } | undefined;
+      const dkim = async (d: string) => {
+        const row = (await s.ctx.db.get('SELECT report FROM messages WHERE message_id_header = ?', `<x@${d}>`)) as { report: string } | undefined;
         return row && JSON.parse(row.report).dkim[0];
       };
-      expect(dkim('b.unknown.example')).toBeUndefined();
+      expect(await dkim('b.unknown.example')).toBeUndefined();
       // the DNS failure crossed from the main thread to the thread as what it is: temporary
-      for (const d of ['a.unknown.example', 'c.unknown.example']) expect(dkim(d)).toMatchObject({ result: 'temperror', reason: 'dns_temp_failure', domain: d });
+      for (const d of ['a.unknown.example', 'c.unknown.example']) expect(await dkim(d)).toMatchObject({ result: 'temperror', reason: 'dns_temp_failure', domain: d });
       expect(await deliver(s, await signed('after-1'))).toMatch(/^250 /);
-      expect(stored(s, 'after-1')).toMatchObject({ dkim_result: 'pass' });
+      expect(await stored(s, 'after-1')).toMatchObject({ dkim_result: 'pass' });
     } finally {
       await s.close();
       dns.close();
@@ -226,7 +226,7 @@ describe('verification threads', () => {
       expect(big.length).toBeGreaterThan(300 * 1024);
       expect(await deliver(s, Buffer.from(big))).toMatch(/^250 /);
       expect(runningVerifyThreads(s.ctx)).toHaveLength(1);
-      expect(stored(s, 'big-1')).toMatchObject({ dkim_result: 'none', subject: 'big' });
+      expect(await stored(s, 'big-1')).toMatchObject({ dkim_result: 'none', subject: 'big' });
     } finally {
       await s.close();
     }
@@ -235,14 +235,14 @@ describe('verification threads', () => {
   it('a credential revoked while the key set is loading is revoked for the next message', async () => {
     const s = await startTestServer({ verifyThreads: 0 });
     try {
-      const cred = s.ctx.db.prepare('SELECT c.id, c.tenant_id, k.kid FROM credentials c JOIN identity_keys k ON k.credential_id = c.id LIMIT 1').get() as { id: string; tenant_id: string; kid: string };
+      const cred = (await s.ctx.db.get('SELECT c.id, c.tenant_id, k.kid FROM credentials c JOIN identity_keys k ON k.credential_id = c.id LIMIT 1')) as { id: string; tenant_id: string; kid: string };
       s.ctx.cache.clear();
-      const loading = identityKeys(s.ctx);
-      revokeCredential(s.ctx, cred.tenant_id, cred.id, 'test');
+      const loading = await identityKeys(s.ctx);
+      await revokeCredential(s.ctx, cred.tenant_id, cred.id, 'test');
       await loading;
       const next = await identityKeys(s.ctx);
       expect(next.keys.find((k) => k.kid === cred.kid)?.notAfter).toEqual(expect.any(Number));
-      expect(keySnapshot(s.ctx).jwks.find((j) => j.kid === cred.kid)).toHaveProperty('mm_not_after');
+      expect((await keySnapshot(s.ctx)).jwks.find((j) => j.kid === cred.kid)).toHaveProperty('mm_not_after');
     } finally {
       await s.close();
     }

@@ -15,9 +15,11 @@ import { expireDue } from './oversight/decisions.js';
 import { loadKeyBundles } from './inbound/key-resolvers.js';
 import { loadMasterKey } from './security/secrets.js';
 import { addDomain, createMailbox, createTenant, hasTenants } from './tenancy/tenants.js';
-import { resetInterruptedWebhooks, sweepWebhooks } from './webhooks/webhooks.js';
+import { sweepWebhooks } from './webhooks/webhooks.js';
 import { closeVerifyThreads } from './inbound/verify-pool.js';
-import { openDb } from './store/db.js';
+import { openStore } from './store/open.js';
+import { cacheGeneration } from './store/meta.js';
+import { newId } from './security/secrets.js';
 import { ROUTES } from './http/routes/index.js';
 import { type ApiRequest, type ApiResponse, Router, handle } from './http/router.js';
 import { nodeHandler } from './http/node-adapter.js';
@@ -47,12 +49,12 @@ export interface RunningServer {
 
 /** Creates the first tenant, its domain and DKIM keys, two mailboxes and three credentials. */
 export async function bootstrap(ctx: Ctx, first = ctx.config.firstTenant, always = false): Promise<BootstrapInfo | null> {
-  if (!always && hasTenants(ctx)) return null;
+  if (!always && await hasTenants(ctx)) return null;
   const actor = 'system:bootstrap';
-  const tenant = createTenant(ctx, first.name, actor);
-  addDomain(ctx, tenant.id, first.domain, actor);
-  const mailbox = createMailbox(ctx, tenant.id, { address: `${first.mailbox}@${first.domain}`, oversight_mode: first.oversightMode }, actor);
-  const oversight = createMailbox(ctx, tenant.id, { address: `oversight@${first.domain}`, oversight_mode: 'gated_send' }, actor);
+  const tenant = await createTenant(ctx, first.name, actor);
+  await addDomain(ctx, tenant.id, first.domain, actor);
+  const mailbox = await createMailbox(ctx, tenant.id, { address: `${first.mailbox}@${first.domain}`, oversight_mode: first.oversightMode }, actor);
+  const oversight = await createMailbox(ctx, tenant.id, { address: `oversight@${first.domain}`, oversight_mode: 'gated_send' }, actor);
   const send = await createCredential(ctx, tenant.id, { name: 'agent', scopes: ['send', 'read'], mailbox: mailbox.address }, actor);
   const over = await createCredential(ctx, tenant.id, { name: 'oversight', scopes: ['oversight', 'read'] }, actor);
   const adm = await createCredential(ctx, tenant.id, { name: 'admin', scopes: ['admin'] }, actor);
@@ -63,10 +65,10 @@ export async function bootstrap(ctx: Ctx, first = ctx.config.firstTenant, always
 export async function openContext(config: ServerConfig): Promise<{ ctx: Ctx; masterKeyCreated: boolean }> {
   await ready();
   const { key: masterKey, created: masterKeyCreated } = loadMasterKey(config.masterKey, config.masterKeyFile);
-  const db = openDb(config.dbFile, config.dbSynchronous);
+  const db = await openStore(config);
   let kickTimer: NodeJS.Timeout | null = null;
   const ctx: Ctx = {
-    db, config, masterKey, now: () => Math.floor(Date.now() / 1000), cache: new Map(),
+    db, config, masterKey, instanceId: newId('inst', 8), now: () => Math.floor(Date.now() / 1000), cache: new Map(),
     transport: (options) => new OutboundPool(options),
     kickOutbox: () => { kickTimer ??= setTimeout(() => { kickTimer = null; void sweepOutbox(ctx).catch(() => undefined); }, 10); kickTimer.unref(); },
     kickWebhooks: () => { setTimeout(() => void sweepWebhooks(ctx).catch(() => undefined), 10).unref(); },
@@ -78,13 +80,34 @@ export async function openContext(config: ServerConfig): Promise<{ ctx: Ctx; mas
   return { ctx, masterKeyCreated };
 }
 
+/**
+ * Drops this instance's caches when another instance (or `main.js create-tenant`) changed keys,
+ * credentials, domains or bundles: polled, so a change is in force everywhere within `cachePollMs`.
+ * Polling rather than LISTEN/NOTIFY: it needs no connection of its own, works the same on both
+ * stores, and a missed notification (a dropped connection) cannot leave a stale key in force.
+ */
+function watchCacheGeneration(ctx: Ctx): () => void {
+  let seen: string | null = null;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    cacheGeneration(ctx.db).then((g) => {
+      if (seen !== null && g !== seen) ctx.cache.clear();
+      seen = g;
+    }, () => undefined).finally(() => { busy = false; });
+  }, ctx.config.cachePollMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** `main.js create-tenant <name> <domain>`: a further tenant with a mailbox and its three keys. */
 export async function createTenantCommand(name: string, domain: string, env = process.env): Promise<BootstrapInfo> {
   const { ctx } = await openContext(loadConfig(env));
   try {
     return (await bootstrap(ctx, { name, domain, mailbox: 'agent', oversightMode: 'gated_send' }, true))!;
   } finally {
-    ctx.db.close();
+    await ctx.db.close();
   }
 }
 
@@ -101,7 +124,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
   const { ctx, masterKeyCreated } = await openContext(config);
   const { db } = ctx;
   const info = await bootstrap(ctx) as BootstrapInfo | null;
-  resetInterruptedWebhooks(ctx);
+  const stopWatching = watchCacheGeneration(ctx);
 
   const { createSmtpListener } = await import('./smtp/listener.js');
   const smtp = createSmtpListener(ctx);
@@ -149,6 +172,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
     sweep,
     stop: async () => {
       clearInterval(interval);
+      stopWatching();
       // closing the outbound sessions first ends deliveries in flight (they stay pending and
       // resume on the next start), so shutdown never waits on a slow peer
       closeTransports(ctx);
@@ -158,7 +182,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await smtp.close();
       await closeVerifyThreads(ctx);
-      db.close();
+      await db.close();
     },
   };
 }

@@ -59,6 +59,20 @@ export interface ServerConfig {
    * on power loss or an OS crash. 'FULL' fsyncs the WAL at every commit (power-loss durable).
    */
   dbSynchronous: 'FULL' | 'NORMAL';
+  /**
+   * postgres://user@host:port/db: the store is that PostgreSQL database, which N instances may
+   * share (docs/deployment.md); null (the default): SQLite in `dbFile`.
+   */
+  databaseUrl: string | null;
+  /** PostgreSQL connections per instance. */
+  dbPoolSize: number;
+  /**
+   * Seconds an instance holds a claimed outbox message or webhook delivery (renewed while it
+   * works): after a crash, another instance takes the work over once the lease has run out.
+   */
+  leaseSec: number;
+  /** How often (ms) an instance checks whether another one changed keys, credentials, domains or mailboxes (PostgreSQL only). */
+  cachePollMs: number;
   masterKey: string | null;
   masterKeyFile: string;
   httpHost: string;
@@ -125,6 +139,10 @@ export function defaultConfig(dataDir = '.multimail'): ServerConfig {
     dataDir: dir,
     dbFile: resolve(dir, 'multimail.db'),
     dbSynchronous: 'NORMAL',
+    databaseUrl: null,
+    dbPoolSize: 20,
+    leaseSec: 60,
+    cachePollMs: 1000,
     masterKey: null,
     masterKeyFile: resolve(dir, 'master.key'),
     httpHost: '127.0.0.1',
@@ -158,6 +176,12 @@ const int = (v: string, name: string): number => {
   return n;
 };
 
+const intSetting = (v: string, name: string, min: number, max: number): number => {
+  const n = int(v, name);
+  if (n < min || n > max) throw new Error(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+};
+
 const syncMode = (v: string, name: string): 'FULL' | 'NORMAL' => {
   const u = v.toUpperCase();
   if (u !== 'FULL' && u !== 'NORMAL') throw new Error(`${name} must be full or normal, got ${JSON.stringify(v)}`);
@@ -168,6 +192,13 @@ const syncMode = (v: string, name: string): 'FULL' | 'NORMAL' => {
 export const ENV_VARS: Record<string, (c: ServerConfig, v: string) => void> = {
   MULTIMAIL_DB: (c, v) => { c.dbFile = resolve(v); },
   MULTIMAIL_DB_SYNC: (c, v) => { c.dbSynchronous = syncMode(v, 'MULTIMAIL_DB_SYNC'); },
+  MULTIMAIL_DATABASE_URL: (c, v) => {
+    if (!/^postgres(ql)?:\/\//.test(v)) throw new Error('MULTIMAIL_DATABASE_URL must be a postgres:// URL (leave it unset for SQLite)');
+    c.databaseUrl = v;
+  },
+  MULTIMAIL_DB_POOL: (c, v) => { c.dbPoolSize = intSetting(v, 'MULTIMAIL_DB_POOL', 1, 1000); },
+  MULTIMAIL_LEASE_SEC: (c, v) => { c.leaseSec = intSetting(v, 'MULTIMAIL_LEASE_SEC', 2, 86_400); },
+  MULTIMAIL_CACHE_POLL_MS: (c, v) => { c.cachePollMs = intSetting(v, 'MULTIMAIL_CACHE_POLL_MS', 50, 60_000); },
   MULTIMAIL_MASTER_KEY: (c, v) => { c.masterKey = v; },
   MULTIMAIL_MASTER_KEY_FILE: (c, v) => { c.masterKeyFile = resolve(v); },
   MULTIMAIL_HTTP_HOST: (c, v) => { c.httpHost = v; },

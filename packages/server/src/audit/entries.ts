@@ -19,9 +19,9 @@ export const DEFAULT_AUDIT_PAGE = 50;
 const EXPORT_PAGE = 1000;
 
 /** One page of a tenant's entries in order (only one message's when `message`); the cursor is the last seq. */
-export function auditList(ctx: Ctx, tenant: string, q: { cursor?: string; limit?: number; message?: string }): ListPage<AuditEntry> {
+export async function auditList(ctx: Ctx, tenant: string, q: { cursor?: string; limit?: number; message?: string }): Promise<ListPage<AuditEntry>> {
   const limit = q.limit ?? DEFAULT_AUDIT_PAGE;
-  const rows = listAudit(ctx.db, tenant, { after: cursorPosition(q.cursor), limit: limit + 1, messageId: q.message });
+  const rows = await listAudit(ctx.db, tenant, { after: cursorPosition(q.cursor), limit: limit + 1, messageId: q.message });
   return pageOf(rows, limit, (e) => e);
 }
 
@@ -31,9 +31,9 @@ export function auditList(ctx: Ctx, tenant: string, q: { cursor?: string; limit?
  * with a turn of the event loop between pages, so a long log streams out without holding others up.
  */
 export async function* auditExport(ctx: Ctx, tenant: string, treeSize?: number): AsyncGenerator<string> {
-  const end = Math.min(treeSize ?? Infinity, auditSize(ctx.db, tenant));
+  const end = Math.min(treeSize ?? Infinity, await auditSize(ctx.db, tenant));
   for (let after = 0; after < end;) {
-    const page = listAudit(ctx.db, tenant, { after, limit: Math.min(EXPORT_PAGE, end - after) });
+    const page = await listAudit(ctx.db, tenant, { after, limit: Math.min(EXPORT_PAGE, end - after) });
     if (!page.length) return;
     yield page.map((e) => JSON.stringify(e) + '\n').join('');
     after = page[page.length - 1]!.seq;
@@ -49,10 +49,10 @@ export async function* auditExport(ctx: Ctx, tenant: string, treeSize?: number):
  * a rewritten or truncated history fails here even when its chain was re-hashed consistently.
  */
 export async function verifyAuditChain(ctx: Ctx, tenant: string): Promise<AuditExportReport> {
-  const last = lastSignedHead(ctx.db, tenant);
+  const last = await lastSignedHead(ctx.db, tenant);
   const checker = new AuditChainChecker({ rootsAt: last ? [last.tree_size] : [] });
   for (let after = 0; ;) {
-    const page = listAudit(ctx.db, tenant, { after, limit: VERIFY_PAGE });
+    const page = await listAudit(ctx.db, tenant, { after, limit: VERIFY_PAGE });
     if (!page.every((e) => checker.push(e)) || page.length < VERIFY_PAGE) break;
     after = page[page.length - 1]!.seq;
     await nextTurn();

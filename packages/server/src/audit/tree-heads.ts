@@ -17,12 +17,13 @@ import {
   inclusionProof, signTreeHead, treeHash, type SignedTreeHead, type SubtreeMemo,
 } from '@multimail/core';
 import type { Ctx } from '../shared/context.js';
+import type { Sql, Store } from '../store/port.js';
+import { serialize } from '../store/locks.js';
 import { ApiError, badRequest } from '../shared/errors.js';
 import { seal, unseal } from '../security/secrets.js';
 import {
   appendAudit, insertLogKey, lastSignedHead, listAudit, logKeyOf, type LogKeyRow, recordSignedHead,
 } from '../store/audit.js';
-import { type Db, tx } from '../store/db.js';
 
 /** Entries read, checked and hashed between two turns of the event loop (≈10–20 ms of work). */
 const PAGE = 250;
@@ -37,9 +38,9 @@ interface TenantTree {
 }
 interface DbState { trees: Map<string, TenantTree>; keys: Map<string, Promise<LogKeyRow>> }
 
-const states = new WeakMap<Db, DbState>();
+const states = new WeakMap<Store, DbState>();
 
-function state(db: Db): DbState {
+function state(db: Store): DbState {
   let s = states.get(db);
   if (!s) {
     states.set(db, (s = { trees: new Map(), keys: new Map() }));
@@ -64,18 +65,20 @@ export function logKey(ctx: Ctx, tenant: string): Promise<LogKeyRow> {
 const selectKey = logKeyOf;
 
 async function loadOrCreateKey(ctx: Ctx, tenant: string): Promise<LogKeyRow> {
-  const existing = selectKey(ctx.db, tenant);
+  const existing = await selectKey(ctx.db, tenant);
   if (existing) return existing;
   const pair = await generateIdentityKeyPair();
   const [privatePem, publicPem, jwk] = await Promise.all([exportPrivatePem(pair.privateKey), exportPublicPem(pair.publicKey), exportPublicJwk(pair.publicKey)]);
   const now = ctx.now();
-  tx(ctx.db, () => {
-    if (selectKey(ctx.db, tenant)) return;
-    insertLogKey(ctx.db, { tenant_id: tenant, kid: pair.kid, private_sealed: seal(ctx.masterKey, privatePem, sealContext(tenant, pair.kid)), public_pem: publicPem, public_jwk: JSON.stringify(jwk), created_at: now });
+  await ctx.db.tx(async (q) => {
+    // another instance may have created it meanwhile: the first one stays the log's key
+    await serialize(q, `audit:${tenant}`);
+    if (await selectKey(q, tenant)) return;
+    await insertLogKey(q, { tenant_id: tenant, kid: pair.kid, private_sealed: seal(ctx.masterKey, privatePem, sealContext(tenant, pair.kid)), public_pem: publicPem, public_jwk: JSON.stringify(jwk), created_at: now });
     // the log records its own key, so a swapped key shows up in the history it signs
-    appendAudit(ctx.db, { tenant, event: 'key.created', actor: 'system', ts: now, data: { kid: pair.kid, kind: 'audit_log' } });
+    await appendAudit(q, { tenant, event: 'key.created', actor: 'system', ts: now, data: { kid: pair.kid, kind: 'audit_log' } });
   });
-  return selectKey(ctx.db, tenant)!;
+  return (await selectKey(ctx.db, tenant))!;
 }
 
 /** The public log key: PEM, JWK and its id (the `log_id` of every tree head). */
@@ -87,10 +90,10 @@ export async function logPublicKey(ctx: Ctx, tenant: string): Promise<{ log_id: 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Extends the memoized leaf hashes with entries appended since, checking the chain as it goes.
- * Entries appended while it runs are read too: it returns once a page comes back short.
+ * Runs `fn` with the tenant's tree held by this call alone: catching up and signing mutate it, and
+ * two of them interleaving would push one entry twice.
  */
-async function tenantTree(ctx: Ctx, tenant: string): Promise<TenantTree> {
+async function withTree<T>(ctx: Ctx, tenant: string, fn: (t: TenantTree) => Promise<T>): Promise<T> {
   const s = state(ctx.db);
   let t = s.trees.get(tenant);
   if (!t) {
@@ -99,26 +102,35 @@ async function tenantTree(ctx: Ctx, tenant: string): Promise<TenantTree> {
   }
   const tree = t;
   while (tree.reading) await tree.reading;
-  tree.reading = (async () => {
-    for (;;) {
-      const page = listAudit(ctx.db, tenant, { after: tree.leaves.length, limit: PAGE });
-      for (const e of page) {
-        if (!tree.chain.push(e)) {
-          const err = tree.chain.error!;
-          // a broken chain stays broken for this process: the tree is dropped and read again next time
-          s.trees.delete(tenant);
-          throw new ApiError(500, 'audit_chain_broken', `the stored audit chain is broken at seq ${err.seq ?? e.seq} (${err.reason}); refusing to sign it`);
-        }
-      }
-      if (page.length < PAGE) return;
-      // the page's complete subtrees go into the memo now, so the tree head is cheap at the end
-      treeHash(tree.leaves, tree.leaves.length, tree.memo);
-      await nextTurn();
-    }
-  })().finally(() => { tree.reading = undefined; });
-  await tree.reading;
-  return tree;
+  const run = fn(tree);
+  tree.reading = run.then(() => undefined, () => undefined).finally(() => { tree.reading = undefined; });
+  return run;
 }
+
+/**
+ * Extends the memoized leaf hashes with entries appended since, checking the chain as it goes.
+ * Entries appended while it runs are read too: it returns once a page comes back short.
+ */
+async function catchUp(ctx: Ctx, tenant: string, tree: TenantTree, q: Sql): Promise<void> {
+  for (;;) {
+    const page = await listAudit(q, tenant, { after: tree.leaves.length, limit: PAGE });
+    for (const e of page) {
+      if (!tree.chain.push(e)) {
+        const err = tree.chain.error!;
+        // a broken chain stays broken for this process: the tree is dropped and read again next time
+        state(ctx.db).trees.delete(tenant);
+        throw new ApiError(500, 'audit_chain_broken', `the stored audit chain is broken at seq ${err.seq ?? e.seq} (${err.reason}); refusing to sign it`);
+      }
+    }
+    if (page.length < PAGE) return;
+    // the page's complete subtrees go into the memo now, so the tree head is cheap at the end
+    treeHash(tree.leaves, tree.leaves.length, tree.memo);
+    await nextTurn();
+  }
+}
+
+const tenantTree = (ctx: Ctx, tenant: string): Promise<TenantTree> =>
+  withTree(ctx, tenant, async (t) => { await catchUp(ctx, tenant, t, ctx.db); return t; });
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
@@ -129,8 +141,8 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
  * truncated behind the server's back (after a restart, when the leaves are read again) stop the
  * log from signing instead of being signed over. What this cannot see: docs/audit-log.md.
  */
-function assertExtendsLastHead(db: Db, tenant: string, t: TenantTree, treeSize: number, rootHash: Uint8Array): void {
-  const last = lastSignedHead(db, tenant);
+async function assertExtendsLastHead(db: Sql, tenant: string, t: TenantTree, treeSize: number, rootHash: Uint8Array): Promise<void> {
+  const last = await lastSignedHead(db, tenant);
   if (!last) return;
   const consistent = last.tree_size <= treeSize &&
     b64(last.tree_size === treeSize ? rootHash : treeHash(t.leaves, last.tree_size, t.memo)) === last.root_hash;
@@ -140,20 +152,28 @@ function assertExtendsLastHead(db: Db, tenant: string, t: TenantTree, treeSize: 
   }
 }
 
-/** A signed tree head over every entry so far; reused while no entry has been appended. */
+/**
+ * A signed tree head over every entry so far; reused while no entry has been appended. It is
+ * signed holding the tenant's audit lock, which appends take too: the size signed is the whole
+ * log's, and heads signed by different instances always extend one another.
+ */
 export async function signedTreeHead(ctx: Ctx, tenant: string): Promise<SignedTreeHead> {
   const key = await logKey(ctx, tenant);
-  const t = await tenantTree(ctx, tenant);
-  if (t.sth && t.sth.tree_size === t.leaves.length && t.sth.log_id === key.kid) return t.sth;
-  const privatePem = unseal(ctx.masterKey, key.private_sealed, sealContext(tenant, key.kid));
-  const treeSize = t.leaves.length;
-  const rootHash = treeHash(t.leaves, treeSize, t.memo);
-  assertExtendsLastHead(ctx.db, tenant, t, treeSize, rootHash);
-  t.sth = await signTreeHead(privatePem, { treeSize, rootHash, timestamp: ctx.now() * MS_PER_SECOND });
-  recordSignedHead(ctx.db, tenant, { tree_size: treeSize, root_hash: b64(rootHash), signed_at: ctx.now() });
-  return t.sth;
+  // most of the catching up happens before the lock, so appends wait only for the last entries
+  await tenantTree(ctx, tenant);
+  return withTree(ctx, tenant, (t) => ctx.db.tx(async (q) => {
+    await serialize(q, `audit:${tenant}`);
+    await catchUp(ctx, tenant, t, q);
+    if (t.sth && t.sth.tree_size === t.leaves.length && t.sth.log_id === key.kid) return t.sth;
+    const privatePem = unseal(ctx.masterKey, key.private_sealed, sealContext(tenant, key.kid));
+    const treeSize = t.leaves.length;
+    const rootHash = treeHash(t.leaves, treeSize, t.memo);
+    await assertExtendsLastHead(q, tenant, t, treeSize, rootHash);
+    const sth = await signTreeHead(privatePem, { treeSize, rootHash, timestamp: ctx.now() * MS_PER_SECOND });
+    await recordSignedHead(q, tenant, { tree_size: treeSize, root_hash: b64(rootHash), signed_at: ctx.now() });
+    return (t.sth = sth);
+  }));
 }
-
 
 function sizeParam(value: number | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;

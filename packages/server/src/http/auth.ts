@@ -6,8 +6,8 @@ import { type Principal, authenticate } from '../tenancy/credentials.js';
 import type { Route } from './route.js';
 
 /** The caller of a keyed route: a known, unrevoked key holding one of the route's scopes. */
-export function principalFor(ctx: Ctx, route: Route, headers: Record<string, string | undefined>): Principal {
-  const p = authenticate(ctx, bearer(headers));
+export async function principalFor(ctx: Ctx, route: Route, headers: Record<string, string | undefined>): Promise<Principal> {
+  const p = await authenticate(ctx, bearer(headers));
   if (route.scopes !== 'public' && !route.scopes.some((s) => p.scopes.has(s))) {
     throw forbidden(`this API key lacks the ${route.scopes.join(' or ')} scope ${route.method} ${route.path} needs`);
   }

@@ -59,7 +59,7 @@ export function nodeHandler(router: Router, ctx: Ctx) {
         } else {
           const declared = Number(req.headers['content-length'] ?? 0);
           if (declared > config.maxHttpBodyBytes) throw tooLarge(config.maxHttpBodyBytes);
-          principalFor(ctx, found.route, { authorization: req.headers.authorization });
+          await principalFor(ctx, found.route, { authorization: req.headers.authorization });
           if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
           body = await readBody(req, config.maxHttpBodyBytes);
         }

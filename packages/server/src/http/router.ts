@@ -85,7 +85,7 @@ export async function handle(ctx: Ctx, router: Router, req: ApiRequest): Promise
       return withHeaders(errorJson(new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}; allowed: ${allow}`)), { allow });
     }
     const { route, params } = found;
-    const p = route.scopes === 'public' ? null : principalFor(ctx, route, req.headers);
+    const p = route.scopes === 'public' ? null : await principalFor(ctx, route, req.headers);
     const query = route.query ? checkQuery<Record<string, unknown>>(route.query, req.query) : noQuery(req.query);
     if (route.kind === 'raw') return await route.handle({ ctx, req, params, query, p });
     const body = route.body ? checkBody<Record<string, unknown>>(route.body, jsonBody(req, { optional: !(route.body.required as string[]).length })) : {};

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { type KeyBundle, type KeyResolver, parseKeyBundle } from '@multimail/core';
 import { createDnsResolver } from '@multimail/core/node';
 import type { Ctx } from '../shared/context.js';
+import { cached } from '../shared/cache.js';
 import { localKeyRecords } from '../tenancy/tenants.js';
 
 export function loadKeyBundles(files: string[]): KeyBundle[] {
@@ -22,14 +23,13 @@ export function loadKeyBundles(files: string[]): KeyBundle[] {
 }
 
 /** Key records known without DNS: configured bundles, then this server's own published keys. */
-export function staticRecords(ctx: Ctx): Map<string, string> {
-  const hit = ctx.cache.get('records');
-  if (hit instanceof Map) return hit as Map<string, string>;
-  const map = new Map<string, string>();
-  for (const b of ctx.cache.get('bundles') as KeyBundle[] ?? []) for (const [k, v] of Object.entries(b.records)) map.set(k.toLowerCase(), v);
-  for (const [k, v] of Object.entries(localKeyRecords(ctx))) map.set(k.toLowerCase(), v);
-  ctx.cache.set('records', map);
-  return map;
+export function staticRecords(ctx: Ctx): Promise<Map<string, string>> {
+  return cached(ctx, 'records', async () => {
+    const map = new Map<string, string>();
+    for (const b of ctx.cache.get('bundles') as KeyBundle[] ?? []) for (const [k, v] of Object.entries(b.records)) map.set(k.toLowerCase(), v);
+    for (const [k, v] of Object.entries(await localKeyRecords(ctx))) map.set(k.toLowerCase(), v);
+    return map;
+  });
 }
 
 /** Per query; mailauth bounds a whole SPF evaluation separately (10 s). */
@@ -58,7 +58,7 @@ export async function dnsKeyRecord(ctx: Ctx, name: string): Promise<string[] | n
 /** This server's DKIM key resolver: records known without DNS first, then DNS unless it is off. */
 export function keyResolver(ctx: Ctx): KeyResolver {
   return async (name: string) => {
-    const local = staticRecords(ctx).get(name.toLowerCase());
+    const local = (await staticRecords(ctx)).get(name.toLowerCase());
     return local ? [local] : dnsKeyRecord(ctx, name);
   };
 }
@@ -113,7 +113,7 @@ function cachedSystemDns(ctx: Ctx): MailauthResolver {
 export function mailauthResolver(ctx: Ctx): MailauthResolver {
   return async (name: string, rrtype: string) => {
     if (rrtype === 'TXT') {
-      const local = staticRecords(ctx).get(name.toLowerCase());
+      const local = (await staticRecords(ctx)).get(name.toLowerCase());
       if (local) return [[local]];
     }
     if (ctx.config.dns === 'system') return cachedSystemDns(ctx)(name, rrtype);

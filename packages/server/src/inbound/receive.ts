@@ -4,7 +4,8 @@
  * mailauth — and stored raw with its summary, the key records used and the full SPEC §6 report.
  * Under gated_all it is held (`pending_inbound_approval`) until an oversight key releases it.
  */
-import { txBatched } from '../store/db.js';
+import type { Sql } from '../store/port.js';
+import { serialize } from '../store/locks.js';
 import { appendAudit } from '../store/audit.js';
 import { existingThread, getMessageById, inboundCopies, insertMessage } from '../store/messages.js';
 import { messageView } from '../shared/message-view.js';
@@ -30,9 +31,9 @@ export interface InboundInput { raw: Buffer; mailFrom: string; rcpts: string[]; 
 const first = (a: { address?: string; group?: Array<{ address: string }> } | undefined) => a?.address ?? a?.group?.[0]?.address ?? null;
 
 /** Earlier inbound copies with this Message-ID in this mailbox, with their content digests. */
-function copiesOf(ctx: Ctx, mailboxId: string, messageId: string): Array<{ id: string; sha256: string }> {
+async function copiesOf(q: Sql, mailboxId: string, messageId: string): Promise<Array<{ id: string; sha256: string }>> {
   // rows stored before digests were kept have none: theirs is computed from the stored bytes
-  return inboundCopies(ctx.db, mailboxId, messageId).map((r) => ({ id: r.id, sha256: r.raw_sha256 ?? sha256Hex(r.raw!) }));
+  return (await inboundCopies(q, mailboxId, messageId)).map((r) => ({ id: r.id, sha256: r.raw_sha256 ?? sha256Hex(r.raw!) }));
 }
 
 /** Verifies and stores one message for each hosted recipient; returns the stored ids. */
@@ -65,20 +66,22 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
   const digest = sha256Hex(raw);
   const seen = new Set<string>();
   for (const rcpt of input.rcpts) {
-    const mailbox = findHostedMailbox(ctx, rcpt);
+    const mailbox = await findHostedMailbox(ctx, rcpt);
     // subaddresses of one mailbox in one envelope are one delivery
     if (!mailbox || seen.has(mailbox.id)) continue;
     seen.add(mailbox.id);
     const held = holdsInbound(mailbox.oversight_mode);
     const id = newId('msg', 10);
-    const inserted = await txBatched(ctx.db, () => {
-      const earlier = messageId ? copiesOf(ctx, mailbox.id, messageId) : [];
+    const inserted = await ctx.db.txBatched(async (q) => {
+      // the same message arriving at two instances at once (a sender retrying on another connection) is still stored once
+      if (messageId) await serialize(q, `inbound:${mailbox.id}:${messageId}`);
+      const earlier = messageId ? await copiesOf(q, mailbox.id, messageId) : [];
       // a redelivery of these very bytes (a sender retrying after a lost 250) is stored once; a
       // different message under a Message-ID already here is stored too, and the clash logged
       if (earlier.some((c) => c.sha256 === digest)) return false;
-      insertMessage(ctx.db, {
+      await insertMessage(q, {
         id, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, direction: 'in', status: held ? 'pending_inbound_approval' : 'received',
-        message_id_header: messageId, thread_id: existingThread(ctx.db, mailbox.tenant_id, messageId, refs) ?? newId('thr', 8), in_reply_to: inReplyTo,
+        message_id_header: messageId, thread_id: await existingThread(q, mailbox.tenant_id, messageId, refs) ?? newId('thr', 8), in_reply_to: inReplyTo,
         refs: JSON.stringify(refs), subject: fields.subject ?? null, from_addr: first(fields.from)?.toLowerCase() ?? null,
         to_json: JSON.stringify(fields.to ?? []), cc_json: JSON.stringify(fields.cc ?? []), envelope_from: input.mailFrom,
         envelope_to: JSON.stringify([rcpt]), agent_id: report.identity.find((i) => i.result === 'pass')?.agent ?? null, credential_id: null,
@@ -87,7 +90,7 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
         report: JSON.stringify(report), auth_results: JSON.stringify(auth), key_records: JSON.stringify(used),
         remote_ip: input.ip, size: raw.length, created_at: now, updated_at: now, raw_sha256: digest,
       });
-      appendAudit(ctx.db, {
+      await appendAudit(q, {
         tenant: mailbox.tenant_id, event: 'inbound.received', message_id: id, actor: `smtp:${input.ip}`, ts: now,
         data: {
           message_id: messageId, mailbox: rcpt, from: report.from, dkim_result: report.dkim_result, dkim_domain: report.dkim_domain,
@@ -97,15 +100,15 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
         },
       });
       if (earlier.length) {
-        appendAudit(ctx.db, {
+        await appendAudit(q, {
           tenant: mailbox.tenant_id, event: 'inbound.message_id_reused', message_id: id, actor: `smtp:${input.ip}`, ts: now,
           data: { message_id: messageId, mailbox: rcpt, earlier: earlier.map((c) => c.id), sha256: digest },
         });
       }
       if (held) {
-        appendAudit(ctx.db, { tenant: mailbox.tenant_id, event: 'inbound.held', message_id: id, actor: 'system:policy', ts: now, data: { reason: 'gated_all' } });
+        await appendAudit(q, { tenant: mailbox.tenant_id, event: 'inbound.held', message_id: id, actor: 'system:policy', ts: now, data: { reason: 'gated_all' } });
       }
-      enqueueEvent(ctx, mailbox.tenant_id, held ? 'oversight.pending' : 'message.received', () => ({ message: messageView(ctx.db, getMessageById(ctx.db, id)!) }));
+      await enqueueEvent(ctx, q, mailbox.tenant_id, held ? 'oversight.pending' : 'message.received', async () => ({ message: await messageView(q, (await getMessageById(q, id))!) }));
       return true;
     });
     if (inserted) stored.push(id);

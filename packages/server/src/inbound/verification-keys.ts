@@ -8,30 +8,19 @@ import { type IdentityKeySet, loadIdentityKeys } from '@multimail/core';
 import type { Ctx } from '../shared/context.js';
 import { identityKeysOf } from '../store/credentials.js';
 import { staticRecords } from './key-resolvers.js';
+import { cached } from '../shared/cache.js';
 
 /** Every tenant's identity public keys as JWKs bound to their tenant and validity window. */
-export function identityJwks(ctx: Ctx): JsonWebKey[] {
-  const hit = ctx.cache.get('identityJwks');
-  if (hit) return hit as JsonWebKey[];
-  const rows = identityKeysOf(ctx.db);
-  const keys = rows.map((r) => ({
+export function identityJwks(ctx: Ctx): Promise<JsonWebKey[]> {
+  return cached(ctx, 'identityJwks', async () => (await identityKeysOf(ctx.db)).map((r) => ({
     ...(JSON.parse(r.public_jwk) as JsonWebKey), kid: r.kid, mm_tenant: r.tenant_id, mm_not_before: r.not_before,
     ...(r.not_after ? { mm_not_after: r.not_after } : {}),
-  })) as JsonWebKey[];
-  ctx.cache.set('identityJwks', keys);
-  return keys;
+  })) as JsonWebKey[]);
 }
 
 /** The same keys loaded for core's verifyMessage. */
 export function identityKeys(ctx: Ctx): Promise<IdentityKeySet> {
-  const hit = ctx.cache.get('identityKeys');
-  if (hit) return hit as Promise<IdentityKeySet>;
-  // cached before it settles: a revocation that clears ctx.cache meanwhile must not be
-  // overwritten by the key set it replaced
-  const set = loadIdentityKeys({ keys: identityJwks(ctx) });
-  ctx.cache.set('identityKeys', set);
-  set.catch(() => { if (ctx.cache.get('identityKeys') === set) ctx.cache.delete('identityKeys'); });
-  return set;
+  return cached(ctx, 'identityKeys', async () => loadIdentityKeys({ keys: await identityJwks(ctx) }));
 }
 
 export interface KeySnapshot {
@@ -44,10 +33,9 @@ export interface KeySnapshot {
 let lastVersion = 0;
 
 /** The current snapshot; rebuilt (with a new version) after ctx.cache was cleared. */
-export function keySnapshot(ctx: Ctx): KeySnapshot {
-  const hit = ctx.cache.get('keySnapshot');
-  if (hit) return hit as KeySnapshot;
-  const snap: KeySnapshot = { version: ++lastVersion, records: [...staticRecords(ctx)], jwks: identityJwks(ctx) };
-  ctx.cache.set('keySnapshot', snap);
-  return snap;
+export function keySnapshot(ctx: Ctx): Promise<KeySnapshot> {
+  return cached(ctx, 'keySnapshot', async () => {
+    const version = ++lastVersion;
+    return { version, records: [...await staticRecords(ctx)], jwks: await identityJwks(ctx) };
+  });
 }

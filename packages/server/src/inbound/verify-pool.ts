@@ -54,20 +54,20 @@ class VerifyPool {
 
   constructor(private readonly ctx: Ctx, private readonly size: number) {}
 
-  verify(raw: Buffer): Promise<InboundVerification> {
-    return this.post({ type: 'verify', maxHeaderBytes: this.ctx.config.smtp.maxHeaderBytes }, raw) as Promise<InboundVerification>;
+  async verify(raw: Buffer): Promise<InboundVerification> {
+    return (await this.post({ type: 'verify', maxHeaderBytes: this.ctx.config.smtp.maxHeaderBytes }, raw)) as InboundVerification;
   }
 
-  read(raw: Buffer, verifyAt: number | null, opts: ReadOptions): Promise<MessageContent> {
-    return this.post({ type: 'read', verify: verifyAt !== null, ...opts }, raw, verifyAt ?? this.ctx.now()) as Promise<MessageContent>;
+  async read(raw: Buffer, verifyAt: number | null, opts: ReadOptions): Promise<MessageContent> {
+    return (await this.post({ type: 'read', verify: verifyAt !== null, ...opts }, raw, verifyAt ?? this.ctx.now())) as MessageContent;
   }
 
-  private post(
+  private async post(
     job: { type: 'verify'; maxHeaderBytes: number } | ({ type: 'read'; verify: boolean } & ReadOptions), raw: Buffer, now = this.ctx.now(),
   ): Promise<InboundVerification | MessageContent> {
     if (this.closed) return Promise.reject(new Error('the server is shutting down'));
     const slot = this.pick();
-    const snapshot = keySnapshot(this.ctx);
+    const snapshot = await keySnapshot(this.ctx);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       // a copy the worker owns: `raw` stays the caller's, to store

@@ -41,8 +41,8 @@ export async function verifyUploaded(ctx: Ctx, p: Principal, r: VerifyRequest): 
   if (raw.length === 0) throw badRequest('the message is empty', { field: r.eml !== undefined ? 'eml' : 'eml_base64' });
   const now = verificationTime(ctx, r.at);
   const keys: SuppliedKeys = {
-    records: Object.entries(r.key_bundle?.records ?? tenantKeyBundle(ctx, p.tenantId).records),
-    jwks: r.jwks?.keys ?? tenantJwks(ctx, p.tenantId).keys,
+    records: Object.entries(r.key_bundle?.records ?? (await tenantKeyBundle(ctx, p.tenantId)).records),
+    jwks: r.jwks?.keys ?? (await tenantJwks(ctx, p.tenantId)).keys,
   };
   return (await readMessageContent(ctx, raw, now, { keys })).report!;
 }

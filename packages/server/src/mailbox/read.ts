@@ -4,7 +4,6 @@
  * message exactly as stored, the DKIM key records used to verify it, and the tenant JWKS.
  */
 import { readMessageContent } from '../inbound/verify-pool.js';
-import { tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import { getMessage, markMessageRead, setMessageTag, threadMessages } from '../store/messages.js';
 import { messagePage } from '../store/pages.js';
@@ -27,9 +26,9 @@ export interface InboxQuery { mailbox?: string; cursor?: string; limit?: number;
 export interface SentQuery { mailbox?: string; status?: string[]; cursor?: string; limit?: number }
 
 /** A message the principal may read: same tenant, and its bound mailbox if it has one. */
-export function readable(ctx: Ctx, p: Principal, id: string): MessageRow {
+export async function readable(ctx: Ctx, p: Principal, id: string): Promise<MessageRow> {
   if (!p.scopes.has('read') && !p.scopes.has('oversight')) requireScope(p, 'read');
-  const m = getMessage(ctx.db, p.tenantId, id);
+  const m = await getMessage(ctx.db, p.tenantId, id);
   if (!m || (p.mailboxId && m.mailbox_id !== p.mailboxId)) throw notFound(`message ${id}`);
   if (!p.scopes.has('oversight') && heldFromAgent(m)) throw notFound(`message ${id}`);
   return m;
@@ -41,9 +40,9 @@ export function heldFromAgent(m: Pick<MessageRow, 'status' | 'direction'>): bool
 }
 
 /** The mailbox a list is of: the key's own when bound, else the one named, else every mailbox (null) when `optional`. */
-function listedMailbox(ctx: Ctx, p: Principal, address: string | undefined, optional: boolean): string | null {
+async function listedMailbox(ctx: Ctx, p: Principal, address: string | undefined, optional: boolean): Promise<string | null> {
   if (!p.mailboxId && address === undefined && optional) return null;
-  return mailboxFor(ctx, p, address).id;
+  return (await mailboxFor(ctx, p, address)).id;
 }
 
 function checkTag(tag: string): string {
@@ -52,11 +51,11 @@ function checkTag(tag: string): string {
 }
 
 /** Received mail of one mailbox in arrival order: unread only unless include_read, one tag's when tag. */
-export function checkInbox(ctx: Ctx, p: Principal, q: InboxQuery): ListPage<MessageView> {
+export async function checkInbox(ctx: Ctx, p: Principal, q: InboxQuery): Promise<ListPage<MessageView>> {
   requireScope(p, 'read');
-  const mailboxId = listedMailbox(ctx, p, q.mailbox, false);
+  const mailboxId = await listedMailbox(ctx, p, q.mailbox, false);
   const limit = q.limit ?? DEFAULT_PAGE;
-  const rows = messagePage(ctx.db, {
+  const rows = await messagePage(ctx.db, {
     tenantId: p.tenantId, mailboxId, direction: 'in', statuses: ['received'], unreadOnly: !q.include_read,
     tag: q.tag === undefined ? undefined : checkTag(q.tag), after: cursorPosition(q.cursor), limit: limit + 1,
   });
@@ -64,26 +63,26 @@ export function checkInbox(ctx: Ctx, p: Principal, q: InboxQuery): ListPage<Mess
 }
 
 /** Sent mail in arrival order, of the key's mailbox (or, for an unbound key, of one or every mailbox), by status. */
-export function listSent(ctx: Ctx, p: Principal, q: SentQuery): ListPage<MessageView> {
+export async function listSent(ctx: Ctx, p: Principal, q: SentQuery): Promise<ListPage<MessageView>> {
   if (!p.scopes.has('send') && !p.scopes.has('read') && !p.scopes.has('oversight')) requireScope(p, 'read');
   const limit = q.limit ?? DEFAULT_PAGE;
-  const rows = messagePage(ctx.db, {
-    tenantId: p.tenantId, mailboxId: listedMailbox(ctx, p, q.mailbox, true), direction: 'out',
+  const rows = await messagePage(ctx.db, {
+    tenantId: p.tenantId, mailboxId: await listedMailbox(ctx, p, q.mailbox, true), direction: 'out',
     statuses: q.status?.length ? q.status : SENT_STATUSES, after: cursorPosition(q.cursor), limit: limit + 1,
   });
   return pageOf(rows, limit, (m) => messageView(ctx.db, m));
 }
 
 export async function readEmail(ctx: Ctx, p: Principal, id: string, markRead = true) {
-  const m = readable(ctx, p, id);
+  const m = await readable(ctx, p, id);
   // outbound: verify what we sent, with the keys we published, so both directions carry a SPEC §6 report
   const verifyAt = !m.report && m.signed_raw ? m.delivered_at ?? ctx.now() : null;
   const content = await readMessageContent(ctx, m.signed_raw ?? m.raw, verifyAt);
   const report = m.report ? JSON.parse(m.report) : content.report;
   const marked = markRead && !m.read_at && m.direction === 'in' && p.scopes.has('read');
-  if (marked) markMessageRead(ctx.db, m.id, ctx.now());
+  if (marked) await markMessageRead(ctx.db, m.id, ctx.now());
   return {
-    ...messageView(ctx.db, { ...m, read_at: m.read_at ?? (marked ? ctx.now() : null) }),
+    ...await messageView(ctx.db, { ...m, read_at: m.read_at ?? (marked ? ctx.now() : null) }),
     in_reply_to: m.in_reply_to, references: JSON.parse(m.refs) as string[],
     text: content.text, html: content.html, attachments: content.attachments.map((a, index) => ({ index, ...a })),
     report,
@@ -91,27 +90,27 @@ export async function readEmail(ctx: Ctx, p: Principal, id: string, markRead = t
   };
 }
 
-export function getThread(ctx: Ctx, p: Principal, threadId: string) {
+export async function getThread(ctx: Ctx, p: Principal, threadId: string) {
   requireScope(p, 'read');
-  const rows = threadMessages(ctx.db, p.tenantId, threadId)
+  const rows = (await threadMessages(ctx.db, p.tenantId, threadId))
     .filter((m) => (!p.mailboxId || m.mailbox_id === p.mailboxId) && !(m.direction === 'in' && m.status !== 'received'));
   if (rows.length === 0) throw notFound(`thread ${threadId}`);
-  return whole(rows.map((m) => messageView(ctx.db, m)));
+  return whole(await Promise.all(rows.map((m) => messageView(ctx.db, m))));
 }
 
-export function setTag(ctx: Ctx, p: Principal, id: string, tag: string, on: boolean) {
+export async function setTag(ctx: Ctx, p: Principal, id: string, tag: string, on: boolean) {
   requireScope(p, 'read');
-  const m = readable(ctx, p, id);
+  const m = await readable(ctx, p, id);
   checkTag(tag);
-  tx(ctx.db, () => {
-    if (setMessageTag(ctx.db, m.id, tag, on)) appendAudit(ctx.db, { tenant: p.tenantId, event: on ? 'message.tagged' : 'message.untagged', message_id: m.id, actor: p.actor, ts: ctx.now(), data: { tag } });
+  await ctx.db.tx(async (q) => {
+    if (await setMessageTag(q, m.id, tag, on)) await appendAudit(q, { tenant: p.tenantId, event: on ? 'message.tagged' : 'message.untagged', message_id: m.id, actor: p.actor, ts: ctx.now(), data: { tag } });
   });
   return messageView(ctx.db, m);
 }
 
 /** The bytes as delivered (signed) for outbound mail, as received for inbound. */
-export function rawEml(ctx: Ctx, p: Principal, id: string): Buffer {
-  const m = readable(ctx, p, id);
+export async function rawEml(ctx: Ctx, p: Principal, id: string): Promise<Buffer> {
+  const m = await readable(ctx, p, id);
   return m.signed_raw ?? m.raw;
 }
 
@@ -120,22 +119,22 @@ export function rawEml(ctx: Ctx, p: Principal, id: string): Buffer {
  * of this server that its identity signatures name — the sender's, for mail between two tenants
  * here, not the recipient's — or the message's own tenant when none does.
  */
-function evidenceJwks(ctx: Ctx, m: MessageRow): { keys: JsonWebKey[] } {
+async function evidenceJwks(ctx: Ctx, m: MessageRow): Promise<{ keys: JsonWebKey[] }> {
   const report = m.report ? (JSON.parse(m.report) as { identity?: Array<{ tenant?: unknown }> }) : null;
-  const named = [...new Set((report?.identity ?? []).map((i) => i.tenant).filter((t): t is string => typeof t === 'string'))]
-    .filter((t) => tenantExists(ctx.db, t));
+  const named: string[] = [];
+  for (const t of new Set((report?.identity ?? []).map((i) => i.tenant))) if (typeof t === 'string' && await tenantExists(ctx.db, t)) named.push(t);
   const tenants = m.direction === 'out' || named.length === 0 ? [m.tenant_id] : named;
-  return { keys: tenants.flatMap((t) => tenantJwks(ctx, t).keys) };
+  return { keys: (await Promise.all(tenants.map(async (t) => (await tenantJwks(ctx, t)).keys))).flat() };
 }
 
-export function evidence(ctx: Ctx, p: Principal, id: string) {
-  const m = readable(ctx, p, id);
+export async function evidence(ctx: Ctx, p: Principal, id: string) {
+  const m = await readable(ctx, p, id);
   const raw = m.signed_raw ?? m.raw;
   let records = m.key_records ? (JSON.parse(m.key_records) as Record<string, string>) : {};
   if (m.direction === 'out' && m.dkim_domain && m.dkim_selector) {
     // outbound: the records of the keys we signed with, as published when signing
-    const domain = domainByName(ctx.db, m.dkim_domain);
-    const rows = domain ? dkimKeysOf(ctx.db, domain.id) : [];
+    const domain = await domainByName(ctx.db, m.dkim_domain);
+    const rows = domain ? await dkimKeysOf(ctx.db, domain.id) : [];
     const used = new Set(m.dkim_selector.split(','));
     records = Object.fromEntries(rows.filter((r) => used.has(r.selector)).map((r) => [`${r.selector}._domainkey.${m.dkim_domain}`, r.record]));
   }
@@ -144,7 +143,7 @@ export function evidence(ctx: Ctx, p: Principal, id: string) {
     exported_at: isoTime(ctx.now()),
     eml_base64: raw.toString('base64'),
     key_bundle: { version: 1, captured_at: isoTime(m.delivered_at ?? m.created_at), records },
-    jwks: evidenceJwks(ctx, m),
+    jwks: await evidenceJwks(ctx, m),
     report: m.report ? JSON.parse(m.report) : null,
     audit_message_id: m.id,
   };
@@ -152,7 +151,7 @@ export function evidence(ctx: Ctx, p: Principal, id: string) {
 
 /** One attachment of a readable message, by its index in read_email's list. */
 export async function attachment(ctx: Ctx, p: Principal, id: string, index: number) {
-  const m = readable(ctx, p, id);
+  const m = await readable(ctx, p, id);
   const content = await readMessageContent(ctx, m.signed_raw ?? m.raw, null, { attachment: index });
   const meta = content.attachments[index];
   if (!meta || !content.attachment) throw notFound(`attachment ${index} of message ${id}`);

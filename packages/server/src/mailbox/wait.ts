@@ -20,7 +20,7 @@ export async function waitForEmail(ctx: Ctx, p: Principal, q: WaitQuery, signal:
   const deadline = Date.now() + Math.min(timeout, MAX_WAIT_SEC) * 1000;
   for (;;) {
     // checked first, every time: a bad mailbox or cursor is refused at once, not after the wait
-    const page = checkInbox(ctx, p, inbox);
+    const page = await checkInbox(ctx, p, inbox);
     const left = deadline - Date.now();
     if (page.items.length || left <= 0 || signal.aborted) return page;
     await new Promise<void>((resolve) => {

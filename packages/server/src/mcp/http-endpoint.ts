@@ -75,7 +75,7 @@ export function mcpEndpoint(ctx: Ctx) {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const p = authenticate(ctx, bearer(req.headers));
+      const p = await authenticate(ctx, bearer(req.headers));
       const sid = req.headers['mcp-session-id'];
       const session = typeof sid === 'string' ? sessions.get(sid) : undefined;
       if (typeof sid === 'string' && (!session || session.credentialId !== p.credentialId)) {

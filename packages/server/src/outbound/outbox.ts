@@ -6,12 +6,13 @@
  * crash is still `pending` and is retried; the local hop de-duplicates by (mailbox, Message-ID, content), so a
  * hosted recipient never stores a message twice.
  */
-import { txBatched } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import {
-  deliveriesOf, failOpenDeliveries, getMessageById, insertDelivery, markDeliveryDelivered, outboxDue, recordDeliveryFailure, setDeliveryRecipients, updateMessage,
+  claimMessage, claimOutbox, deliveriesOf, failOpenDeliveries, getMessageById, insertDelivery, markDeliveryDelivered, recordDeliveryFailure, releaseLease, renewLease, setDeliveryRecipients, updateMessage,
 } from '../store/messages.js';
 import type { DeliveryRow, MessageRow } from '../store/rows.js';
+import type { Sql } from '../store/port.js';
+import { serialize } from '../store/locks.js';
 import type { Ctx } from '../shared/context.js';
 import { enqueueEvent } from '../webhooks/events.js';
 import { messageView } from '../shared/message-view.js';
@@ -31,6 +32,9 @@ export const SMTP_TRANSACTION_MS = 120_000;
 /** Sessions per destination (our listener, or the relay) and messages per session. */
 export const MAX_CONNECTIONS = 16;
 const MAX_MESSAGES_PER_CONNECTION = 1000;
+
+/** Messages one sweep claims at most: the next sweep (or another instance) takes the rest. */
+const OUTBOX_BATCH = 500;
 
 const inflight = new WeakMap<Ctx, Map<string, Promise<MessageRow>>>();
 const pools = new WeakMap<Ctx, Map<string, Transport>>();
@@ -61,15 +65,16 @@ export function closeTransports(ctx: Ctx): void {
 }
 
 /** Splits envelope recipients into hosted (local SMTP hop) and remote (relay) and queues both. */
-export function queueDeliveries(ctx: Ctx, m: Pick<MessageRow, 'id' | 'envelope_to'>): void {
+export async function queueDeliveries(ctx: Ctx, q: Sql, m: Pick<MessageRow, 'id' | 'envelope_to'>): Promise<void> {
   const rcpts = JSON.parse(m.envelope_to) as string[];
   const now = ctx.now();
-  const local = rcpts.filter((r) => isHostedDomain(ctx, domainOf(r)));
+  const hosted = await Promise.all(rcpts.map((r) => isHostedDomain(ctx, domainOf(r), q)));
+  const local = rcpts.filter((_, i) => hosted[i]);
   const remote = rcpts.filter((r) => !local.includes(r));
-  if (local.length) insertDelivery(ctx.db, { id: newId('dlv', 8), message_id: m.id, target: 'local', recipients: JSON.stringify(local), state: 'pending', next_attempt_at: now, last_error: null, updated_at: now });
+  if (local.length) await insertDelivery(q, { id: newId('dlv', 8), message_id: m.id, target: 'local', recipients: JSON.stringify(local), state: 'pending', next_attempt_at: now, last_error: null, updated_at: now });
   if (remote.length) {
     const relay = ctx.config.relayUrl;
-    insertDelivery(ctx.db, {
+    await insertDelivery(q, {
       id: newId('dlv', 8), message_id: m.id, target: 'relay', recipients: JSON.stringify(remote), state: relay ? 'pending' : 'undeliverable',
       next_attempt_at: now, last_error: relay ? null : 'undeliverable: no relay', updated_at: now,
     });
@@ -85,22 +90,41 @@ export async function deliverWithin(ctx: Ctx, id: string, waitMs = DELIVERY_WAIT
   const run = deliverMessage(ctx, id).catch(() => undefined);
   const done = await Promise.race([run, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), waitMs); })]);
   clearTimeout(timer);
-  return done ?? getMessageById(ctx.db, id)!;
+  return done ?? (await getMessageById(ctx.db, id))!;
 }
 
-/** Runs the state machine for one message; concurrent callers share one run. */
-export function deliverMessage(ctx: Ctx, id: string): Promise<MessageRow> {
+/**
+ * Runs the state machine for one message; concurrent callers in this process share one run, and
+ * another instance's run is never joined: the message's lease (claimed here, or by the sweep that
+ * passes `claimed`) says who works on it, and is renewed while the work lasts.
+ */
+export function deliverMessage(ctx: Ctx, id: string, claimed = false): Promise<MessageRow> {
   let map = inflight.get(ctx);
   if (!map) inflight.set(ctx, (map = new Map()));
   const running = map.get(id);
   if (running) return running;
-  const run = advance(ctx, id).finally(() => map.delete(id));
+  const run = leased(ctx, id, claimed).finally(() => map.delete(id));
   map.set(id, run);
   return run;
 }
 
+async function leased(ctx: Ctx, id: string, claimed: boolean): Promise<MessageRow> {
+  const lease = ctx.config.leaseSec;
+  if (!claimed && !await claimMessage(ctx.db, id, { now: ctx.now(), owner: ctx.instanceId, until: ctx.now() + lease })) {
+    return (await getMessageById(ctx.db, id))!;
+  }
+  const renew = setInterval(() => void renewLease(ctx.db, id, ctx.instanceId, ctx.now() + lease).catch(() => undefined), (lease * 1000) / 3);
+  renew.unref();
+  try {
+    return await advance(ctx, id);
+  } finally {
+    clearInterval(renew);
+    await releaseLease(ctx.db, id, ctx.instanceId).catch(() => undefined);
+  }
+}
+
 async function advance(ctx: Ctx, id: string): Promise<MessageRow> {
-  let m = getMessageById(ctx.db, id)!;
+  let m = (await getMessageById(ctx.db, id))!;
   if (m.status === 'queued') {
     try {
       m = await sign(ctx, m);
@@ -109,23 +133,26 @@ async function advance(ctx: Ctx, id: string): Promise<MessageRow> {
     }
   }
   if (m.status !== 'signed') return m;
-  const due = deliveriesOf(ctx.db, id).filter((d) => (d.state === 'pending' || d.state === 'sending') && d.next_attempt_at <= ctx.now());
+  const due = (await deliveriesOf(ctx.db, id)).filter((d) => (d.state === 'pending' || d.state === 'sending') && d.next_attempt_at <= ctx.now());
   const outcomes = await Promise.all(due.map((d) => attempt(ctx, m, d)));
   // a successful last attempt has already finished the message in its own commit
-  return outcomes.find((o) => o && o.status !== 'signed') ?? txBatched(ctx.db, () => finish(ctx, id));
+  return outcomes.find((o) => o && o.status !== 'signed') ?? ctx.db.txBatched((q) => finish(ctx, q, id));
 }
 
 /** A message that cannot be signed (revoked key, bad key material) is never sent unsigned: it fails. */
-function signingFailed(ctx: Ctx, m: MessageRow, reason: string): Promise<MessageRow> {
-  return txBatched(ctx.db, () => {
+async function signingFailed(ctx: Ctx, m: MessageRow, reason: string): Promise<MessageRow> {
+  return ctx.db.txBatched(async (q) => {
     const now = ctx.now();
-    updateMessage(ctx.db, m.id, { status: 'failed', updated_at: now });
+    await serialize(q, `message:${m.id}`);
+    const current = (await getMessageById(q, m.id))!;
+    if (current.status !== 'queued') return current;
+    await updateMessage(q, m.id, { status: 'failed', updated_at: now });
     // an approved message has no deliveries yet (they come with the signature): each recipient
     // still gets its row, failed with the reason, so none is dropped silently
-    if (deliveriesOf(ctx.db, m.id).length === 0) queueDeliveries(ctx, m);
-    failOpenDeliveries(ctx.db, m.id, `not signed: ${reason}`.slice(0, 500), now);
-    appendAudit(ctx.db, { tenant: m.tenant_id, event: 'send.failed', message_id: m.id, actor: 'system:outbox', ts: now, data: { reason: `signing failed: ${reason}`.slice(0, 500) } });
-    return getMessageById(ctx.db, m.id)!;
+    if ((await deliveriesOf(q, m.id)).length === 0) await queueDeliveries(ctx, q, m);
+    await failOpenDeliveries(q, m.id, `not signed: ${reason}`.slice(0, 500), now);
+    await appendAudit(q, { tenant: m.tenant_id, event: 'send.failed', message_id: m.id, actor: 'system:outbox', ts: now, data: { reason: `signing failed: ${reason}`.slice(0, 500) } });
+    return (await getMessageById(q, m.id))!;
   });
 }
 
@@ -134,15 +161,18 @@ async function sign(ctx: Ctx, m: MessageRow): Promise<MessageRow> {
   const messageId = m.message_id_header ?? newMessageId(domainOf(m.from_addr ?? m.envelope_from ?? ''));
   const raw = m.message_id_header ? m.raw : withMessageId(m.raw, messageId);
   const s = await signOutbound(ctx, { ...m, raw });
-  await txBatched(ctx.db, () => {
+  await ctx.db.txBatched(async (q) => {
+    // one signature per message, whoever signs: an instance whose lease ran out mid-signing finds it signed and keeps that one
+    await serialize(q, `message:${m.id}`);
+    if ((await getMessageById(q, m.id))?.status !== 'queued') return;
     // an approved message gets its delivery rows with its signature, in one commit
-    if (deliveriesOf(ctx.db, m.id).length === 0) queueDeliveries(ctx, m);
-    updateMessage(ctx.db, m.id, {
+    if ((await deliveriesOf(q, m.id)).length === 0) await queueDeliveries(ctx, q, m);
+    await updateMessage(q, m.id, {
       raw, message_id_header: messageId, status: 'signed', signed_raw: s.signed, identity_sig: s.identitySig, identity_kid: s.kid,
       dkim_domain: s.dkimDomain, dkim_selector: s.dkimSelectors.join(',') || null, size: s.signed.length, updated_at: ctx.now(),
     });
   });
-  return getMessageById(ctx.db, m.id)!;
+  return (await getMessageById(ctx.db, m.id))!;
 }
 
 /** Returns the message as committed after a successful attempt, null after a failed one. */
@@ -151,10 +181,10 @@ async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<Message
   try {
     const outcome = await poolFor(ctx, d.target).send({ from: m.envelope_from ?? '', to: JSON.parse(d.recipients) as string[] }, m.signed_raw!);
     // the delivered mark and, when it was the last one, the message's final status: one commit
-    return await txBatched(ctx.db, () => {
-      if (outcome.rejected.length) splitRefused(ctx, d, outcome.rejected);
-      markDeliveryDelivered(ctx.db, d.id, ctx.now());
-      return finish(ctx, m.id);
+    return await ctx.db.txBatched(async (q) => {
+      if (outcome.rejected.length) await splitRefused(ctx, q, d, outcome.rejected);
+      await markDeliveryDelivered(q, d.id, ctx.now());
+      return finish(ctx, q, m.id);
     });
   } catch (err) {
     const e = err as Error & { responseCode?: number; rejectedErrors?: Array<Error & { recipient?: string; responseCode?: number }> };
@@ -166,9 +196,9 @@ async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<Message
     const permanent = mixed ? d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS : (e.responseCode ?? 0) >= 500 || d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS;
     const delay = Math.min(BACKOFF_BASE_SEC * 2 ** d.attempts, BACKOFF_MAX_SEC);
     const detail = refused.length ? refused.map((r) => `${r.recipient}: ${r.message}`).join('; ') : String(e.message);
-    await txBatched(ctx.db, () => {
-      if (mixed) splitRefused(ctx, d, hard.map((r) => ({ address: r.recipient!, responseCode: r.responseCode ?? 550, message: r.message })));
-      recordDeliveryFailure(ctx.db, d.id, { state: permanent ? 'failed' : 'pending', error: detail.slice(0, 500), next: ctx.now() + delay, now: ctx.now() });
+    await ctx.db.txBatched(async (q) => {
+      if (mixed) await splitRefused(ctx, q, d, hard.map((r) => ({ address: r.recipient!, responseCode: r.responseCode ?? 550, message: r.message })));
+      await recordDeliveryFailure(q, d.id, { state: permanent ? 'failed' : 'pending', error: detail.slice(0, 500), next: ctx.now() + delay, now: ctx.now() });
     });
     return null;
   }
@@ -178,15 +208,15 @@ async function attempt(ctx: Ctx, m: MessageRow, d: DeliveryRow): Promise<Message
  * Recipients the peer refused while accepting others are never dropped silently: they leave this
  * delivery row for rows of their own, failed (5xx) or pending a retry (4xx). Call inside tx.
  */
-function splitRefused(ctx: Ctx, d: DeliveryRow, refused: SendOutcome['rejected']): void {
+async function splitRefused(ctx: Ctx, q: Sql, d: DeliveryRow, refused: SendOutcome['rejected']): Promise<void> {
   const now = ctx.now();
   const gone = new Set(refused.map((r) => r.address.toLowerCase()));
   const kept = (JSON.parse(d.recipients) as string[]).filter((r) => !gone.has(r.toLowerCase()));
-  setDeliveryRecipients(ctx.db, d.id, kept);
+  await setDeliveryRecipients(q, d.id, kept);
   for (const permanent of [true, false]) {
     const group = refused.filter((r) => (r.responseCode >= 500) === permanent);
     if (!group.length) continue;
-    insertDelivery(ctx.db, {
+    await insertDelivery(q, {
       id: newId('dlv', 8), message_id: d.message_id, target: d.target, recipients: JSON.stringify(group.map((r) => r.address)),
       state: permanent ? 'failed' : 'pending', next_attempt_at: now + BACKOFF_BASE_SEC, updated_at: now,
       last_error: group.map((r) => `${r.address}: ${r.message}`).join('; ').slice(0, 500),
@@ -195,16 +225,18 @@ function splitRefused(ctx: Ctx, d: DeliveryRow, refused: SendOutcome['rejected']
 }
 
 /** When every delivery row is final, the message takes its final status and the audit entry (call inside tx). */
-function finish(ctx: Ctx, id: string): MessageRow {
-  return (() => {
-    const m = getMessageById(ctx.db, id)!;
-    const ds = deliveriesOf(ctx.db, id);
+async function finish(ctx: Ctx, q: Sql, id: string): Promise<MessageRow> {
+  {
+    // two instances finishing one message (a delivery retried after a lease ran out) must not both write the final entry
+    await serialize(q, `message:${id}`);
+    const m = (await getMessageById(q, id))!;
+    const ds = await deliveriesOf(q, id);
     if (m.status !== 'signed' || ds.some((d) => d.state === 'pending' || d.state === 'sending')) return m;
     const status = ds.some((d) => d.state === 'failed') ? 'failed' : ds.some((d) => d.state === 'undeliverable') ? 'undeliverable' : 'delivered';
     const now = ctx.now();
     const patch = { status, delivered_at: status === 'delivered' ? now : null, updated_at: now } as const;
-    updateMessage(ctx.db, id, patch);
-    appendAudit(ctx.db, {
+    await updateMessage(q, id, patch);
+    await appendAudit(q, {
       tenant: m.tenant_id, event: `send.${status}`, message_id: id, actor: 'system:outbox', ts: now,
       data: {
         message_id: m.message_id_header, identity_sig: m.identity_sig, kid: m.identity_kid, approval: m.approval_code,
@@ -213,14 +245,15 @@ function finish(ctx: Ctx, id: string): MessageRow {
       },
     });
     const done = { ...m, ...patch };
-    enqueueEvent(ctx, m.tenant_id, 'message.sent', () => ({ message: messageView(ctx.db, done) }));
+    await enqueueEvent(ctx, q, m.tenant_id, 'message.sent', async () => ({ message: await messageView(q, done) }));
     return done;
-  })();
+  }
 }
 
 /** Resumes everything due: unsigned queued messages and pending or interrupted deliveries. */
 export async function sweepOutbox(ctx: Ctx): Promise<number> {
-  const ids = outboxDue(ctx.db, ctx.now());
-  await Promise.all(ids.map((id) => deliverMessage(ctx, id).catch(() => undefined)));
+  const now = ctx.now();
+  const ids = await claimOutbox(ctx.db, { now, owner: ctx.instanceId, until: now + ctx.config.leaseSec, limit: OUTBOX_BATCH });
+  await Promise.all(ids.map((id) => deliverMessage(ctx, id, true).catch(() => undefined)));
   return ids.length;
 }

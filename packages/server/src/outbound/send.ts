@@ -3,8 +3,9 @@
  * policy, composed and committed (message, idempotency key, audit entries, deliveries) in one
  * transaction before any delivery is attempted; signing happens only at delivery (delivery.ts).
  */
-import { tx, txBatched } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
+import { serialize } from '../store/locks.js';
+import type { Sql } from '../store/port.js';
 import { existingThread, getMessage, idempotencyRecord, insertIdempotencyRecord, insertMessage } from '../store/messages.js';
 import { allowlistOf } from '../store/allowlist.js';
 import type { MailboxRow, MessageRow } from '../store/rows.js';
@@ -88,12 +89,12 @@ function requestFingerprint(value: unknown): string {
     : v));
 }
 
-function idempotentReplay(ctx: Ctx, p: Principal, key: string | null, requestHash: string): MessageRow | null {
+async function idempotentReplay(q: Sql, p: Principal, key: string | null, requestHash: string): Promise<MessageRow | null> {
   if (!key) return null;
-  const row = idempotencyRecord(ctx.db, p.credentialId, key);
+  const row = await idempotencyRecord(q, p.credentialId, key);
   if (!row) return null;
   if (row.request_hash !== requestHash) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for a different request');
-  return getMessage(ctx.db, p.tenantId, row.message_id) ?? null;
+  return (await getMessage(q, p.tenantId, row.message_id)) ?? null;
 }
 
 export async function sendEmail(
@@ -104,22 +105,22 @@ export async function sendEmail(
     throw badRequest(`Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY} visible ASCII characters`);
   }
   const requestHash = sha256Hex(requestFingerprint({ body, replyTo: replyTo ?? null }));
-  const replay = idempotentReplay(ctx, p, idempotencyKey, requestHash);
-  if (replay) return { status: 200, result: messageView(ctx.db, replay) };
+  const replay = await idempotentReplay(ctx.db, p, idempotencyKey, requestHash);
+  if (replay) return { status: 200, result: await messageView(ctx.db, replay) };
 
-  const mailbox = mailboxFor(ctx, p, null);
-  if (replyTo) body = replyDefaults(ctx, p, mailbox, replyTo, body);
+  const mailbox = await mailboxFor(ctx, p, null);
+  if (replyTo) body = await replyDefaults(ctx, p, mailbox, replyTo, body);
   const req = parseSendBody(body, p, mailbox);
   if (req.requestedMode && isStricter(mailbox.oversight_mode, req.requestedMode)) {
     throw forbidden(`oversight_mode ${req.requestedMode} is weaker than the mailbox's ${mailbox.oversight_mode}; only a stricter mode may be requested`);
   }
   const mode = effectiveMode(mailbox.oversight_mode, req.requestedMode);
   const recipients = [...req.to, ...req.cc, ...req.bcc].map((a) => a.address);
-  const allowlist = allowlistOf(ctx.db, mailbox.id).map((r) => r.entry);
+  const allowlist = (await allowlistOf(ctx.db, mailbox.id)).map((r) => r.entry);
   const decision = decideSend(mode, recipients, allowlist);
   const now = ctx.now();
   if (decision.action === 'refuse') {
-    tx(ctx.db, () => appendAudit(ctx.db, { tenant: p.tenantId, event: 'send.refused', actor: p.actor, ts: now, data: { mailbox: mailbox.address, mode, to: recipients } }));
+    await ctx.db.tx(async (q) => await appendAudit(q, { tenant: p.tenantId, event: 'send.refused', actor: p.actor, ts: now, data: { mailbox: mailbox.address, mode, to: recipients } }));
     throw new ApiError(403, 'read_only', `mailbox ${mailbox.address} is read_only: sending is refused`);
   }
   // SPEC §4 monitored means "with a copy to the oversight address": without one, do not send blind
@@ -143,12 +144,14 @@ export async function sendEmail(
     tenant_id: p.tenantId, credential_id: p.credentialId, agent_id: req.agent, oversight_mode: mode,
     approval_code: null, envelope_from: mailbox.address, from_addr: req.from.address, raw,
   });
-  const stored = await txBatched(ctx.db, () => {
-    const again = idempotentReplay(ctx, p, idempotencyKey, requestHash);
+  const stored = await ctx.db.txBatched(async (q) => {
+    // the same key sent to two instances at once: one stores the message, the other replays it
+    if (idempotencyKey) await serialize(q, `idempotency:${p.credentialId}:${idempotencyKey}`);
+    const again = await idempotentReplay(q, p, idempotencyKey, requestHash);
     if (again) return again;
     const row = {
       id, tenant_id: p.tenantId, mailbox_id: mailbox.id, direction: 'out' as const, status: held ? 'pending_approval' as const : 'signed' as const,
-      message_id_header: held ? null : messageIdHeader, thread_id: existingThread(ctx.db, p.tenantId, null, req.references) ?? newId('thr', 8),
+      message_id_header: held ? null : messageIdHeader, thread_id: await existingThread(q, p.tenantId, null, req.references) ?? newId('thr', 8),
       in_reply_to: req.inReplyTo ?? null, refs: JSON.stringify(req.references), subject: req.subject, from_addr: req.from.address,
       to_json: JSON.stringify(req.to), cc_json: JSON.stringify(req.cc), envelope_from: mailbox.address, envelope_to: JSON.stringify(envelope),
       agent_id: req.agent, credential_id: p.credentialId, oversight_mode: mode, bcc_oversight: decision.action === 'deliver' && decision.bccOversight ? 1 : 0,
@@ -159,23 +162,23 @@ export async function sendEmail(
         dkim_selector: signed.dkimSelectors.join(',') || null, size: signed.signed.length,
       } : {}),
     };
-    insertMessage(ctx.db, row);
-    if (idempotencyKey) insertIdempotencyRecord(ctx.db, { credential_id: p.credentialId, key: idempotencyKey, request_hash: requestHash, message_id: id, created_at: now });
-    appendAudit(ctx.db, {
+    await insertMessage(q, row);
+    if (idempotencyKey) await insertIdempotencyRecord(q, { credential_id: p.credentialId, key: idempotencyKey, request_hash: requestHash, message_id: id, created_at: now });
+    await appendAudit(q, {
       tenant: p.tenantId, event: 'send.requested', message_id: id, actor: p.actor, ts: now,
       data: { message_id: held ? null : messageIdHeader, mailbox: mailbox.address, agent: req.agent, mode, to: recipients, subject_sha256: sha256Hex(req.subject), body_sha256: sha256Hex(raw) },
     });
     if (held) {
-      appendAudit(ctx.db, { tenant: p.tenantId, event: 'send.held', message_id: id, actor: p.actor, ts: now, data: { reason: decision.reason, expires_at: row.expires_at } });
-      enqueueEvent(ctx, p.tenantId, 'oversight.pending', () => ({ message: messageView(ctx.db, getMessage(ctx.db, p.tenantId, id)!) }));
+      await appendAudit(q, { tenant: p.tenantId, event: 'send.held', message_id: id, actor: p.actor, ts: now, data: { reason: decision.reason, expires_at: row.expires_at } });
+      await enqueueEvent(ctx, q, p.tenantId, 'oversight.pending', async () => ({ message: await messageView(q, (await getMessage(q, p.tenantId, id))!) }));
     } else {
-      queueDeliveries(ctx, row);
+      await queueDeliveries(ctx, q, row);
     }
-    return getMessage(ctx.db, p.tenantId, id)!;
+    return (await getMessage(q, p.tenantId, id))!;
   });
-  if (stored.id !== id || held) return { status: stored.id !== id ? 200 : 202, result: messageView(ctx.db, stored) };
+  if (stored.id !== id || held) return { status: stored.id !== id ? 200 : 202, result: await messageView(ctx.db, stored) };
   const delivered = await deliverWithin(ctx, id);
-  return { status: delivered.status === 'queued' || delivered.status === 'signed' ? 202 : 201, result: messageView(ctx.db, delivered) };
+  return { status: delivered.status === 'queued' || delivered.status === 'signed' ? 202 : 201, result: await messageView(ctx.db, delivered) };
 }
 
 /**
@@ -190,8 +193,8 @@ function replySubjectOf(decoded: string | null): string {
 }
 
 /** reply_email: fills to, subject and threading headers from the message replied to. */
-function replyDefaults(ctx: Ctx, p: Principal, mailbox: MailboxRow, originalId: string, body: Record<string, unknown>): Record<string, unknown> {
-  const original = getMessage(ctx.db, p.tenantId, originalId);
+async function replyDefaults(ctx: Ctx, p: Principal, mailbox: MailboxRow, originalId: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const original = await getMessage(ctx.db, p.tenantId, originalId);
   // a held inbound message does not exist for the agent until a human releases it
   if (!original || original.mailbox_id !== mailbox.id || heldFromAgent(original)) throw notFound(`message ${originalId}`);
   const refs = JSON.parse(original.refs) as string[];

@@ -46,7 +46,7 @@ export interface SignedMessage {
 export type SignInput = Pick<MessageRow, 'tenant_id' | 'credential_id' | 'agent_id' | 'oversight_mode' | 'approval_code' | 'envelope_from' | 'from_addr' | 'raw'>;
 
 export async function signOutbound(ctx: Ctx, m: SignInput): Promise<SignedMessage> {
-  const key = signingIdentityKeyOf(ctx.db, m.credential_id ?? '');
+  const key = await signingIdentityKeyOf(ctx.db, m.credential_id ?? '');
   if (!key) throw new ApiError(500, 'no_identity_key', `credential ${m.credential_id} has no identity key`);
   const now = ctx.now();
   // a key retired (credential revoked) before delivery would yield a signature verifiers reject
@@ -58,9 +58,9 @@ export async function signOutbound(ctx: Ctx, m: SignInput): Promise<SignedMessag
   });
   const withIdentity = Buffer.concat([Buffer.from(identity.field, 'latin1'), m.raw]);
   const domainName = domainOf(m.envelope_from ?? m.from_addr ?? '');
-  const domain = domainByName(ctx.db, domainName);
+  const domain = await domainByName(ctx.db, domainName);
   const keys = domain
-    ? dkimKeysOf(ctx.db, domain.id, 'active')
+    ? await dkimKeysOf(ctx.db, domain.id, 'active')
     : [];
   const used = domain?.dual_sign ? keys : keys.filter((k) => k.algorithm === 'rsa-sha256');
   // the DKIM signatures are independent of each other: made concurrently (WebCrypto runs them

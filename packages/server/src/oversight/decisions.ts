@@ -3,8 +3,8 @@
  * allowlist and mailbox mode changes. Only credentials with the oversight scope decide; who
  * decided, when and why goes into the message row and the audit log in one transaction.
  */
-import { tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
+import { serialize } from '../store/locks.js';
 import { dueForExpiry, getMessage, pendingPage, updateMessage } from '../store/messages.js';
 import { allowlistOf, setAllowlistEntry } from '../store/allowlist.js';
 import { setMailboxMode } from '../store/tenants.js';
@@ -28,12 +28,12 @@ const PENDING = ['pending_approval', 'pending_inbound_approval'];
 export const DEFAULT_PENDING_PAGE = 50;
 const PREVIEW_BYTES = 4096;
 
-export function listPending(ctx: Ctx, p: Principal, q: { cursor?: string; limit?: number }) {
+export async function listPending(ctx: Ctx, p: Principal, q: { cursor?: string; limit?: number }) {
   requireScope(p, 'oversight');
   const limit = q.limit ?? DEFAULT_PENDING_PAGE;
   // an oversight key bound to a mailbox reviews that mailbox only
-  const rows = pendingPage(ctx.db, p.tenantId, { mailboxId: p.mailboxId, after: cursorPosition(q.cursor), limit: limit + 1 });
-  return pageOf(rows, limit, (m) => ({ ...messageView(ctx.db, m), preview: m.raw.subarray(0, PREVIEW_BYTES).toString('utf8') }));
+  const rows = await pendingPage(ctx.db, p.tenantId, { mailboxId: p.mailboxId, after: cursorPosition(q.cursor), limit: limit + 1 });
+  return pageOf(rows, limit, async (m) => ({ ...await messageView(ctx.db, m), preview: m.raw.subarray(0, PREVIEW_BYTES).toString('utf8') }));
 }
 
 function parseReason(reason: unknown): string {
@@ -48,9 +48,11 @@ function parseReason(reason: unknown): string {
  * the decision's transaction: a human decision on a message already past `expires_at` becomes the
  * expiry decision (whatever the sweep has got to), and `expired` tells the caller so.
  */
-function recordDecision(ctx: Ctx, m: MessageRow, approve: boolean, reason: string, actor: string, expiry: boolean): { row: MessageRow; expired: boolean } {
-  return tx(ctx.db, () => {
-    const fresh = getMessage(ctx.db, m.tenant_id, m.id)!;
+async function recordDecision(ctx: Ctx, m: MessageRow, approve: boolean, reason: string, actor: string, expiry: boolean): Promise<{ row: MessageRow; expired: boolean }> {
+  return await ctx.db.tx(async (q) => {
+    // one decision wins, whichever instance each arrives at
+    await serialize(q, `message:${m.id}`);
+    const fresh = (await getMessage(q, m.tenant_id, m.id))!;
     if (!PENDING.includes(fresh.status)) throw conflict('not_pending', `message ${m.id} is ${fresh.status}, not pending`);
     const now = ctx.now();
     const expired = !expiry && isPastDeadline(fresh.expires_at, now);
@@ -63,14 +65,14 @@ function recordDecision(ctx: Ctx, m: MessageRow, approve: boolean, reason: strin
     const outbound = fresh.direction === 'out';
     const approval = approve && outbound ? newId(expiry ? 'exp' : 'apr', 8) : null;
     const status = approve ? (outbound ? 'queued' : 'received') : expiry ? 'expired' : 'rejected';
-    updateMessage(ctx.db, m.id, { status, approval_code: approval, decided_by: actor, decided_at: now, decision_reason: reason, updated_at: now });
+    await updateMessage(q, m.id, { status, approval_code: approval, decided_by: actor, decided_at: now, decision_reason: reason, updated_at: now });
     const event = expiry ? (outbound ? 'send.expired' : 'inbound.expired')
       : outbound ? (approve ? 'send.approved' : 'send.rejected') : approve ? 'inbound.released' : 'inbound.rejected';
-    appendAudit(ctx.db, { tenant: m.tenant_id, event, message_id: m.id, actor, ts: now, data: { decision: approve ? 'approve' : 'reject', approval, reason, message_id: fresh.message_id_header } });
-    const row = getMessage(ctx.db, m.tenant_id, m.id)!;
-    enqueueEvent(ctx, m.tenant_id, approve ? 'oversight.approved' : 'oversight.rejected', () => ({ message: messageView(ctx.db, row) }));
+    await appendAudit(q, { tenant: m.tenant_id, event, message_id: m.id, actor, ts: now, data: { decision: approve ? 'approve' : 'reject', approval, reason, message_id: fresh.message_id_header } });
+    const row = (await getMessage(q, m.tenant_id, m.id))!;
+    await enqueueEvent(ctx, q, m.tenant_id, approve ? 'oversight.approved' : 'oversight.rejected', async () => ({ message: await messageView(q, row) }));
     // an approved send is `queued`: the outbox signs it and gives it its deliveries
-    if (approve && !outbound) enqueueEvent(ctx, m.tenant_id, 'message.received', () => ({ message: messageView(ctx.db, row) }));
+    if (approve && !outbound) await enqueueEvent(ctx, q, m.tenant_id, 'message.received', async () => ({ message: await messageView(q, row) }));
     return { row, expired };
   });
 }
@@ -83,10 +85,10 @@ const expiryReason = (ctx: Ctx) => `expired after ${ctx.config.pendingTtlSec}s`;
  * A human decision on a held item. Returns the decided row; an approved send is then `queued`,
  * for the outbox to sign and deliver (outbound/send.ts decisionResult waits for that).
  */
-export function decide(ctx: Ctx, p: Principal, id: string, decision: unknown, body: Record<string, unknown>): MessageRow {
+export async function decide(ctx: Ctx, p: Principal, id: string, decision: unknown, body: Record<string, unknown>): Promise<MessageRow> {
   requireScope(p, 'oversight');
   if (decision !== 'approve' && decision !== 'reject') throw badRequest('decision must be approve or reject');
-  const m = getMessage(ctx.db, p.tenantId, id);
+  const m = await getMessage(ctx.db, p.tenantId, id);
   if (!m || (p.mailboxId && m.mailbox_id !== p.mailboxId)) throw notFound(`message ${id}`);
   // separation of duties holds per message too, not only by scopes (formal/Policy.v, decide)
   if (m.credential_id !== null && m.credential_id === p.credentialId) throw forbidden('the credential that sent a message cannot decide on it');
@@ -94,7 +96,7 @@ export function decide(ctx: Ctx, p: Principal, id: string, decision: unknown, bo
   // SPEC §4: a human decides "with a reason", and who decided, when and why is recorded
   const reason = parseReason(body.reason);
   if (!reason.trim()) throw badRequest('reason is required: say why you approve or reject (it is recorded in the audit log)');
-  const { row, expired } = recordDecision(ctx, m, decision === 'approve', reason, p.actor, false);
+  const { row, expired } = await recordDecision(ctx, m, decision === 'approve', reason, p.actor, false);
   if (row.status === 'queued') ctx.kickOutbox();
   if (expired) {
     throw new ApiError(409, 'expired', `message ${id} expired at ${new Date(m.expires_at! * 1000).toISOString()}; the expiry action (${ctx.config.expiryAction}) was applied instead of this decision`);
@@ -104,10 +106,10 @@ export function decide(ctx: Ctx, p: Principal, id: string, decision: unknown, bo
 
 /** Applies the configured expiry action to held items past their deadline; logged like a decision. */
 export async function expireDue(ctx: Ctx): Promise<number> {
-  const due = dueForExpiry(ctx.db, ctx.now());
+  const due = await dueForExpiry(ctx.db, ctx.now());
   for (const m of due) {
     try {
-      recordDecision(ctx, m, ctx.config.expiryAction === 'approve', expiryReason(ctx), 'system:expiry', true);
+      await recordDecision(ctx, m, ctx.config.expiryAction === 'approve', expiryReason(ctx), 'system:expiry', true);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
     }
@@ -115,28 +117,28 @@ export async function expireDue(ctx: Ctx): Promise<number> {
   return due.length;
 }
 
-export function listAllowlist(ctx: Ctx, p: Principal, mailbox: string | undefined) {
+export async function listAllowlist(ctx: Ctx, p: Principal, mailbox: string | undefined) {
   if (!p.scopes.has('oversight') && !p.scopes.has('admin') && !p.scopes.has('send')) throw forbidden('this API key cannot view allowlists');
-  const mb = mailboxFor(ctx, p, mailbox);
-  return whole(allowlistOf(ctx.db, mb.id).map((e) => ({ mailbox: mb.address, entry: e.entry, created_by: e.created_by, created_at: isoTime(e.created_at) })));
+  const mb = await mailboxFor(ctx, p, mailbox);
+  return whole((await allowlistOf(ctx.db, mb.id)).map((e) => ({ mailbox: mb.address, entry: e.entry, created_by: e.created_by, created_at: isoTime(e.created_at) })));
 }
 
-export function changeAllowlist(ctx: Ctx, p: Principal, mailbox: string | undefined, entryInput: unknown, add: boolean) {
+export async function changeAllowlist(ctx: Ctx, p: Principal, mailbox: string | undefined, entryInput: unknown, add: boolean) {
   requireScope(p, 'oversight');
-  const mb = mailboxFor(ctx, p, mailbox);
+  const mb = await mailboxFor(ctx, p, mailbox);
   const entry = normalizeAllowlistEntry(entryInput);
   if (!entry) throw badRequest('entry must be an address (a@b.example) or *@domain', { field: 'entry' });
-  tx(ctx.db, () => {
+  await ctx.db.tx(async (q) => {
     const now = ctx.now();
-    const changed = setAllowlistEntry(ctx.db, mb.id, entry, add ? { by: p.actor, at: now } : null);
-    if (changed) appendAudit(ctx.db, { tenant: p.tenantId, event: add ? 'allowlist.added' : 'allowlist.removed', actor: p.actor, ts: now, data: { mailbox: mb.address, entry } });
+    const changed = await setAllowlistEntry(q, mb.id, entry, add ? { by: p.actor, at: now } : null);
+    if (changed) await appendAudit(q, { tenant: p.tenantId, event: add ? 'allowlist.added' : 'allowlist.removed', actor: p.actor, ts: now, data: { mailbox: mb.address, entry } });
   });
   return { mailbox: mb.address, entry, listed: add };
 }
 
 /** Mode changes: stricter by any key of the tenant that may act on the mailbox; weaker only with oversight. */
-export function changeMailbox(ctx: Ctx, p: Principal, address: string, body: Record<string, unknown>) {
-  const mb = p.mailboxId ? mailboxFor(ctx, p, address) : getMailbox(ctx, p.tenantId, address);
+export async function changeMailbox(ctx: Ctx, p: Principal, address: string, body: Record<string, unknown>) {
+  const mb = p.mailboxId ? await mailboxFor(ctx, p, address) : await getMailbox(ctx, p.tenantId, address);
   const mode = body.oversight_mode ?? mb.oversight_mode;
   if (!isOversightMode(mode)) throw badRequest(`oversight_mode must be one of ${MODE_LIST}`);
   if (modeChangeNeedsOversight(mb.oversight_mode, mode)) requireScope(p, 'oversight');
@@ -146,9 +148,9 @@ export function changeMailbox(ctx: Ctx, p: Principal, address: string, body: Rec
     if (typeof body.oversight_address === 'string') assertHeaderSafe('oversight_address', body.oversight_address);
     oversightAddress = parseAddress('oversight_address', body.oversight_address).address;
   }
-  tx(ctx.db, () => {
-    setMailboxMode(ctx.db, mb.id, mode, oversightAddress);
-    appendAudit(ctx.db, {
+  await ctx.db.tx(async (q) => {
+    await setMailboxMode(q, mb.id, mode, oversightAddress);
+    await appendAudit(q, {
       tenant: p.tenantId, event: 'mailbox.mode_changed', actor: p.actor, ts: ctx.now(),
       data: { mailbox: mb.address, from: mb.oversight_mode, to: mode, oversight_address: oversightAddress },
     });

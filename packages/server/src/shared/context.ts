@@ -1,10 +1,12 @@
 /** What every service function receives: the store, the configuration and the ports to the world. */
 import type { ServerConfig } from '../config.js';
-import type { Db } from '../store/db.js';
+import type { Store } from '../store/port.js';
 import type { TransportFactory } from './transport.js';
 
 export interface Ctx {
-  db: Db;
+  db: Store;
+  /** This process among the instances sharing the store: the owner named on the leases it takes. */
+  instanceId: string;
   config: ServerConfig;
   masterKey: Buffer;
   /** Unix seconds; replaceable in tests. */

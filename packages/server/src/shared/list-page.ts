@@ -14,9 +14,9 @@ export function cursorPosition(cursor: string | undefined): number {
 }
 
 /** One page from `limit + 1` rows read: the extra row only tells whether another page follows. */
-export function pageOf<R extends { seq: number }, T>(rows: R[], limit: number, view: (row: R) => T): ListPage<T> {
+export async function pageOf<R extends { seq: number }, T>(rows: R[], limit: number, view: (row: R) => T | Promise<T>): Promise<ListPage<T>> {
   const page = rows.slice(0, limit);
-  return { items: page.map(view), next_cursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null };
+  return { items: await Promise.all(page.map(view)), next_cursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null };
 }
 
 /** A list the server returns whole (allowlists, keys, domains…): same envelope, no further page. */

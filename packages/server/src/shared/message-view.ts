@@ -5,7 +5,7 @@
  * dkim-summary.ts for both directions.
  */
 import type { VerificationReport } from '@multimail/core';
-import type { Db } from '../store/db.js';
+import type { Sql } from '../store/port.js';
 import { deliveriesOf, tagsOf } from '../store/messages.js';
 import type { MessageRow } from '../store/rows.js';
 import { mailboxRow } from '../store/tenants.js';
@@ -55,20 +55,20 @@ function authSummary(m: MessageRow): DkimSummary & { identity_result: string | n
   return { ...dkim, identity_result: identity, verdict: dkim.dkim_result === 'pass' && identity === 'pass' ? 'pass' : 'fail' };
 }
 
-export function messageView(db: Db, m: MessageRow) {
+export async function messageView(db: Sql, m: MessageRow) {
   return {
-    id: m.id, direction: m.direction, status: m.status, mailbox: mailboxRow(db, m.mailbox_id)?.address ?? null,
+    id: m.id, direction: m.direction, status: m.status, mailbox: (await mailboxRow(db, m.mailbox_id))?.address ?? null,
     message_id: m.message_id_header, thread_id: m.thread_id,
     from: fromOf(m), to: addressList(m.to_json), cc: addressList(m.cc_json), subject: m.subject,
-    created_at: isoTime(m.created_at), read_at: isoTime(m.read_at), tags: tagsOf(db, m.id), size: m.size,
+    created_at: isoTime(m.created_at), read_at: isoTime(m.read_at), tags: await tagsOf(db, m.id), size: m.size,
     ...authSummary(m),
     agent_id: m.agent_id, oversight_mode: m.oversight_mode, approval_code: m.approval_code,
     identity_sig: m.identity_sig, identity_kid: m.identity_kid, expires_at: isoTime(m.expires_at),
     decision: m.decided_by ? { by: m.decided_by, at: isoTime(m.decided_at!), reason: m.decision_reason } : null,
     deliveries: m.direction === 'out'
-      ? deliveriesOf(db, m.id).map((d) => ({ target: d.target, recipients: envelopeAddresses(d.recipients), state: d.state, attempts: d.attempts, last_error: d.last_error }))
+      ? (await deliveriesOf(db, m.id)).map((d) => ({ target: d.target, recipients: envelopeAddresses(d.recipients), state: d.state, attempts: d.attempts, last_error: d.last_error }))
       : [],
   };
 }
 
-export type MessageView = ReturnType<typeof messageView>;
+export type MessageView = Awaited<ReturnType<typeof messageView>>;

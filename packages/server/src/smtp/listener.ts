@@ -81,11 +81,11 @@ export function createSmtpListener(ctx: Ctx): SmtpListener {
       }
       callback();
     },
-    onRcptTo(address, _session, callback) {
+    async onRcptTo(address, _session, callback) {
       const rcpt = address.address.toLowerCase();
       const domain = rcpt.slice(rcpt.lastIndexOf('@') + 1);
-      if (!isHostedDomain(ctx, domain)) return callback(smtpError(554, `5.7.1 <${rcpt}>: relay access denied`));
-      if (!findHostedMailbox(ctx, rcpt)) return callback(smtpError(550, `5.1.1 <${rcpt}>: no such mailbox here`));
+      if (!await isHostedDomain(ctx, domain)) return callback(smtpError(554, `5.7.1 <${rcpt}>: relay access denied`));
+      if (!await findHostedMailbox(ctx, rcpt)) return callback(smtpError(550, `5.1.1 <${rcpt}>: no such mailbox here`));
       callback();
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {

@@ -1,14 +1,14 @@
 /** The gated_send allowlist of each mailbox. */
-import type { Db } from './db.js';
+import type { Sql } from './port.js';
 
-export function allowlistOf(db: Db, mailboxId: string): Array<{ entry: string; created_by: string; created_at: number }> {
-  return db.prepare('SELECT entry, created_by, created_at FROM allowlist WHERE mailbox_id = ? ORDER BY entry').all(mailboxId) as
+export async function allowlistOf(db: Sql, mailboxId: string): Promise<Array<{ entry: string; created_by: string; created_at: number }>> {
+  return (await db.all('SELECT entry, created_by, created_at FROM allowlist WHERE mailbox_id = ? ORDER BY entry', mailboxId)) as
     Array<{ entry: string; created_by: string; created_at: number }>;
 }
 
 /** Adds or removes an entry; true when that changed anything. */
-export function setAllowlistEntry(db: Db, mailboxId: string, entry: string, on: { by: string; at: number } | null): boolean {
+export async function setAllowlistEntry(db: Sql, mailboxId: string, entry: string, on: { by: string; at: number } | null): Promise<boolean> {
   return (on
-    ? db.prepare('INSERT OR IGNORE INTO allowlist(mailbox_id, entry, created_by, created_at) VALUES (?,?,?,?)').run(mailboxId, entry, on.by, on.at)
-    : db.prepare('DELETE FROM allowlist WHERE mailbox_id = ? AND entry = ?').run(mailboxId, entry)).changes > 0;
+    ? (await db.run('INSERT INTO allowlist(mailbox_id, entry, created_by, created_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING', mailboxId, entry, on.by, on.at))
+    : (await db.run('DELETE FROM allowlist WHERE mailbox_id = ? AND entry = ?', mailboxId, entry))).changes > 0;
 }

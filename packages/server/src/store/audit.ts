@@ -6,7 +6,8 @@
  */
 import { AUDIT_GENESIS_HASH, auditCanonicalJson, type AuditLogEntry } from '@multimail/core';
 import { createHash } from 'node:crypto';
-import type { Db } from './db.js';
+import type { Sql } from './port.js';
+import { serialize } from './locks.js';
 
 export type AuditEvent =
   | 'send.requested' | 'send.held' | 'send.refused' | 'send.approved' | 'send.rejected' | 'send.expired'
@@ -33,11 +34,13 @@ export function entryJson(e: Omit<AuditEntry, 'hash' | 'data'>, data: string): s
 }
 
 /** Appends one entry. Must run inside the transaction that makes the change it records. */
-export function appendAudit(
-  db: Db,
+export async function appendAudit(
+  db: Sql,
   e: { tenant: string; event: AuditEvent; message_id?: string | null; actor?: string | null; data?: Record<string, unknown>; ts: number },
-): AuditEntry {
-  const last = db.prepare('SELECT seq, hash FROM audit WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1').get(e.tenant) as
+): Promise<AuditEntry> {
+  // N instances append to one chain: the head is read and extended by one transaction at a time
+  await serialize(db, `audit:${e.tenant}`);
+  const last = (await db.get('SELECT seq, hash FROM audit WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1', e.tenant)) as
     | { seq: number; hash: string }
     | undefined;
   const body = {
@@ -53,9 +56,9 @@ export function appendAudit(
   // the data object is the bulk of an entry: encoded once, for the hash and for the row
   const data = canonicalJson(body.data);
   const hash = createHash('sha256').update(entryJson(body, data), 'utf8').digest('hex');
-  db.prepare(
+  await db.run(
     'INSERT INTO audit(tenant_id, seq, ts, event, message_id, actor, data, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)',
-  ).run(body.tenant, body.seq, body.ts, body.event, body.message_id, body.actor, data, body.prev_hash, hash);
+    body.tenant, body.seq, body.ts, body.event, body.message_id, body.actor, data, body.prev_hash, hash);
   return { ...body, hash };
 }
 
@@ -69,36 +72,34 @@ const toEntry = (r: AuditRow): AuditEntry => ({
   actor: r.actor, data: JSON.parse(r.data) as Record<string, unknown>, prev_hash: r.prev_hash, hash: r.hash,
 });
 
-export function listAudit(db: Db, tenant: string, opts: { after?: number; limit: number; messageId?: string }): AuditEntry[] {
+export async function listAudit(db: Sql, tenant: string, opts: { after?: number; limit: number; messageId?: string }): Promise<AuditEntry[]> {
   const rows = opts.messageId
-    ? db.prepare('SELECT * FROM audit WHERE tenant_id = ? AND seq > ? AND message_id = ? ORDER BY seq LIMIT ?')
-        .all(tenant, opts.after ?? 0, opts.messageId, opts.limit)
-    : db.prepare('SELECT * FROM audit WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(tenant, opts.after ?? 0, opts.limit);
+    ? (await db.all('SELECT * FROM audit WHERE tenant_id = ? AND seq > ? AND message_id = ? ORDER BY seq LIMIT ?', tenant, opts.after ?? 0, opts.messageId, opts.limit))
+    : (await db.all('SELECT * FROM audit WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?', tenant, opts.after ?? 0, opts.limit));
   return (rows as AuditRow[]).map(toEntry);
 }
 
 /** A tenant's audit-log signing key (private half sealed). */
 export interface LogKeyRow { tenant_id: string; kid: string; private_sealed: Buffer; public_pem: string; public_jwk: string; created_at: number }
 
-export function logKeyOf(db: Db, tenant: string): LogKeyRow | undefined {
-  return db.prepare('SELECT * FROM audit_log_keys WHERE tenant_id = ?').get(tenant) as LogKeyRow | undefined;
+export async function logKeyOf(db: Sql, tenant: string): Promise<LogKeyRow | undefined> {
+  return (await db.get('SELECT * FROM audit_log_keys WHERE tenant_id = ?', tenant)) as LogKeyRow | undefined;
 }
 
-export function insertLogKey(db: Db, k: LogKeyRow): void {
-  db.prepare('INSERT INTO audit_log_keys(tenant_id, kid, private_sealed, public_pem, public_jwk, created_at) VALUES (?,?,?,?,?,?)')
-    .run(k.tenant_id, k.kid, k.private_sealed, k.public_pem, k.public_jwk, k.created_at);
+export async function insertLogKey(db: Sql, k: LogKeyRow): Promise<void> {
+  (await db.run('INSERT INTO audit_log_keys(tenant_id, kid, private_sealed, public_pem, public_jwk, created_at) VALUES (?,?,?,?,?,?)', k.tenant_id, k.kid, k.private_sealed, k.public_pem, k.public_jwk, k.created_at));
 }
 
 /** The size and (base64) root of the last tree head signed for a tenant, kept apart from the entries it covers. */
-export function lastSignedHead(db: Db, tenant: string): { tree_size: number; root_hash: string } | undefined {
-  return db.prepare('SELECT tree_size, root_hash FROM audit_signed_heads WHERE tenant_id = ?').get(tenant) as { tree_size: number; root_hash: string } | undefined;
+export async function lastSignedHead(db: Sql, tenant: string): Promise<{ tree_size: number; root_hash: string } | undefined> {
+  return (await db.get('SELECT tree_size, root_hash FROM audit_signed_heads WHERE tenant_id = ?', tenant)) as { tree_size: number; root_hash: string } | undefined;
 }
 
-export function recordSignedHead(db: Db, tenant: string, h: { tree_size: number; root_hash: string; signed_at: number }): void {
-  db.prepare('INSERT OR REPLACE INTO audit_signed_heads(tenant_id, tree_size, root_hash, signed_at) VALUES (?,?,?,?)').run(tenant, h.tree_size, h.root_hash, h.signed_at);
+export async function recordSignedHead(db: Sql, tenant: string, h: { tree_size: number; root_hash: string; signed_at: number }): Promise<void> {
+  (await db.run('INSERT INTO audit_signed_heads(tenant_id, tree_size, root_hash, signed_at) VALUES (?,?,?,?) ON CONFLICT(tenant_id) DO UPDATE SET tree_size = excluded.tree_size, root_hash = excluded.root_hash, signed_at = excluded.signed_at', tenant, h.tree_size, h.root_hash, h.signed_at));
 }
 
 /** How many entries a tenant's log holds (its last seq: seqs start at 1 without gaps). */
-export function auditSize(db: Db, tenant: string): number {
-  return (db.prepare('SELECT MAX(seq) AS n FROM audit WHERE tenant_id = ?').get(tenant) as { n: number | null }).n ?? 0;
+export async function auditSize(db: Sql, tenant: string): Promise<number> {
+  return ((await db.get('SELECT MAX(seq) AS n FROM audit WHERE tenant_id = ?', tenant)) as { n: number | null }).n ?? 0;
 }

@@ -1,19 +1,20 @@
 /** Messages, their deliveries, tags and threads, and idempotency keys. */
-import type { Db } from './db.js';
+import type { Sql, SqlParam } from './port.js';
+import { skipLocked } from './locks.js';
 import type { DeliveryRow, MessageRow } from './rows.js';
 
-export function getMessage(db: Db, tenantId: string, id: string): MessageRow | undefined {
-  return db.prepare('SELECT * FROM messages WHERE id = ? AND tenant_id = ?').get(id, tenantId) as MessageRow | undefined;
+export async function getMessage(db: Sql, tenantId: string, id: string): Promise<MessageRow | undefined> {
+  return (await db.get('SELECT * FROM messages WHERE id = ? AND tenant_id = ?', id, tenantId)) as MessageRow | undefined;
 }
 
-export function getMessageById(db: Db, id: string): MessageRow | undefined {
-  return db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as MessageRow | undefined;
+export async function getMessageById(db: Sql, id: string): Promise<MessageRow | undefined> {
+  return (await db.get('SELECT * FROM messages WHERE id = ?', id)) as MessageRow | undefined;
 }
 
 /** Finds the thread a message belongs to from the ids it refers to, within the tenant (RFC 5322 §3.6.4). */
-export function findThread(db: Db, tenantId: string, referenced: string[]): string | null {
+export async function findThread(db: Sql, tenantId: string, referenced: string[]): Promise<string | null> {
   for (const id of [...referenced].reverse()) {
-    const row = db.prepare('SELECT thread_id FROM messages WHERE tenant_id = ? AND message_id_header = ? LIMIT 1').get(tenantId, id) as
+    const row = (await db.get('SELECT thread_id FROM messages WHERE tenant_id = ? AND message_id_header = ? LIMIT 1', tenantId, id)) as
       | { thread_id: string } | undefined;
     if (row) return row.thread_id;
   }
@@ -21,103 +22,119 @@ export function findThread(db: Db, tenantId: string, referenced: string[]): stri
 }
 
 /** The thread a message joins: the one of a message it refers to, else one already holding its own Message-ID; null = a new thread. */
-export function existingThread(db: Db, tenantId: string, messageIdHeader: string | null, referenced: string[]): string | null {
-  return findThread(db, tenantId, referenced) ?? (messageIdHeader ? findThread(db, tenantId, [messageIdHeader]) : null);
+export async function existingThread(db: Sql, tenantId: string, messageIdHeader: string | null, referenced: string[]): Promise<string | null> {
+  return (await findThread(db, tenantId, referenced)) ?? (messageIdHeader ? findThread(db, tenantId, [messageIdHeader]) : null);
 }
 
 export type NewMessage = Omit<MessageRow, 'signed_raw' | 'identity_sig' | 'identity_kid' | 'dkim_selector' | 'read_at' | 'delivered_at' | 'decided_by' | 'decided_at' | 'decision_reason'> &
   Partial<Pick<MessageRow, 'signed_raw' | 'identity_sig' | 'identity_kid' | 'dkim_selector'>>;
 
-export function insertMessage(db: Db, m: NewMessage): void {
+export async function insertMessage(db: Sql, m: NewMessage): Promise<void> {
   const cols = Object.keys(m);
-  db.prepare(`INSERT INTO messages(${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`)
-    .run(...cols.map((c) => (m as unknown as Record<string, unknown>)[c]));
+  (await db.run(`INSERT INTO messages(${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`, ...cols.map((c) => (m as unknown as Record<string, SqlParam>)[c])));
 }
 
-export function updateMessage(db: Db, id: string, patch: Partial<MessageRow>): void {
+export async function updateMessage(db: Sql, id: string, patch: Partial<MessageRow>): Promise<void> {
   const cols = Object.keys(patch);
-  db.prepare(`UPDATE messages SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`)
-    .run(...cols.map((c) => (patch as Record<string, unknown>)[c]), id);
+  (await db.run(`UPDATE messages SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, ...cols.map((c) => (patch as unknown as Record<string, SqlParam>)[c]), id));
 }
 
-export function insertDelivery(db: Db, d: Omit<DeliveryRow, 'attempts'>): void {
-  db.prepare('INSERT INTO deliveries(id, message_id, target, recipients, state, next_attempt_at, last_error, updated_at) VALUES (?,?,?,?,?,?,?,?)')
-    .run(d.id, d.message_id, d.target, d.recipients, d.state, d.next_attempt_at, d.last_error, d.updated_at);
+export async function insertDelivery(db: Sql, d: Omit<DeliveryRow, 'attempts'>): Promise<void> {
+  (await db.run('INSERT INTO deliveries(id, message_id, target, recipients, state, next_attempt_at, last_error, updated_at) VALUES (?,?,?,?,?,?,?,?)', d.id, d.message_id, d.target, d.recipients, d.state, d.next_attempt_at, d.last_error, d.updated_at));
 }
 
-export function deliveriesOf(db: Db, messageId: string): DeliveryRow[] {
-  return db.prepare('SELECT * FROM deliveries WHERE message_id = ? ORDER BY target').all(messageId) as DeliveryRow[];
+export async function deliveriesOf(db: Sql, messageId: string): Promise<DeliveryRow[]> {
+  return (await db.all('SELECT * FROM deliveries WHERE message_id = ? ORDER BY target', messageId)) as DeliveryRow[];
 }
 
-export function tagsOf(db: Db, messageId: string): string[] {
-  return (db.prepare('SELECT tag FROM tags WHERE message_id = ? ORDER BY tag').all(messageId) as Array<{ tag: string }>).map((r) => r.tag);
+export async function tagsOf(db: Sql, messageId: string): Promise<string[]> {
+  return ((await db.all('SELECT tag FROM tags WHERE message_id = ? ORDER BY tag', messageId)) as Array<{ tag: string }>).map((r) => r.tag);
 }
 
 /** One page of held items of a tenant (of one mailbox when `mailboxId` is set). */
-export function pendingPage(db: Db, tenantId: string, o: { mailboxId: string | null; after: number; limit: number }): Array<MessageRow & { seq: number }> {
-  return db.prepare(`SELECT rowid AS seq, * FROM messages WHERE tenant_id = ? AND status IN ('pending_approval','pending_inbound_approval') AND rowid > ?
-       AND (? IS NULL OR mailbox_id = ?) ORDER BY rowid LIMIT ?`).all(tenantId, o.after, o.mailboxId, o.mailboxId, o.limit) as Array<MessageRow & { seq: number }>;
+export async function pendingPage(db: Sql, tenantId: string, o: { mailboxId: string | null; after: number; limit: number }): Promise<Array<MessageRow & { seq: number }>> {
+  return (await db.all(`SELECT rowid AS seq, * FROM messages WHERE tenant_id = ? AND status IN ('pending_approval','pending_inbound_approval') AND rowid > ?
+       AND (CAST(? AS TEXT) IS NULL OR mailbox_id = ?) ORDER BY rowid LIMIT ?`, tenantId, o.after, o.mailboxId, o.mailboxId, o.limit)) as Array<MessageRow & { seq: number }>;
 }
 
 /** Held items whose deadline has come. */
-export function dueForExpiry(db: Db, now: number): MessageRow[] {
-  return db.prepare("SELECT * FROM messages WHERE status IN ('pending_approval','pending_inbound_approval') AND expires_at IS NOT NULL AND expires_at <= ?")
-    .all(now) as MessageRow[];
+export async function dueForExpiry(db: Sql, now: number): Promise<MessageRow[]> {
+  return (await db.all("SELECT * FROM messages WHERE status IN ('pending_approval','pending_inbound_approval') AND expires_at IS NOT NULL AND expires_at <= ?", now)) as MessageRow[];
 }
 
-export function threadMessages(db: Db, tenantId: string, threadId: string): MessageRow[] {
-  return db.prepare('SELECT * FROM messages WHERE tenant_id = ? AND thread_id = ? ORDER BY rowid').all(tenantId, threadId) as MessageRow[];
+export async function threadMessages(db: Sql, tenantId: string, threadId: string): Promise<MessageRow[]> {
+  return (await db.all('SELECT * FROM messages WHERE tenant_id = ? AND thread_id = ? ORDER BY rowid', tenantId, threadId)) as MessageRow[];
 }
 
 /** Inbound copies with one Message-ID in one mailbox; `raw` only for rows stored before digests were kept. */
-export function inboundCopies(db: Db, mailboxId: string, messageId: string): Array<{ id: string; raw_sha256: string | null; raw: Buffer | null }> {
-  return db.prepare("SELECT id, raw_sha256, CASE WHEN raw_sha256 IS NULL THEN raw END AS raw FROM messages WHERE mailbox_id = ? AND message_id_header = ? AND direction = 'in'")
-    .all(mailboxId, messageId) as Array<{ id: string; raw_sha256: string | null; raw: Buffer | null }>;
+export async function inboundCopies(db: Sql, mailboxId: string, messageId: string): Promise<Array<{ id: string; raw_sha256: string | null; raw: Buffer | null }>> {
+  return (await db.all("SELECT id, raw_sha256, CASE WHEN raw_sha256 IS NULL THEN raw END AS raw FROM messages WHERE mailbox_id = ? AND message_id_header = ? AND direction = 'in'", mailboxId, messageId)) as Array<{ id: string; raw_sha256: string | null; raw: Buffer | null }>;
 }
 
 /** Adds or removes a tag; true when that changed anything. */
-export function setMessageTag(db: Db, messageId: string, tag: string, on: boolean): boolean {
+export async function setMessageTag(db: Sql, messageId: string, tag: string, on: boolean): Promise<boolean> {
   return (on
-    ? db.prepare('INSERT OR IGNORE INTO tags(message_id, tag) VALUES (?, ?)').run(messageId, tag)
-    : db.prepare('DELETE FROM tags WHERE message_id = ? AND tag = ?').run(messageId, tag)).changes > 0;
+    ? (await db.run('INSERT INTO tags(message_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING', messageId, tag))
+    : (await db.run('DELETE FROM tags WHERE message_id = ? AND tag = ?', messageId, tag))).changes > 0;
 }
 
-export function idempotencyRecord(db: Db, credentialId: string, key: string): { request_hash: string; message_id: string } | undefined {
-  return db.prepare('SELECT * FROM idempotency WHERE credential_id = ? AND key = ?').get(credentialId, key) as { request_hash: string; message_id: string } | undefined;
+export async function idempotencyRecord(db: Sql, credentialId: string, key: string): Promise<{ request_hash: string; message_id: string } | undefined> {
+  return (await db.get('SELECT * FROM idempotency WHERE credential_id = ? AND key = ?', credentialId, key)) as { request_hash: string; message_id: string } | undefined;
 }
 
-export function insertIdempotencyRecord(db: Db, r: { credential_id: string; key: string; request_hash: string; message_id: string; created_at: number }): void {
-  db.prepare('INSERT INTO idempotency(credential_id, key, request_hash, message_id, created_at) VALUES (?,?,?,?,?)').run(r.credential_id, r.key, r.request_hash, r.message_id, r.created_at);
+export async function insertIdempotencyRecord(db: Sql, r: { credential_id: string; key: string; request_hash: string; message_id: string; created_at: number }): Promise<void> {
+  (await db.run('INSERT INTO idempotency(credential_id, key, request_hash, message_id, created_at) VALUES (?,?,?,?,?)', r.credential_id, r.key, r.request_hash, r.message_id, r.created_at));
 }
 
 /** A message that can no longer be sent: its open deliveries fail with `reason`. */
-export function failOpenDeliveries(db: Db, messageId: string, reason: string, now: number): void {
-  db.prepare("UPDATE deliveries SET state = 'failed', last_error = ?, updated_at = ? WHERE message_id = ? AND state IN ('pending', 'sending')").run(reason, now, messageId);
+export async function failOpenDeliveries(db: Sql, messageId: string, reason: string, now: number): Promise<void> {
+  (await db.run("UPDATE deliveries SET state = 'failed', last_error = ?, updated_at = ? WHERE message_id = ? AND state IN ('pending', 'sending')", reason, now, messageId));
 }
 
-export function markDeliveryDelivered(db: Db, id: string, now: number): void {
-  db.prepare("UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ?").run(now, id);
+export async function markDeliveryDelivered(db: Sql, id: string, now: number): Promise<void> {
+  (await db.run("UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ?", now, id));
 }
 
-export function recordDeliveryFailure(db: Db, id: string, f: { state: 'failed' | 'pending'; error: string; next: number; now: number }): void {
-  db.prepare('UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?').run(f.state, f.error, f.next, f.now, id);
+export async function recordDeliveryFailure(db: Sql, id: string, f: { state: 'failed' | 'pending'; error: string; next: number; now: number }): Promise<void> {
+  (await db.run('UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?', f.state, f.error, f.next, f.now, id));
 }
 
-export function setDeliveryRecipients(db: Db, id: string, recipients: string[]): void {
-  db.prepare('UPDATE deliveries SET recipients = ? WHERE id = ?').run(JSON.stringify(recipients), id);
+export async function setDeliveryRecipients(db: Sql, id: string, recipients: string[]): Promise<void> {
+  (await db.run('UPDATE deliveries SET recipients = ? WHERE id = ?', JSON.stringify(recipients), id));
 }
 
-/** Outbound messages with work due: unsigned ones, open deliveries due now, and signed ones with no open delivery left (to finish). */
-export function outboxDue(db: Db, now: number): string[] {
-  return (db.prepare(`
-    SELECT id FROM messages WHERE direction = 'out' AND status = 'queued'
-    UNION SELECT d.message_id FROM deliveries d JOIN messages m ON m.id = d.message_id
-      WHERE m.status IN ('queued', 'signed') AND d.state IN ('pending', 'sending') AND d.next_attempt_at <= ?
-    UNION SELECT m.id FROM messages m WHERE m.status = 'signed'
-      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.state IN ('pending', 'sending'))
-  `).all(now) as Array<{ id: string }>).map((r) => r.id);
+/** Outbound messages with work due: unsigned ones, signed ones with an open delivery due now, and signed ones with no open delivery left (to finish). */
+const OUTBOX_DUE = `m.direction = 'out' AND (m.status = 'queued' OR (m.status = 'signed' AND (
+    EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.state IN ('pending', 'sending') AND d.next_attempt_at <= ?)
+    OR NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.state IN ('pending', 'sending')))))`;
+
+/**
+ * Claims up to `limit` messages with outbox work due for `owner` until `until` (unix seconds):
+ * unleased ones and those whose lease ran out (their instance died or stalled). One statement, so
+ * two instances sweeping at once take disjoint sets.
+ */
+export async function claimOutbox(db: Sql, o: { now: number; owner: string; until: number; limit: number }): Promise<string[]> {
+  const rows = await db.all<{ id: string }>(`UPDATE messages SET lease_owner = ?, lease_until = ? WHERE id IN (
+    SELECT m.id FROM messages m WHERE ${OUTBOX_DUE} AND (m.lease_until IS NULL OR m.lease_until < ?)
+    ORDER BY m.rowid LIMIT ?${skipLocked(db, 'm')}) RETURNING id`, o.owner, o.until, o.now, o.now, o.limit);
+  return rows.map((r) => r.id);
 }
 
-export function markMessageRead(db: Db, id: string, at: number): void {
-  db.prepare('UPDATE messages SET read_at = ? WHERE id = ?').run(at, id);
+/** Claims one message (the send path delivering at once); false when a live lease of another owner holds it. */
+export async function claimMessage(db: Sql, id: string, o: { now: number; owner: string; until: number }): Promise<boolean> {
+  return (await db.run('UPDATE messages SET lease_owner = ?, lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)',
+    o.owner, o.until, id, o.now, o.owner)).changes === 1;
+}
+
+/** Extends a lease still held; false when it was lost (taken over after running out). */
+export async function renewLease(db: Sql, id: string, owner: string, until: number): Promise<boolean> {
+  return (await db.run('UPDATE messages SET lease_until = ? WHERE id = ? AND lease_owner = ?', until, id, owner)).changes === 1;
+}
+
+export async function releaseLease(db: Sql, id: string, owner: string): Promise<void> {
+  await db.run('UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?', id, owner);
+}
+
+export async function markMessageRead(db: Sql, id: string, at: number): Promise<void> {
+  (await db.run('UPDATE messages SET read_at = ? WHERE id = ?', at, id));
 }

@@ -1,5 +1,5 @@
 /** Pages of messages for the list routes (inbox, sent mail), in arrival order; `seq` (the rowid) is the opaque cursor. */
-import type { Db } from './db.js';
+import type { Sql, SqlParam } from './port.js';
 import type { MessageRow } from './rows.js';
 
 export interface MessageFilter {
@@ -14,9 +14,9 @@ export interface MessageFilter {
   limit: number;
 }
 
-export function messagePage(db: Db, f: MessageFilter): Array<MessageRow & { seq: number }> {
+export async function messagePage(db: Sql, f: MessageFilter): Promise<Array<MessageRow & { seq: number }>> {
   const where = ['m.tenant_id = ?', 'm.direction = ?', `m.status IN (${f.statuses.map(() => '?').join(',')})`, 'm.rowid > ?'];
-  const args: unknown[] = [f.tenantId, f.direction, ...f.statuses, f.after];
+  const args: SqlParam[] = [f.tenantId, f.direction, ...f.statuses, f.after];
   if (f.mailboxId !== null) {
     where.push('m.mailbox_id = ?');
     args.push(f.mailboxId);
@@ -26,6 +26,5 @@ export function messagePage(db: Db, f: MessageFilter): Array<MessageRow & { seq:
     where.push('EXISTS (SELECT 1 FROM tags t WHERE t.message_id = m.id AND t.tag = ?)');
     args.push(f.tag);
   }
-  return db.prepare(`SELECT m.rowid AS seq, m.* FROM messages m WHERE ${where.join(' AND ')} ORDER BY m.rowid LIMIT ?`)
-    .all(...args, f.limit) as Array<MessageRow & { seq: number }>;
+  return (await db.all(`SELECT m.rowid AS seq, m.* FROM messages m WHERE ${where.join(' AND ')} ORDER BY m.rowid LIMIT ?`, ...args, f.limit)) as Array<MessageRow & { seq: number }>;
 }

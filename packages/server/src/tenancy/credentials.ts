@@ -4,8 +4,8 @@
  * send with admin, since an admin could otherwise mint itself an oversight key. Each send
  * credential gets its own ECDSA P-256 identity key (SPEC §2.3).
  */
-import { tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
+import { bumpCacheGeneration } from '../store/meta.js';
 import type { CredentialRow, IdentityKeyRow, MailboxRow } from '../store/rows.js';
 import type { Ctx } from '../shared/context.js';
 import { ApiError, badRequest, forbidden, notFound } from '../shared/errors.js';
@@ -77,7 +77,7 @@ export async function createCredential(
 ): Promise<CreatedCredential> {
   const scopes = validateScopes(input.scopes);
   let mailbox: MailboxRow | null = null;
-  if (input.mailbox !== undefined && input.mailbox !== null) mailbox = getMailbox(ctx, tenantId, String(input.mailbox));
+  if (input.mailbox !== undefined && input.mailbox !== null) mailbox = await getMailbox(ctx, tenantId, String(input.mailbox));
   if (scopes.includes('send') && !mailbox) throw badRequest('a send credential must be bound to a mailbox (field "mailbox")');
   // an agent's read key sees one mailbox; tenant-wide reading comes with oversight or admin
   if (scopes.includes('read') && !scopes.includes('oversight') && !scopes.includes('admin') && !mailbox) {
@@ -89,57 +89,59 @@ export async function createCredential(
   const token = newToken();
   const now = ctx.now();
   const identity = scopes.includes('send') ? await generateIdentityKey(now) : null;
-  tx(ctx.db, () => {
-    insertCredential(ctx.db, { id, tenant_id: tenantId, name, scopes: scopes.join(','), mailbox_id: mailbox?.id ?? null, agent_id: agent, token_hash: hashToken(token), created_at: now });
+  await ctx.db.tx(async (q) => {
+    await insertCredential(q, { id, tenant_id: tenantId, name, scopes: scopes.join(','), mailbox_id: mailbox?.id ?? null, agent_id: agent, token_hash: hashToken(token), created_at: now });
     if (identity) {
-      insertIdentityKey(ctx.db, {
+      await insertIdentityKey(q, {
         kid: identity.kid, tenant_id: tenantId, credential_id: id, private_sealed: seal(ctx.masterKey, identity.privatePem, `identity:${identity.kid}`),
         public_jwk: JSON.stringify(identity.publicJwk), public_pem: identity.publicPem, not_before: now, status: 'active',
       });
-      appendAudit(ctx.db, { tenant: tenantId, event: 'key.created', actor, ts: now, data: { kid: identity.kid, credential: id, kind: 'identity' } });
+      await appendAudit(q, { tenant: tenantId, event: 'key.created', actor, ts: now, data: { kid: identity.kid, credential: id, kind: 'identity' } });
     }
-    appendAudit(ctx.db, { tenant: tenantId, event: 'key.created', actor, ts: now, data: { credential: id, kind: 'api', scopes, mailbox: mailbox?.address ?? null } });
+    await appendAudit(q, { tenant: tenantId, event: 'key.created', actor, ts: now, data: { credential: id, kind: 'api', scopes, mailbox: mailbox?.address ?? null } });
+    await bumpCacheGeneration(q);
   });
   ctx.cache.clear();
   return { id, name, scopes, mailbox: mailbox?.address ?? null, agent_id: agent, kid: identity?.kid ?? null, created_at: isoTime(now), revoked_at: null, token };
 }
 
 /** Revokes an API credential; its identity key is retired (kept in the JWKS with mm_not_after). */
-export function revokeCredential(ctx: Ctx, tenantId: string, id: string, actor: string): CredentialView {
-  const row = credentialOf(ctx.db, tenantId, id);
+export async function revokeCredential(ctx: Ctx, tenantId: string, id: string, actor: string): Promise<CredentialView> {
+  const row = await credentialOf(ctx.db, tenantId, id);
   if (!row) throw notFound(`credential ${id}`);
   if (row.revoked_at) return credentialView(ctx, row);
   const now = ctx.now();
-  tx(ctx.db, () => {
-    markCredentialRevoked(ctx.db, id, now);
-    const active = activeIdentityKeyOf(ctx.db, id);
+  await ctx.db.tx(async (q) => {
+    await markCredentialRevoked(q, id, now);
+    const active = await activeIdentityKeyOf(q, id);
     for (const { kid } of active ? [active] : []) {
-      retireIdentityKey(ctx.db, kid, now);
-      appendAudit(ctx.db, { tenant: tenantId, event: 'key.retired', actor, ts: now, data: { kid, credential: id, kind: 'identity' } });
+      await retireIdentityKey(q, kid, now);
+      await appendAudit(q, { tenant: tenantId, event: 'key.retired', actor, ts: now, data: { kid, credential: id, kind: 'identity' } });
     }
-    appendAudit(ctx.db, { tenant: tenantId, event: 'key.retired', actor, ts: now, data: { credential: id, kind: 'api' } });
+    await appendAudit(q, { tenant: tenantId, event: 'key.retired', actor, ts: now, data: { credential: id, kind: 'api' } });
+    await bumpCacheGeneration(q);
   });
   ctx.cache.clear();
   return credentialView(ctx, { ...row, revoked_at: now });
 }
 
 /** A credential as the API lists it: never its token, which only its creator saw. */
-function credentialView(ctx: Ctx, r: CredentialRow): CredentialView {
-  const identity = signingIdentityKeyOf(ctx.db, r.id);
+async function credentialView(ctx: Ctx, r: CredentialRow): Promise<CredentialView> {
+  const identity = await signingIdentityKeyOf(ctx.db, r.id);
   return {
-    id: r.id, name: r.name, scopes: r.scopes.split(',') as Scope[], mailbox: r.mailbox_id ? mailboxById(ctx, r.mailbox_id).address : null,
+    id: r.id, name: r.name, scopes: r.scopes.split(',') as Scope[], mailbox: r.mailbox_id ? (await mailboxById(ctx, r.mailbox_id)).address : null,
     agent_id: r.agent_id, kid: identity?.kid ?? null, created_at: isoTime(r.created_at), revoked_at: isoTime(r.revoked_at),
   };
 }
 
-export function listCredentials(ctx: Ctx, tenantId: string): CredentialView[] {
-  return credentialsOf(ctx.db, tenantId).map((r) => credentialView(ctx, r));
+export async function listCredentials(ctx: Ctx, tenantId: string): Promise<CredentialView[]> {
+  return Promise.all((await credentialsOf(ctx.db, tenantId)).map((r) => credentialView(ctx, r)));
 }
 
 /** Looks a bearer token up by its hash; revoked or unknown tokens get the same 401. */
-export function authenticate(ctx: Ctx, token: string | null): Principal {
+export async function authenticate(ctx: Ctx, token: string | null): Promise<Principal> {
   if (!token) throw new ApiError(401, 'unauthenticated', 'missing API key: send "Authorization: Bearer <key>"');
-  const row = credentialByTokenHash(ctx.db, hashToken(token));
+  const row = await credentialByTokenHash(ctx.db, hashToken(token));
   if (!row || row.revoked_at) throw new ApiError(401, 'unauthenticated', 'unknown or revoked API key');
   return {
     credentialId: row.id, tenantId: row.tenant_id, scopes: new Set(row.scopes.split(',') as Scope[]),
@@ -161,9 +163,9 @@ export function requireAuditor(p: Principal): void {
 }
 
 /** The mailbox a principal may act on: its bound mailbox, or (unbound) the one named, in its tenant. */
-export function mailboxFor(ctx: Ctx, p: Principal, address: string | null | undefined): MailboxRow {
+export async function mailboxFor(ctx: Ctx, p: Principal, address: string | null | undefined): Promise<MailboxRow> {
   if (p.mailboxId) {
-    const own = mailboxById(ctx, p.mailboxId);
+    const own = await mailboxById(ctx, p.mailboxId);
     if (address && own.address !== String(address).toLowerCase()) throw forbidden(`this API key is bound to ${own.address}`);
     return own;
   }
@@ -171,13 +173,13 @@ export function mailboxFor(ctx: Ctx, p: Principal, address: string | null | unde
   return getMailbox(ctx, p.tenantId, address);
 }
 
-export function activeIdentityKey(ctx: Ctx, credentialId: string): IdentityKeyRow | undefined {
-  return activeIdentityKeyOf(ctx.db, credentialId);
+export async function activeIdentityKey(ctx: Ctx, credentialId: string): Promise<IdentityKeyRow | undefined> {
+  return await activeIdentityKeyOf(ctx.db, credentialId);
 }
 
 /** The tenant's public JWKS: active and retired identity keys, with their validity window. */
-export function tenantJwks(ctx: Ctx, tenantId: string): { keys: JsonWebKey[] } {
-  const rows = identityKeysOf(ctx.db, tenantId);
+export async function tenantJwks(ctx: Ctx, tenantId: string): Promise<{ keys: JsonWebKey[] }> {
+  const rows = await identityKeysOf(ctx.db, tenantId);
   return {
     keys: rows.map((r) => ({
       ...(JSON.parse(r.public_jwk) as JsonWebKey), kid: r.kid, use: 'sig', alg: 'ES256',

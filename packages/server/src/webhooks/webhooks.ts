@@ -5,7 +5,6 @@
  * window. Failed attempts are retried with exponential backoff; every attempt is kept as history.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { tx } from '../store/db.js';
 import { appendAudit } from '../store/audit.js';
 import type { Ctx } from '../shared/context.js';
 import { badRequest, notFound } from '../shared/errors.js';
@@ -13,7 +12,7 @@ import type { WebhookEvent } from './events.js';
 import { newId, seal, unseal } from '../security/secrets.js';
 import { isoTime } from '../shared/time.js';
 import {
-  type DueWebhookDelivery, claimDueWebhookDeliveries, deactivateWebhook, insertWebhook, recordWebhookAttempt, releaseSendingWebhookDeliveries,
+  type DueWebhookDelivery, claimDueWebhookDeliveries, deactivateWebhook, insertWebhook, recordWebhookAttempt,
   webhookDeliveriesOf, webhookExists, webhooksOf,
 } from '../store/webhooks.js';
 
@@ -28,7 +27,7 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-export function createWebhook(ctx: Ctx, tenantId: string, body: Record<string, unknown>, actor: string) {
+export async function createWebhook(ctx: Ctx, tenantId: string, body: Record<string, unknown>, actor: string) {
   let url: URL;
   try {
     url = new URL(String(body.url ?? ''));
@@ -44,10 +43,10 @@ export function createWebhook(ctx: Ctx, tenantId: string, body: Record<string, u
   }
   const id = newId('whk', 8);
   const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-  tx(ctx.db, () => {
-    insertWebhook(ctx.db, { id, tenant_id: tenantId, url: url.toString(), events: events.join(','), secret_sealed: seal(ctx.masterKey, secret, `webhook:${id}`), created_at: ctx.now() });
+  await ctx.db.tx(async (q) => {
+    await insertWebhook(q, { id, tenant_id: tenantId, url: url.toString(), events: events.join(','), secret_sealed: seal(ctx.masterKey, secret, `webhook:${id}`), created_at: ctx.now() });
     // the audit log is read by oversight keys too: record where events go, not a query's tokens
-    appendAudit(ctx.db, { tenant: tenantId, event: 'webhook.created', actor, ts: ctx.now(), data: { id, url: `${url.origin}${url.pathname}`, events } });
+    await appendAudit(q, { tenant: tenantId, event: 'webhook.created', actor, ts: ctx.now(), data: { id, url: `${url.origin}${url.pathname}`, events } });
   });
   return { ...webhookView({ id, url: url.toString(), events: events.join(','), active: 1, created_at: ctx.now() }), secret };
 }
@@ -55,33 +54,29 @@ export function createWebhook(ctx: Ctx, tenantId: string, body: Record<string, u
 const webhookView = (w: { id: string; url: string; events: string; active: number; created_at: number }) =>
   ({ id: w.id, url: w.url, events: w.events.split(','), active: !!w.active, created_at: isoTime(w.created_at) });
 
-export function deleteWebhook(ctx: Ctx, tenantId: string, id: string, actor: string) {
-  tx(ctx.db, () => {
-    if (!deactivateWebhook(ctx.db, tenantId, id)) throw notFound(`webhook ${id}`);
-    appendAudit(ctx.db, { tenant: tenantId, event: 'webhook.deleted', actor, ts: ctx.now(), data: { id } });
+export async function deleteWebhook(ctx: Ctx, tenantId: string, id: string, actor: string) {
+  await ctx.db.tx(async (q) => {
+    if (!await deactivateWebhook(q, tenantId, id)) throw notFound(`webhook ${id}`);
+    await appendAudit(q, { tenant: tenantId, event: 'webhook.deleted', actor, ts: ctx.now(), data: { id } });
   });
-  return webhookView(webhooksOf(ctx.db, tenantId).find((w) => w.id === id)!);
+  return webhookView((await webhooksOf(ctx.db, tenantId)).find((w) => w.id === id)!);
 }
 
-export function listWebhooks(ctx: Ctx, tenantId: string) {
-  return webhooksOf(ctx.db, tenantId).map(webhookView);
+export async function listWebhooks(ctx: Ctx, tenantId: string) {
+  return (await webhooksOf(ctx.db, tenantId)).map(webhookView);
 }
 
-export function listWebhookDeliveries(ctx: Ctx, tenantId: string, id: string) {
-  if (!webhookExists(ctx.db, tenantId, id)) throw notFound(`webhook ${id}`);
-  return (webhookDeliveriesOf(ctx.db, id) as Array<Record<string, unknown> & { created_at: number; updated_at: number }>).map((d) => ({ ...d, created_at: isoTime(d.created_at), updated_at: isoTime(d.updated_at) }));
+export async function listWebhookDeliveries(ctx: Ctx, tenantId: string, id: string) {
+  if (!await webhookExists(ctx.db, tenantId, id)) throw notFound(`webhook ${id}`);
+  return (await webhookDeliveriesOf(ctx.db, id) as Array<Record<string, unknown> & { created_at: number; updated_at: number }>).map((d) => ({ ...d, created_at: isoTime(d.created_at), updated_at: isoTime(d.updated_at) }));
 }
 
 export async function sweepWebhooks(ctx: Ctx): Promise<number> {
-  const mine = claimDueWebhookDeliveries(ctx.db, ctx.now());
+  const mine = await claimDueWebhookDeliveries(ctx.db, ctx.now(), ctx.now() + ctx.config.leaseSec);
   await Promise.all(mine.map((d) => sendOne(ctx, d)));
   return mine.length;
 }
 
-/** After a crash, attempts that were in flight are retried (webhooks are at-least-once; receivers dedupe on X-MM-Event-Id). */
-export function resetInterruptedWebhooks(ctx: Ctx): void {
-  releaseSendingWebhookDeliveries(ctx.db);
-}
 
 async function sendOne(ctx: Ctx, d: DueWebhookDelivery): Promise<void> {
   const ts = ctx.now();
@@ -101,5 +96,5 @@ async function sendOne(ctx: Ctx, d: DueWebhookDelivery): Promise<void> {
   }
   const attempts = d.attempts + 1;
   const state = error === null ? 'delivered' : attempts >= WEBHOOK_MAX_ATTEMPTS ? 'failed' : 'pending';
-  recordWebhookAttempt(ctx.db, d.id, { state, attempts, status, error, next: ctx.now() + WEBHOOK_BACKOFF_BASE_SEC * 2 ** (attempts - 1), now: ctx.now() });
+  await recordWebhookAttempt(ctx.db, d.id, { state, attempts, status, error, next: ctx.now() + WEBHOOK_BACKOFF_BASE_SEC * 2 ** (attempts - 1), now: ctx.now() });
 }

@@ -25,7 +25,7 @@ export const oversightOperations = {
     scopes: ['oversight'],
     input: input({ id: str('The message id (msg_…)'), decision: oneOfValues(['approve', 'reject']), reason: str('Why: recorded in the audit log', { maxLength: 1000 }) }, ['id', 'decision', 'reason']),
     output: MESSAGE, effects: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-    run: async ({ ctx, p, input: { id, decision, reason } }) => decisionResult(ctx, decide(ctx, caller(p), id, decision, { reason })),
+    run: async ({ ctx, p, input: { id, decision, reason } }) => decisionResult(ctx, await decide(ctx, caller(p), id, decision, { reason })),
   }),
   allowlist_list: defineOperation<{ mailbox?: string }, unknown>({
     name: 'allowlist_list', title: 'List the allowlist',
@@ -37,7 +37,7 @@ export const oversightOperations = {
     name: 'allowlist_add', statuses: [201], title: 'Add to the allowlist', description: 'Lets a gated_send mailbox send to an address or domain without approval. Oversight keys only.',
     scopes: ['oversight'], input: input({ mailbox: MAILBOX_ADDRESS, entry: ENTRY }, ['entry']), output: ALLOWLIST_CHANGE,
     effects: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-    run: ({ ctx, p, input: { mailbox, entry } }) => new Replied(201, changeAllowlist(ctx, caller(p), mailbox, entry, true)),
+    run: async ({ ctx, p, input: { mailbox, entry } }) => new Replied(201, await changeAllowlist(ctx, caller(p), mailbox, entry, true)),
   }),
   allowlist_remove: defineOperation<{ mailbox?: string; entry: string }, unknown>({
     name: 'allowlist_remove', title: 'Remove from the allowlist', description: 'Sends to that address or domain need approval again. Oversight keys only.',
@@ -49,9 +49,9 @@ export const oversightOperations = {
     name: 'mailbox_list', title: 'List mailboxes',
     description: 'The mailboxes this key may act on, with their oversight modes: its own for a key bound to one, else every mailbox of the tenant.',
     scopes: ['send', 'read', 'oversight', 'admin'], input: input({}), output: listOf(MAILBOX), effects: READ_ONLY,
-    run: ({ ctx, p }) => {
+    run: async ({ ctx, p }) => {
       const who = caller(p);
-      return whole((who.mailboxId ? [mailboxFor(ctx, who, null)] : listMailboxes(ctx, who.tenantId)).map(mailboxView));
+      return whole((who.mailboxId ? [await mailboxFor(ctx, who, null)] : await listMailboxes(ctx, who.tenantId)).map(mailboxView));
     },
   }),
   mailbox_configure: defineOperation<{ address: string; oversight_mode?: string; oversight_address?: string }, unknown>({

@@ -26,9 +26,9 @@ export const recordOperations = {
     name: 'identity_public_key', title: 'My identity key',
     description: 'The public key this send key signs X-MM-Identity-Sig with (kid, PEM, JWK): give it to recipients who verify offline.',
     scopes: ['send'], input: input({}), output: IDENTITY_KEY, effects: READ_ONLY,
-    run: ({ ctx, p }) => {
+    run: async ({ ctx, p }) => {
       const who = caller(p);
-      const key = activeIdentityKey(ctx, who.credentialId);
+      const key = await activeIdentityKey(ctx, who.credentialId);
       if (!key) throw notFound('identity key for this credential');
       return { kid: key.kid, tenant: who.tenantId, pem: key.public_pem, jwk: JSON.parse(key.public_jwk) as JsonWebKey };
     },
@@ -37,9 +37,9 @@ export const recordOperations = {
     name: 'identity_jwks', title: 'Identity keys of a tenant',
     description: 'A tenant\'s identity keys as a JWKS, retired ones included (mm_not_before / mm_not_after in unix seconds, SPEC §2.3): what verifiers load. Public. Without tenant: the caller\'s own.',
     scopes: 'public', input: input({ tenant: str('Tenant id (ten_…)') }), output: JWKS, effects: READ_ONLY,
-    run: ({ ctx, p, input: { tenant } }) => {
+    run: async ({ ctx, p, input: { tenant } }) => {
       const id = tenant ?? p?.tenantId;
-      if (!id || !tenantExists(ctx, id)) throw notFound(`tenant ${id ?? ''}`.trim());
+      if (!id || !await tenantExists(ctx, id)) throw notFound(`tenant ${id ?? ''}`.trim());
       return tenantJwks(ctx, id);
     },
   }),

@@ -15,8 +15,8 @@ export const mailboxRoutes: Route[] = [
     summary: 'The message as an .eml file',
     description: 'The bytes as delivered (signed) for outbound mail, as received for inbound mail.',
     responses: { 200: { contentType: 'message/rfc822', description: 'RFC 5322 message' } },
-  }, ({ ctx, p, params }) => ({
-    status: 200, headers: { 'content-type': 'message/rfc822', 'content-disposition': `attachment; filename="${params.id}.eml"` }, body: rawEml(ctx, caller(p), params.id!),
+  }, async ({ ctx, p, params }) => ({
+    status: 200, headers: { 'content-type': 'message/rfc822', 'content-disposition': `attachment; filename="${params.id}.eml"` }, body: await rawEml(ctx, caller(p), params.id!),
   })),
   raw('GET', '/v1/messages/:id/attachments/:index', ['read', 'oversight'], {}, {
     summary: 'One attachment’s bytes',

@@ -13,14 +13,14 @@ import { type ApiResponse, json } from '../router.js';
  * the DKIM key record of every selector its domains signed with, current and rotated (a raw
  * message from the API then verifies there, as its evidence export does) — or says how to build it.
  */
-function verifierPage(ctx: Ctx, tenant: string | null): ApiResponse {
+async function verifierPage(ctx: Ctx, tenant: string | null): Promise<ApiResponse> {
   const file = ctx.config.verifierHtml;
   if (!existsSync(file)) {
     return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `The web verifier is not built (${file} is missing). Run: npm run build:web\n` };
   }
-  const id = tenant && tenantExists(ctx, tenant) ? tenant : firstTenantId(ctx);
-  const jwks = id ? tenantJwks(ctx, id) : { keys: [] };
-  const bundle = id ? tenantKeyBundle(ctx, id) : { version: 1, captured_at: new Date(ctx.now() * 1000).toISOString(), records: {} };
+  const id = tenant && await tenantExists(ctx, tenant) ? tenant : await firstTenantId(ctx);
+  const jwks = id ? await tenantJwks(ctx, id) : { keys: [] };
+  const bundle = id ? await tenantKeyBundle(ctx, id) : { version: 1, captured_at: new Date(ctx.now() * 1000).toISOString(), records: {} };
   const inline = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
   const script = `<script>window.MM_DKIM_KEYS = ${inline(bundle)};</script>\n<script>window.MM_IDENTITY_KEYS = ${inline(jwks)};</script>`;
   const html = readFileSync(file, 'utf8');

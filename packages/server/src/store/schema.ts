@@ -1,18 +1,16 @@
 /**
- * The SQLite store: one file, WAL journal, foreign keys on. Every state change and the audit entry
- * that records it (SPEC §5) are written in one transaction through `tx`.
+ * The schema, written once for SQLite and translated for PostgreSQL, and its versions:
+ *   1  the first release
+ *   2  messages.raw_sha256: inbound copies are de-duplicated by content, not by Message-ID alone
+ *   3  leases (messages.lease_owner/lease_until, webhook_deliveries.lease_until): with N instances
+ *      on one database, the one that claimed a piece of outbox or webhook work holds it until the
+ *      lease runs out, and another takes it over after that
+ * A server refuses a database whose version is newer than SCHEMA_VERSION: it must not write rows
+ * whose meaning a later version changed.
  */
-import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+export const SCHEMA_VERSION = 3;
 
-export type Db = Database.Database;
-
-const SCHEMA_VERSION = 2;
-/** SQLite page cache per connection (the default is 2 MiB). */
-const CACHE_KIB = 32 * 1024;
-
-const SCHEMA = `
+export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS tenants (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS domains (
@@ -50,7 +48,7 @@ CREATE TABLE IF NOT EXISTS messages (
   dkim_selector TEXT, dkim_result TEXT, approval_code TEXT, decided_by TEXT, decided_at INTEGER,
   decision_reason TEXT, expires_at INTEGER, report TEXT, auth_results TEXT, key_records TEXT,
   remote_ip TEXT, size INTEGER NOT NULL, read_at INTEGER, created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL, delivered_at INTEGER, raw_sha256 TEXT);
+  updated_at INTEGER NOT NULL, delivered_at INTEGER, raw_sha256 TEXT, lease_owner TEXT, lease_until INTEGER);
 CREATE INDEX IF NOT EXISTS messages_mailbox ON messages(mailbox_id, direction, status, created_at);
 CREATE INDEX IF NOT EXISTS messages_msgid ON messages(tenant_id, message_id_header);
 CREATE INDEX IF NOT EXISTS messages_thread ON messages(tenant_id, thread_id);
@@ -81,7 +79,7 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL REFERENCES webhooks(id), event TEXT NOT NULL,
   payload TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL, last_status INTEGER, last_error TEXT,
-  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, lease_until INTEGER);
 CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries(state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit_log_keys (
@@ -93,113 +91,22 @@ CREATE TABLE IF NOT EXISTS audit_signed_heads (
   signed_at INTEGER NOT NULL);
 `;
 
-export function openDb(file: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL'): Db {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  // created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the same mode
-  closeSync(openSync(file, 'a', 0o600));
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  const sync = String(synchronous).toUpperCase();
-  if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error(`dbSynchronous must be FULL or NORMAL, got ${JSON.stringify(synchronous)}`);
-  db.pragma(`synchronous = ${sync}`);
-  db.pragma('foreign_keys = ON');
-  // every message row touches six indexes: keep their hot pages in memory as the file grows
-  db.pragma(`cache_size = -${CACHE_KIB}`);
-  db.pragma('temp_store = MEMORY');
-  db.pragma('busy_timeout = 5000');
-  migrate(db, file);
-  cacheStatements(db);
-  return db;
-}
+/** Columns added after version 1, by table: an older SQLite file gains them when it is opened. */
+export const ADDED_COLUMNS: ReadonlyArray<[table: string, column: string, type: string]> = [
+  ['messages', 'raw_sha256', 'TEXT'],
+  ['messages', 'lease_owner', 'TEXT'],
+  ['messages', 'lease_until', 'INTEGER'],
+  ['webhook_deliveries', 'lease_until', 'INTEGER'],
+];
 
 /**
- * Brings an older database to SCHEMA_VERSION in one transaction and refuses a newer one: a server
- * must not write rows whose meaning a later version changed.
+ * The same schema for PostgreSQL: bytes are BYTEA, integers BIGINT (times in ms exceed 32 bits),
+ * and messages gain a `rowid` column, filled from a sequence, standing for SQLite's implicit one
+ * (the arrival order the list cursors page by).
  */
-function migrate(db: Db, file: string): void {
-  db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
-  const found = row ? Number(row.value) : 0;
-  if (found > SCHEMA_VERSION) {
-    throw new Error(`${file} has schema version ${found}; this server knows up to ${SCHEMA_VERSION}: upgrade the server, or restore a database it wrote`);
-  }
-  db.transaction(() => {
-    const columns = (db.prepare("SELECT name FROM pragma_table_info('messages')").all() as Array<{ name: string }>).map((c) => c.name);
-    if (columns.length && !columns.includes('raw_sha256')) {
-      // version 2: inbound de-duplication by content, not by Message-ID alone (a fake with a
-      // known Message-ID must never displace the genuine message)
-      db.exec('DROP INDEX IF EXISTS messages_inbound_once; ALTER TABLE messages ADD COLUMN raw_sha256 TEXT');
-    }
-    db.exec(SCHEMA);
-    db.prepare('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-  }).immediate();
+export function postgresSchema(): string {
+  return SQLITE_SCHEMA
+    .replace(/\bBLOB\b/g, 'BYTEA')
+    .replace(/\bINTEGER\b/g, 'BIGINT')
+    .replace('CREATE TABLE IF NOT EXISTS messages (\n  id TEXT PRIMARY KEY,', 'CREATE TABLE IF NOT EXISTS messages (\n  rowid BIGSERIAL UNIQUE, id TEXT PRIMARY KEY,');
 }
-
-/**
- * Memoizes prepared statements by SQL text: preparing costs more than running most of our queries.
- * Safe because better-sqlite3 is synchronous and no statement is iterated lazily here.
- */
-function cacheStatements(db: Db): void {
-  const cache = new Map<string, Database.Statement>();
-  const prepare = db.prepare.bind(db);
-  db.prepare = ((sql: string) => {
-    let stmt = cache.get(sql);
-    if (!stmt) cache.set(sql, (stmt = prepare(sql)));
-    return stmt;
-  }) as Db['prepare'];
-}
-
-/** Runs `fn` in one IMMEDIATE transaction (the write lock is taken up front, so no upgrade deadlock). */
-export function tx<T>(db: Db, fn: () => T): T {
-  return db.transaction(fn).immediate();
-}
-
-interface Pending { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }
-const queues = new WeakMap<Db, Pending[]>();
-
-/**
- * Group commit: work queued from concurrent requests in the same turn of the event loop is
- * committed in one transaction (one fsync), each piece inside its own savepoint so one failure
- * rolls back only itself. The promise settles after the commit, so a caller that acknowledges
- * (SMTP 250, HTTP 201) on resolution never acknowledges something not yet durable.
- */
-export function txBatched<T>(db: Db, fn: () => T): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let queue = queues.get(db);
-    if (!queue) {
-      queues.set(db, (queue = []));
-      setImmediate(() => flush(db));
-    }
-    queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-  });
-}
-
-/** One transaction function per database, reused: inside the batch's transaction it runs as a savepoint. */
-const savepoints = new WeakMap<Db, (fn: () => unknown) => unknown>();
-
-function flush(db: Db): void {
-  const batch = queues.get(db) ?? [];
-  queues.delete(db);
-  let savepoint = savepoints.get(db);
-  if (!savepoint) savepoints.set(db, (savepoint = db.transaction((fn: () => unknown) => fn())));
-  const outcomes: Array<{ ok: boolean; value: unknown }> = [];
-  try {
-    db.transaction(() => {
-      for (const item of batch) {
-        try {
-          outcomes.push({ ok: true, value: savepoint(item.fn) });
-        } catch (err) {
-          outcomes.push({ ok: false, value: err });
-        }
-      }
-    }).immediate();
-  } catch (err) {
-    for (const item of batch) item.reject(err);
-    return;
-  }
-  batch.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.value)));
-  // nothing of a batch may outlive it: its closures hold whole messages (up to 25 MiB each)
-  batch.length = 0;
-  outcomes.length = 0;
-}
-

@@ -1,0 +1,22 @@
+/**
+ * What makes N instances on one PostgreSQL behave like one: named transaction-scoped locks and
+ * row claiming that skips rows another instance holds. On SQLite a transaction already holds the
+ * whole database (BEGIN IMMEDIATE), so both are no-ops there.
+ */
+import type { Sql } from './port.js';
+
+/**
+ * Waits until no other transaction holds `name`, and holds it until this one ends (an advisory
+ * lock on a 64-bit hash of the name: two names sharing a hash only wait for each other, never
+ * interfere otherwise). Used for: each tenant's audit chain, each message's state changes, and
+ * each (mailbox, Message-ID) of inbound mail. Lock order, to keep deadlocks out: message or
+ * inbound first, audit last (appends come at the end of a change).
+ */
+export async function serialize(q: Sql, name: string): Promise<void> {
+  if (q.dialect === 'postgres') await q.get('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', name);
+}
+
+/** The clause that makes a claiming subquery skip the rows another transaction is claiming. */
+export function skipLocked(q: Sql, table: string): string {
+  return q.dialect === 'postgres' ? ` FOR UPDATE OF ${table} SKIP LOCKED` : '';
+}

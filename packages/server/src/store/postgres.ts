@@ -1,0 +1,144 @@
+/**
+ * The PostgreSQL adapter, for N server instances on one database (docs/deployment.md).
+ *
+ * node-postgres (`pg` 8) rather than `postgres` 3: a transaction here is a connection checked out
+ * of the pool and handed to a function, which is exactly pg's `pool.connect()`; our SQL is text
+ * with positional parameters (shared with SQLite), where `postgres` is built around tagged
+ * templates; and pg is the driver most operators already run and patch.
+ */
+import pg from 'pg';
+import type { Sql, SqlParam, Store } from './port.js';
+import { SCHEMA_VERSION, postgresSchema } from './schema.js';
+
+/** Arbitrary, fixed: the advisory lock that lets one starting instance migrate while the others wait. */
+const MIGRATION_LOCK = 0x6d6d5f6d;
+/** A deadlock or serialization failure is retried this many times: the transaction saw nothing committed. */
+const RETRIES = 3;
+
+/** BIGINT and NUMERIC come back as JS numbers: our integers (times in ms, sequence numbers) stay below 2^53. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/** SQL text with `?` placeholders becomes `$1, $2, …` (never inside a quoted literal). */
+const numbered = new Map<string, string>();
+export function numberPlaceholders(sql: string): string {
+  let out = numbered.get(sql);
+  if (out !== undefined) return out;
+  let n = 0;
+  let quoted = false;
+  out = '';
+  for (const ch of sql) {
+    if (ch === "'") quoted = !quoted;
+    out += ch === '?' && !quoted ? `$${++n}` : ch;
+  }
+  numbered.set(sql, out);
+  return out;
+}
+
+const values = (params: SqlParam[]) => params.map((p) => (p === undefined ? null : p));
+
+/** A URL fit to print: the password is left out. */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+type Runner = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+function sqlOver(runner: () => Runner): Sql {
+  return {
+    dialect: 'postgres',
+    all: async <T>(sql: string, ...p: SqlParam[]) => (await runner().query(numberPlaceholders(sql), values(p))).rows as T[],
+    get: async <T>(sql: string, ...p: SqlParam[]) => (await runner().query(numberPlaceholders(sql), values(p))).rows[0] as T | undefined,
+    run: async (sql: string, ...p: SqlParam[]) => ({ changes: (await runner().query(numberPlaceholders(sql), values(p))).rowCount ?? 0 }),
+  };
+}
+
+export async function openPostgres(url: string, opts: { poolSize?: number } = {}): Promise<Store> {
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 20, types });
+  // an idle client's connection dropped by the server: the pool replaces it; without a listener it would crash the process
+  pool.on('error', () => undefined);
+  try {
+    await migrate(pool);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`PostgreSQL at ${redactedUrl(url)}: ${(err as Error).message}`);
+  }
+  return new PostgresStore(pool, redactedUrl(url));
+}
+
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    const row = (await client.query("SELECT value FROM meta WHERE key = 'schema_version'")).rows[0] as { value: string } | undefined;
+    const found = row ? Number(row.value) : 0;
+    if (found > SCHEMA_VERSION) {
+      throw new Error(`the database has schema version ${found}; this server knows up to ${SCHEMA_VERSION}: upgrade the server, or restore a database it wrote`);
+    }
+    // versions 1 and 2 never ran on PostgreSQL: the schema below is version 3 whole
+    if (found < SCHEMA_VERSION) {
+      await client.query(postgresSchema());
+      await client.query("INSERT INTO meta(key, value) VALUES ('schema_version', $1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(SCHEMA_VERSION)]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+class PostgresStore implements Store {
+  readonly dialect = 'postgres' as const;
+  private readonly outside: Sql;
+
+  constructor(private readonly pool: pg.Pool, readonly where: string) {
+    this.outside = sqlOver(() => pool);
+  }
+
+  all<T>(sql: string, ...p: SqlParam[]): Promise<T[]> { return this.outside.all<T>(sql, ...p); }
+  get<T>(sql: string, ...p: SqlParam[]): Promise<T | undefined> { return this.outside.get<T>(sql, ...p); }
+  run(sql: string, ...p: SqlParam[]): Promise<{ changes: number }> { return this.outside.run(sql, ...p); }
+
+  async tx<T>(fn: (q: Sql) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const value = await fn(sqlOver(() => client));
+        await client.query('COMMIT');
+        return value;
+      } catch (err) {
+        await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+        const code = (err as { code?: string }).code;
+        if ((code === '40P01' || code === '40001') && attempt < RETRIES) continue;
+        throw err;
+      } finally {
+        // a connection that could not even roll back is dropped, not reused
+        client.release(broken);
+      }
+    }
+  }
+
+  txBatched<T>(fn: (q: Sql) => Promise<T>): Promise<T> {
+    return this.tx(fn);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
