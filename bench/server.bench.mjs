@@ -17,7 +17,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -136,9 +137,11 @@ async function runChild() {
     verifierHtml: join(dir, 'none.html'), firstTenant: { name: 'bench', domain: 'agents.localhost', mailbox: 'agent', oversightMode: 'autonomous' },
     // every bench client connects from 127.0.0.1: lift the per-address cap along with the total
     smtp: { maxClients: 1000, maxClientsPerIp: 1000 }, dbSynchronous: sync,
+    // the store comparison (stores() below) points instances at one PostgreSQL database, with one master key
+    databaseUrl: process.env.MM_BENCH_DATABASE_URL || null, masterKey: process.env.MM_BENCH_MASTER_KEY || null,
     ...(process.env.MM_BENCH_VERIFY_THREADS ? { verifyThreads: Number(process.env.MM_BENCH_VERIFY_THREADS) } : {}),
   }, {});
-  console.log(`READY ${JSON.stringify({ http: server.httpUrl, smtp: server.smtpPort, key: server.bootstrap.keys.send })}`);
+  console.log(`READY ${JSON.stringify({ http: server.httpUrl, smtp: server.smtpPort, key: server.bootstrap?.keys.send ?? null })}`);
 }
 
 async function main() {
@@ -191,6 +194,7 @@ async function main() {
   const sends = rows.filter((r) => r.bench.startsWith('send'));
   const floor = sends.length ? signingFloor(sends) : null;
   await stages(bundle, signedFor, body, floor);
+  if (!ONLY) await stores(bundle, signedFor, body);
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -262,6 +266,87 @@ function signingFloor(sends) {
   const line = `signing floor: ${ms.toFixed(2)} ms CPU per send (RSA-2048 + Ed25519 + P-256, node:crypto). At 0.5x of the best baseline (${best.toFixed(0)}/s) that is ${((ms * best * 0.5) / 1000).toFixed(2)} cores for the signatures alone, plus ${((client * best * 0.5) / 1000).toFixed(2)} for this load generator; this machine has ${cores}.`;
   console.log(line);
   return ms;
+}
+
+/** CPU ms so far of a PostgreSQL cluster: the postmaster and every backend it forked. */
+function clusterCpuMs(dataDir) {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let total = cpuMs(postmaster);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (Number(f[1]) === postmaster) total += (Number(f[11]) + Number(f[12])) * 10;
+    } catch { /* gone meanwhile */ }
+  }
+  return total;
+}
+
+/**
+ * The store comparison (issue 11 §6): inbound/s and sends/s with 16 clients on SQLite, on
+ * PostgreSQL with one instance, and on PostgreSQL with two instances sharing the database (load
+ * split between them); CPU per message of the server processes and of PostgreSQL. The cluster is
+ * a throwaway one (scripts/pg-cluster.mjs) with fsync on, as a production database would run.
+ */
+async function stores(bundle, signedFor, body) {
+  const CLIENTS = 16;
+  const { startPgCluster } = await import('../scripts/pg-cluster.mjs');
+  const cluster = await startPgCluster();
+  const masterKey = randomBytes(32).toString('hex');
+  const rows = [];
+  try {
+    for (const c of [{ name: 'SQLite, 1 instance', n: 1 }, { name: 'PostgreSQL, 1 instance', n: 1, db: 'one' }, { name: 'PostgreSQL, 2 instances', n: 2, db: 'two' }]) {
+      const url = c.db ? await cluster.createDatabase(c.db) : '';
+      const sink = await child(['--sink']);
+      const servers = [];
+      const dirs = [];
+      for (let k = 0; k < c.n; k++) {
+        const dir = mkdtempSync(join(tmpdir(), 'mm-bench-store-'));
+        dirs.push(dir);
+        process.env.MM_BENCH_DATABASE_URL = url;
+        process.env.MM_BENCH_MASTER_KEY = masterKey;
+        // the first instance creates the tenant; the others start once it has
+        servers.push(await child(['--server', dir, bundle, String(sink.port), SYNC]));
+      }
+      delete process.env.MM_BENCH_DATABASE_URL;
+      delete process.env.MM_BENCH_MASTER_KEY;
+      const key = servers[0].key;
+      const cpu = () => ({ server: servers.reduce((t, s) => t + cpuMs(s.proc.pid), 0), db: c.db ? clusterCpuMs(cluster.dataDir) : 0 });
+      const measure = async (op) => {
+        await load(CLIENTS, op, WARMUP_SECONDS);
+        const before = cpu();
+        const r = await load(CLIENTS, op);
+        const after = cpu();
+        return { ...r, server: (after.server - before.server) / Math.max(1, r.n), db: (after.db - before.db) / Math.max(1, r.n) };
+      };
+      // client c talks to instance c mod n, as a TCP load balancer would spread them
+      const smtp = Array.from({ length: CLIENTS }, (_, i) => transports(servers[i % c.n].smtp, 1)[0]);
+      const inbound = await measure((cl, i) => smtp[cl].sendMail({ envelope: { from: 'peer@peer.example', to: ['agent@agents.localhost'] }, raw: signedFor(i) }));
+      smtp.forEach((t) => t.close());
+      const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+      const sends = await measure(async (cl, i) => {
+        const j = await postJson(agent, `${servers[cl % c.n].http}/v1/messages`, key, { to: `p${i}@example.org`, subject: 'bench', text: body });
+        if (j.status !== 'delivered') throw new Error(j.status ?? JSON.stringify(j));
+      });
+      agent.destroy();
+      rows.push({ name: c.name, inbound, sends });
+      for (const s of servers) s.proc.kill('SIGTERM');
+      await Promise.all(servers.map((s) => new Promise((r) => (s.proc.exitCode !== null ? r() : s.proc.once('exit', r)))));
+      sink.proc.kill('SIGTERM');
+      dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+    }
+  } finally {
+    await cluster.stop();
+  }
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+  const base = rows[0];
+  console.log(`\nstores (${CLIENTS} clients, ${SECONDS}s per cell; PostgreSQL 15 throwaway cluster with fsync on; SQLite synchronous=${SYNC}; ${availableParallelism()} cores)`);
+  console.log('store'.padEnd(26) + 'inbound/s  vs SQLite  cpu ms/msg server+db   sends/s  vs SQLite  cpu ms/msg server+db  errors');
+  for (const r of rows) {
+    console.log(`${r.name.padEnd(26)}${r.inbound.rate.toFixed(1).padStart(9)}  ${(r.inbound.rate / base.inbound.rate).toFixed(2).padStart(8)}x  ${(f(r.inbound.server) + '+' + f(r.inbound.db)).padStart(20)}  ${r.sends.rate.toFixed(1).padStart(8)}  ${(r.sends.rate / base.sends.rate).toFixed(2).padStart(8)}x  ${(f(r.sends.server) + '+' + f(r.sends.db)).padStart(20)}  ${r.inbound.errors + r.sends.errors}`);
+  }
+  const [, one, two] = rows;
+  console.log(`goals: PostgreSQL 1 instance >= 0.5x SQLite (inbound ${(one.inbound.rate / base.inbound.rate).toFixed(2)}x, sends ${(one.sends.rate / base.sends.rate).toFixed(2)}x); 2 instances >= 1 instance (inbound ${(two.inbound.rate / one.inbound.rate).toFixed(2)}x, sends ${(two.sends.rate / one.sends.rate).toFixed(2)}x)`);
 }
 
 if (process.argv[2]?.startsWith('--')) runChild().catch((err) => { console.error(err); process.exit(1); });

@@ -4,13 +4,13 @@
  * an idempotent retry never creates a second message, a hosted recipient stores each message once,
  * and every copy the relay received of one message is byte-identical (one signing per message).
  */
-import { databaseEnv } from '../support/test-store.js';
+import { databaseEnv, onPostgres, testDatabaseUrl } from '../support/test-store.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import { openStore } from '../../packages/server/src/store/open.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSink, type Sink } from './sink.js';
 import { waitFor } from './helpers.js';
@@ -70,11 +70,12 @@ describe('SIGKILL mid-flow and restart', () => {
     child!.kill('SIGKILL');
     await Promise.allSettled(inflight);
     const acceptedBefore = new Map(accepted);
-    const atKill = new Database(join(dir, 'multimail.db'), { readonly: true });
-    const deliveredAtKill = (atKill.prepare("SELECT COUNT(*) n FROM messages WHERE direction = 'out' AND status = 'delivered'").get() as { n: number }).n;
-    const committedAtKill = (atKill.prepare("SELECT COUNT(*) n FROM messages WHERE direction = 'out'").get() as { n: number }).n;
-    const relayDoneAtKill = new Set((atKill.prepare("SELECT m.message_id_header h FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.target = 'relay' AND d.state = 'delivered'").all() as Array<{ h: string }>).map((r) => r.h));
-    atKill.close();
+    // whichever store the server used (SQLite file or PostgreSQL database), read as the server left it
+    const atKill = await openStore({ databaseUrl: await testDatabaseUrl(dir), dbFile: join(dir, 'multimail.db') });
+    const deliveredAtKill = (await atKill.get("SELECT COUNT(*) n FROM messages WHERE direction = 'out' AND status = 'delivered'") as { n: number }).n;
+    const committedAtKill = (await atKill.get("SELECT COUNT(*) n FROM messages WHERE direction = 'out'") as { n: number }).n;
+    const relayDoneAtKill = new Set((await atKill.all("SELECT m.message_id_header h FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.target = 'relay' AND d.state = 'delivered'") as Array<{ h: string }>).map((r) => r.h));
+    await atKill.close();
     // the kill really was mid-flow: work was left to resume or to retry
     expect(deliveredAtKill).toBeLessThan(N);
     expect(committedAtKill).toBeGreaterThanOrEqual(acceptedBefore.size);
@@ -85,21 +86,21 @@ describe('SIGKILL mid-flow and restart', () => {
     // credentials are printed on the first run only; secrets on disk are owner-only
     expect(second.keys.send).toBe('');
     expect(statSync(join(dir, 'master.key')).mode & 0o777).toBe(0o600);
-    expect(statSync(join(dir, 'multimail.db')).mode & 0o777).toBe(0o600);
+    if (!onPostgres) expect(statSync(join(dir, 'multimail.db')).mode & 0o777).toBe(0o600);
     // the client retries everything with the same idempotency keys
     const retried = await Promise.all(Array.from({ length: N }, (_, i) => send(second.http, keys.send, i)));
     for (const [i, r] of retried.entries()) {
       expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
       if (acceptedBefore.has(i)) expect(r.body.id).toBe(acceptedBefore.get(i));
     }
-    const db = new Database(join(dir, 'multimail.db'), { readonly: true });
+    const db = await openStore({ databaseUrl: await testDatabaseUrl(dir), dbFile: join(dir, 'multimail.db') });
     try {
-      await waitFor(() => (db.prepare("SELECT COUNT(*) n FROM messages WHERE direction = 'out' AND status = 'delivered'").get() as { n: number }).n === N, 'all delivered', 30_000);
-      expect((db.prepare("SELECT COUNT(*) n FROM messages WHERE direction = 'out'").get() as { n: number }).n).toBe(N);
-      const local = db.prepare("SELECT message_id_header, COUNT(*) n FROM messages WHERE direction = 'in' GROUP BY message_id_header").all() as Array<{ n: number }>;
+      await waitFor(async () => (await db.get("SELECT COUNT(*) n FROM messages WHERE direction = 'out' AND status = 'delivered'") as { n: number }).n === N, 'all delivered', 30_000);
+      expect((await db.get("SELECT COUNT(*) n FROM messages WHERE direction = 'out'") as { n: number }).n).toBe(N);
+      const local = await db.all("SELECT message_id_header, COUNT(*) n FROM messages WHERE direction = 'in' GROUP BY message_id_header") as Array<{ n: number }>;
       expect(local).toHaveLength(N);
       expect(local.every((r) => r.n === 1)).toBe(true);
-      const signed = new Map((db.prepare("SELECT message_id_header m, signed_raw r FROM messages WHERE direction = 'out'").all() as Array<{ m: string; r: Buffer }>).map((x) => [x.m, x.r]));
+      const signed = new Map((await db.all("SELECT message_id_header m, signed_raw r FROM messages WHERE direction = 'out'") as Array<{ m: string; r: Buffer }>).map((x) => [x.m, x.r]));
       const byId = new Map<string, Buffer[]>();
       const firstSeenAt = new Map<string, number>();
       for (const [i, m] of sink.received.entries()) {
@@ -123,7 +124,7 @@ describe('SIGKILL mid-flow and restart', () => {
       }
       expect(dupes.length).toBeLessThanOrEqual(MAX_CONNECTIONS);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 });

@@ -5,17 +5,19 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ready } from '@multimail/core';
 import { type ServerConfig, checkConfig, loadConfig, mergeConfig } from './config.js';
 import type { Ctx } from './shared/context.js';
 import { authenticate, createCredential } from './tenancy/credentials.js';
 import { ApiError } from './shared/errors.js';
-import { closeTransports, sweepOutbox } from './outbound/outbox.js';
+import { closeTransports, resumeOwnWork, sweepOutbox } from './outbound/outbox.js';
 import { expireDue } from './oversight/decisions.js';
 import { loadKeyBundles } from './inbound/key-resolvers.js';
 import { loadMasterKey } from './security/secrets.js';
 import { addDomain, createMailbox, createTenant, hasTenants } from './tenancy/tenants.js';
-import { sweepWebhooks } from './webhooks/webhooks.js';
+import { resumeInterruptedWebhooks, sweepWebhooks } from './webhooks/webhooks.js';
 import { closeVerifyThreads } from './inbound/verify-pool.js';
 import { openStore } from './store/open.js';
 import { cacheGeneration } from './store/meta.js';
@@ -68,7 +70,7 @@ export async function openContext(config: ServerConfig): Promise<{ ctx: Ctx; mas
   const db = await openStore(config);
   let kickTimer: NodeJS.Timeout | null = null;
   const ctx: Ctx = {
-    db, config, masterKey, instanceId: newId('inst', 8), now: () => Math.floor(Date.now() / 1000), cache: new Map(),
+    db, config, masterKey, instanceId: instanceIdOf(config.dataDir), now: () => Math.floor(Date.now() / 1000), cache: new Map(),
     transport: (options) => new OutboundPool(options),
     kickOutbox: () => { kickTimer ??= setTimeout(() => { kickTimer = null; void sweepOutbox(ctx).catch(() => undefined); }, 10); kickTimer.unref(); },
     kickWebhooks: () => { setTimeout(() => void sweepWebhooks(ctx).catch(() => undefined), 10).unref(); },
@@ -78,6 +80,19 @@ export async function openContext(config: ServerConfig): Promise<{ ctx: Ctx; mas
   ctx.cache.clear = () => { origClear(); ctx.cache.set('bundles', bundles); };
   ctx.cache.clear();
   return { ctx, masterKeyCreated };
+}
+
+/**
+ * This instance's name on the leases it takes, kept in its data directory: restarted after a
+ * crash, it takes its own unfinished work back at once instead of waiting for the leases to run out.
+ */
+function instanceIdOf(dataDir: string): string {
+  const file = join(dataDir, 'instance-id');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const id = newId('inst', 8);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(file, `${id}\n`, { mode: 0o600 });
+  return id;
 }
 
 /**
@@ -124,6 +139,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: Re
   const { ctx, masterKeyCreated } = await openContext(config);
   const { db } = ctx;
   const info = await bootstrap(ctx) as BootstrapInfo | null;
+  await resumeOwnWork(ctx);
+  await resumeInterruptedWebhooks(ctx);
   const stopWatching = watchCacheGeneration(ctx);
 
   const { createSmtpListener } = await import('./smtp/listener.js');

@@ -8,7 +8,7 @@
  */
 import { appendAudit } from '../store/audit.js';
 import {
-  claimMessage, claimOutbox, deliveriesOf, failOpenDeliveries, getMessageById, insertDelivery, markDeliveryDelivered, recordDeliveryFailure, releaseLease, renewLease, setDeliveryRecipients, updateMessage,
+  claimMessage, claimOutbox, deliveriesOf, releaseLeasesOf, failOpenDeliveries, getMessageById, insertDelivery, markDeliveryDelivered, recordDeliveryFailure, releaseLease, renewLease, setDeliveryRecipients, updateMessage,
 } from '../store/messages.js';
 import type { DeliveryRow, MessageRow } from '../store/rows.js';
 import type { Sql } from '../store/port.js';
@@ -256,4 +256,12 @@ export async function sweepOutbox(ctx: Ctx): Promise<number> {
   const ids = await claimOutbox(ctx.db, { now, owner: ctx.instanceId, until: now + ctx.config.leaseSec, limit: OUTBOX_BATCH });
   await Promise.all(ids.map((id) => deliverMessage(ctx, id, true).catch(() => undefined)));
   return ids.length;
+}
+
+/**
+ * At start: what this instance (its id is kept in its data directory) held when it last stopped
+ * or died is taken back at once; another instance's work stays with it until its lease runs out.
+ */
+export async function resumeOwnWork(ctx: Ctx): Promise<void> {
+  await releaseLeasesOf(ctx.db, ctx.instanceId);
 }

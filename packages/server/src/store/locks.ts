@@ -13,8 +13,17 @@ import type { Sql } from './port.js';
  * inbound first, audit last (appends come at the end of a change).
  */
 export async function serialize(q: Sql, name: string): Promise<void> {
-  if (q.dialect === 'postgres') await q.get('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', name);
+  if (q.dialect !== 'postgres') return;
+  // a transaction appending many entries asks once: the lock is its own until it ends
+  let names = held.get(q);
+  if (!names) held.set(q, (names = new Set()));
+  if (names.has(name)) return;
+  await q.get('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', name);
+  names.add(name);
 }
+
+/** Lock names each transaction handle holds (a handle lives as long as its transaction). */
+const held = new WeakMap<Sql, Set<string>>();
 
 /** The clause that makes a claiming subquery skip the rows another transaction is claiming. */
 export function skipLocked(q: Sql, table: string): string {

@@ -131,6 +131,11 @@ export async function renewLease(db: Sql, id: string, owner: string, until: numb
   return (await db.run('UPDATE messages SET lease_until = ? WHERE id = ? AND lease_owner = ?', until, id, owner)).changes === 1;
 }
 
+/** A restarted instance's claims: the work it held when it died is due again at once, not after the lease. */
+export async function releaseLeasesOf(db: Sql, owner: string): Promise<void> {
+  await db.run('UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?', owner);
+}
+
 export async function releaseLease(db: Sql, id: string, owner: string): Promise<void> {
   await db.run('UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?', id, owner);
 }

@@ -2,7 +2,7 @@
  * The schema, written once for SQLite and translated for PostgreSQL, and its versions:
  *   1  the first release
  *   2  messages.raw_sha256: inbound copies are de-duplicated by content, not by Message-ID alone
- *   3  leases (messages.lease_owner/lease_until, webhook_deliveries.lease_until): with N instances
+ *   3  leases (lease_owner/lease_until on messages and webhook_deliveries): with N instances
  *      on one database, the one that claimed a piece of outbox or webhook work holds it until the
  *      lease runs out, and another takes it over after that
  * A server refuses a database whose version is newer than SCHEMA_VERSION: it must not write rows
@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL REFERENCES webhooks(id), event TEXT NOT NULL,
   payload TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL, last_status INTEGER, last_error TEXT,
-  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, lease_until INTEGER);
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, lease_owner TEXT, lease_until INTEGER);
 CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries(state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit_log_keys (
@@ -96,6 +96,7 @@ export const ADDED_COLUMNS: ReadonlyArray<[table: string, column: string, type: 
   ['messages', 'raw_sha256', 'TEXT'],
   ['messages', 'lease_owner', 'TEXT'],
   ['messages', 'lease_until', 'INTEGER'],
+  ['webhook_deliveries', 'lease_owner', 'TEXT'],
   ['webhook_deliveries', 'lease_until', 'INTEGER'],
 ];
 

@@ -43,11 +43,11 @@ export async function webhookDeliveriesOf(db: Sql, id: string): Promise<unknown[
  * sweeps, of this instance or another, never post one twice while its claimant lives. A delivery
  * still `sending` after its lease belonged to an instance that died mid-post: it is due again.
  */
-export async function claimDueWebhookDeliveries(db: Sql, now: number, leaseUntil: number): Promise<DueWebhookDelivery[]> {
-  const claimed = await db.all<{ id: string }>(`UPDATE webhook_deliveries SET state = 'sending', lease_until = ? WHERE id IN (
+export async function claimDueWebhookDeliveries(db: Sql, o: { now: number; owner: string; until: number }): Promise<DueWebhookDelivery[]> {
+  const claimed = await db.all<{ id: string }>(`UPDATE webhook_deliveries SET state = 'sending', lease_owner = ?, lease_until = ? WHERE id IN (
     SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
     WHERE ((d.state = 'pending' AND d.next_attempt_at <= ?) OR (d.state = 'sending' AND d.lease_until < ?)) AND w.active = 1
-    LIMIT 100${skipLocked(db, 'd')}) RETURNING id`, leaseUntil, now, now);
+    LIMIT 100${skipLocked(db, 'd')}) RETURNING id`, o.owner, o.until, o.now, o.now);
   if (!claimed.length) return [];
   return db.all<DueWebhookDelivery>(`SELECT d.id, d.webhook_id, d.payload, d.attempts, w.url, w.secret_sealed FROM webhook_deliveries d
     JOIN webhooks w ON w.id = d.webhook_id WHERE d.id IN (${claimed.map(() => '?').join(',')})`, ...claimed.map((c) => c.id));
@@ -55,4 +55,9 @@ export async function claimDueWebhookDeliveries(db: Sql, now: number, leaseUntil
 
 export async function recordWebhookAttempt(db: Sql, id: string, a: { state: string; attempts: number; status: number | null; error: string | null; next: number; now: number }): Promise<void> {
   (await db.run('UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?', a.state, a.attempts, a.status, a.error, a.next, a.now, id));
+}
+
+/** A restarted instance's claims: what it was posting when it died is due again at once, not after the lease. */
+export async function releaseWebhookLeasesOf(db: Sql, owner: string): Promise<void> {
+  await db.run("UPDATE webhook_deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE state = 'sending' AND lease_owner = ?", owner);
 }

@@ -14,6 +14,7 @@ import { isoTime } from '../shared/time.js';
 import {
   type DueWebhookDelivery, claimDueWebhookDeliveries, deactivateWebhook, insertWebhook, recordWebhookAttempt,
   webhookDeliveriesOf, webhookExists, webhooksOf,
+  releaseWebhookLeasesOf,
 } from '../store/webhooks.js';
 
 export const WEBHOOK_EVENTS: WebhookEvent[] = ['message.received', 'message.sent', 'oversight.pending', 'oversight.approved', 'oversight.rejected'];
@@ -71,8 +72,13 @@ export async function listWebhookDeliveries(ctx: Ctx, tenantId: string, id: stri
   return (await webhookDeliveriesOf(ctx.db, id) as Array<Record<string, unknown> & { created_at: number; updated_at: number }>).map((d) => ({ ...d, created_at: isoTime(d.created_at), updated_at: isoTime(d.updated_at) }));
 }
 
+/** At start: posts this instance was making when it last stopped or died are due again at once (webhooks are at-least-once; receivers dedupe on X-MM-Event-Id). */
+export async function resumeInterruptedWebhooks(ctx: Ctx): Promise<void> {
+  await releaseWebhookLeasesOf(ctx.db, ctx.instanceId);
+}
+
 export async function sweepWebhooks(ctx: Ctx): Promise<number> {
-  const mine = await claimDueWebhookDeliveries(ctx.db, ctx.now(), ctx.now() + ctx.config.leaseSec);
+  const mine = await claimDueWebhookDeliveries(ctx.db, { now: ctx.now(), owner: ctx.instanceId, until: ctx.now() + ctx.config.leaseSec });
   await Promise.all(mine.map((d) => sendOne(ctx, d)));
   return mine.length;
 }
