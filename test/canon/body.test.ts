@@ -143,3 +143,16 @@ describe('createBodyHasher input checks', () => {
     expect(() => h.final()).toThrow(/finished/);
   });
 });
+
+describe('bodyDigest, simple, hashed in place by the native platform', () => {
+  it('matches reference.ts on blank-line, lone CR/LF and l= edge cases', () => {
+    setCryptoPlatform(nodeCryptoPlatform);
+    const bodies = ['', '\r\n', '\r\n\r\n', 'a', 'a\r', 'a\n', 'a\r\n', 'a\r\r\n', 'a\r\n\r\n\r\n', 'a\n\r\n', '\r\na\r\n \r\n', ' \r\n\r\n', 'a\r\n\r'];
+    for (const text of bodies) {
+      const body = enc(text);
+      for (const limit of [undefined, 0, 1, 2, 3, 100]) {
+        expect([text, limit, showResult(bodyDigest(body, 'simple', limit))]).toEqual([text, limit, expectedResult(referenceBody('simple', [body]), limit)]);
+      }
+    }
+  });
+});

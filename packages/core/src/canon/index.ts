@@ -12,6 +12,7 @@ import { platform } from '../crypto/platform.js';
 import { acceptingAnyBytes } from '../crypto/sha256.js';
 import { loadWasm } from '../wasm/loader.js';
 import { canonicalizeHeaderReference } from './reference.js';
+import { simpleBodyDigestNative } from './simple-native.js';
 import type { BodyHasher, BodyHashResult, Canon } from './types.js';
 import { wasmBodyDigest, wasmCanonicalizeHeader, wasmCreateBodyHasher } from './wasm-hash.js';
 
@@ -45,6 +46,7 @@ export function createBodyHasher(canon: Canon, limit?: number): BodyHasher {
 export function bodyDigest(body: Uint8Array, canon: Canon, limit?: number): BodyHashResult {
   checkBodyOptions(canon, limit);
   const p = platform();
+  if (p && canon === 'simple') return simpleBodyDigestNative(body, limit, p.sha256());
   return wasmBodyDigest(body, canon, limit, p ? () => p.sha256() : undefined);
 }
 

@@ -16,6 +16,8 @@ export interface CryptoPlatform {
   readonly name: string;
   /** A fresh SHA-256; `update` must consume its chunk before returning (it may be a view on WASM memory). */
   sha256(): ByteSha256Hasher;
+  /** SHA-256 of one whole input, where the platform has a cheaper call for it than a hasher. */
+  sha256Digest?(data: Uint8Array): Uint8Array;
   /** Imports SPKI DER (RSA) or the raw 32 bytes (Ed25519); throws for an unusable key. */
   importPublicKey(kind: SignatureKind, der: Uint8Array): unknown;
   /** RSA: PKCS#1 v1.5 over SHA-256 of `data`; Ed25519: over `data` as given. False, never a throw, for a bad signature. */

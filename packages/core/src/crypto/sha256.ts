@@ -30,7 +30,8 @@ function oneShot(h: ByteSha256Hasher, bytes: Uint8Array): Uint8Array {
 export function sha256(data: BytesInput): Uint8Array {
   const bytes = asBytes(data, 'sha256');
   const p = platform();
-  return p ? oneShot(p.sha256(), bytes) : wasmSha256(bytes);
+  if (!p) return wasmSha256(bytes);
+  return p.sha256Digest ? p.sha256Digest(bytes) : oneShot(p.sha256(), bytes);
 }
 
 /**
@@ -51,6 +52,6 @@ export function createSha256(): Sha256Hasher {
 export function sha256Anytime(data: BytesInput): Uint8Array {
   const bytes = asBytes(data, 'sha256');
   const p = platform();
-  if (p) return oneShot(p.sha256(), bytes);
+  if (p) return p.sha256Digest ? p.sha256Digest(bytes) : oneShot(p.sha256(), bytes);
   return isWasmLoaded() ? wasmSha256(bytes) : nobleSha256(bytes);
 }

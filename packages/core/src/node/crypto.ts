@@ -5,7 +5,7 @@
  * but several times faster, and synchronous: a batch over an archive saves a promise and a
  * thread-pool round trip per signature.
  */
-import { createHash, createPublicKey, KeyObject, verify } from 'node:crypto';
+import { createHash, createPublicKey, hash, KeyObject, verify } from 'node:crypto';
 import { setCryptoPlatform, type CryptoPlatform } from '../crypto/platform.js';
 
 /** KeyObject per CryptoKey: converting costs more than verifying. */
@@ -20,6 +20,8 @@ export const nodeCryptoPlatform: CryptoPlatform = {
       digest: () => new Uint8Array(h.digest()),
     };
   },
+  // One call instead of a Hash object: about 1 µs less per digest, which DKIM's Ed25519 pays per signature.
+  sha256Digest: (data) => new Uint8Array(hash('sha256', data, 'buffer')),
   importPublicKey(kind, der) {
     if (kind === 'rsa') return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
     // Raw Ed25519 keys go in as a JWK, which node:crypto imports without DER wrapping.
