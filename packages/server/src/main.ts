@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   out(`MultiMail server`);
   out(`  HTTP API   ${server.httpUrl}`);
   out(`  SMTP       smtp://${config.smtpHost}:${server.smtpPort}`);
-  out(`  Database   ${config.dbFile}`);
+  out(`  Database   ${server.ctx.db.where}`);
   out(`  Verifier   ${server.httpUrl}/verifier`);
   if (server.masterKeyCreated) out(`  Master key created at ${config.masterKeyFile} (mode 0600) — back it up; without it stored private keys are lost`);
   const b = server.bootstrap;
