@@ -36,7 +36,7 @@ const LEVELS = (process.env.MM_BENCH_LEVELS ?? "1,16,64").split(",").map(Number)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 /** Unmeasured load before each cell. */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 0.5);
-/** MM_BENCH_ONLY=inbound|send runs one half (profiling: MM_BENCH_PROF=<dir> writes the server's CPU profile). */
+/** MM_BENCH_ONLY=inbound|send runs one half, =stores only the store comparison (profiling: MM_BENCH_PROF=<dir> writes the server's CPU profile). */
 const ONLY = process.env.MM_BENCH_ONLY ?? '';
 /** NORMAL is the server default; MM_BENCH_SYNC=FULL fsyncs every commit (power-loss durable). */
 const SYNC = process.env.MM_BENCH_SYNC ?? 'NORMAL';
@@ -159,6 +159,12 @@ async function main() {
   const sig = await signDkim(base, { domain: 'peer.example', selector: 'b1', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }), headers: ['from', 'to', 'subject', 'date'] });
   const signedFor = (i) => Buffer.from(`${sig}Message-ID: <b${i}-${Math.random()}@peer.example>\r\n${base}`);
 
+  if (ONLY === 'stores') {
+    await stores(bundle, signedFor, body);
+    rmSync(dir, { recursive: true, force: true });
+    for (const c of [server, sink]) c.proc.kill('SIGTERM');
+    return;
+  }
   const rows = [];
   for (const clients of ONLY === 'send' ? [] : LEVELS) {
     const bare = transports(sink.port, clients);
@@ -296,7 +302,9 @@ async function stores(bundle, signedFor, body) {
   const rows = [];
   try {
     for (const c of [{ name: 'SQLite, 1 instance', n: 1 }, { name: 'PostgreSQL, 1 instance', n: 1, db: 'one' }, { name: 'PostgreSQL, 2 instances', n: 2, db: 'two' }]) {
-      const url = c.db ? await cluster.createDatabase(c.db) : '';
+      // durability matched to SQLite's: NORMAL (no fsync per commit, survives a killed process) is
+      // PostgreSQL's synchronous_commit=off; FULL (fsync per commit) is its default
+      const url = c.db ? `${await cluster.createDatabase(c.db)}${SYNC === 'FULL' ? '' : '?options=-c%20synchronous_commit%3Doff'}` : '';
       const sink = await child(['--sink']);
       const servers = [];
       const dirs = [];
@@ -340,7 +348,7 @@ async function stores(bundle, signedFor, body) {
   }
   const f = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
   const base = rows[0];
-  console.log(`\nstores (${CLIENTS} clients, ${SECONDS}s per cell; PostgreSQL 15 throwaway cluster with fsync on; SQLite synchronous=${SYNC}; ${availableParallelism()} cores)`);
+  console.log(`\nstores (${CLIENTS} clients, ${SECONDS}s per cell; PostgreSQL 15 throwaway cluster, fsync on, ${SYNC === 'FULL' ? 'synchronous_commit on' : 'synchronous_commit off'}; SQLite synchronous=${SYNC}; ${availableParallelism()} cores)`);
   console.log('store'.padEnd(26) + 'inbound/s  vs SQLite  cpu ms/msg server+db   sends/s  vs SQLite  cpu ms/msg server+db  errors');
   for (const r of rows) {
     console.log(`${r.name.padEnd(26)}${r.inbound.rate.toFixed(1).padStart(9)}  ${(r.inbound.rate / base.inbound.rate).toFixed(2).padStart(8)}x  ${(f(r.inbound.server) + '+' + f(r.inbound.db)).padStart(20)}  ${r.sends.rate.toFixed(1).padStart(8)}  ${(r.sends.rate / base.sends.rate).toFixed(2).padStart(8)}x  ${(f(r.sends.server) + '+' + f(r.sends.db)).padStart(20)}  ${r.inbound.errors + r.sends.errors}`);

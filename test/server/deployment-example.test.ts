@@ -11,8 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV_VARS } from '../../packages/server/src/config.js';
-import { type PgCluster, pgAvailable, startPgCluster } from '../support/pg-cluster.js';
-import { onPostgres } from '../support/test-store.js';
+import { type PgCluster, startPgCluster } from '../support/pg-cluster.js';
 
 const SCRIPT = fileURLToPath(new URL('../../examples/two-instances.sh', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../packages/server/dist/main.js', import.meta.url));
@@ -72,7 +71,7 @@ describe('examples/two-instances.sh', () => {
 });
 
 // always PostgreSQL, whichever project runs it: the postgres project would only repeat it
-describe.skipIf(onPostgres || !pgAvailable())('examples/two-instances.sh on PostgreSQL', () => {
+describe('examples/two-instances.sh on PostgreSQL', () => {
   let cluster: PgCluster;
   let url: string;
   beforeAll(async () => {

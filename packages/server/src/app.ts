@@ -20,7 +20,8 @@ import { addDomain, createMailbox, createTenant, hasTenants } from './tenancy/te
 import { resumeInterruptedWebhooks, sweepWebhooks } from './webhooks/webhooks.js';
 import { closeVerifyThreads } from './inbound/verify-pool.js';
 import { openStore } from './store/open.js';
-import { cacheGeneration } from './store/meta.js';
+import { cacheGeneration, masterKeyCheck, recordMasterKeyCheck } from './store/meta.js';
+import { assertMasterKeyOpens, sealMasterKeyCheck } from './security/master-key-check.js';
 import { newId } from './security/secrets.js';
 import { ROUTES } from './http/routes/index.js';
 import { type ApiRequest, type ApiResponse, Router, handle } from './http/router.js';
@@ -68,6 +69,13 @@ export async function openContext(config: ServerConfig): Promise<{ ctx: Ctx; mas
   await ready();
   const { key: masterKey, created: masterKeyCreated } = loadMasterKey(config.masterKey, config.masterKeyFile);
   const db = await openStore(config);
+  try {
+    const check = (await masterKeyCheck(db)) ?? await recordMasterKeyCheck(db, sealMasterKeyCheck(masterKey));
+    assertMasterKeyOpens(masterKey, check, db.where);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   let kickTimer: NodeJS.Timeout | null = null;
   const ctx: Ctx = {
     db, config, masterKey, instanceId: instanceIdOf(config.dataDir), now: () => Math.floor(Date.now() / 1000), cache: new Map(),
@@ -101,14 +109,13 @@ function instanceIdOf(dataDir: string): string {
  * Polling rather than LISTEN/NOTIFY: it needs no connection of its own, works the same on both
  * stores, and a missed notification (a dropped connection) cannot leave a stale key in force.
  */
-function watchCacheGeneration(ctx: Ctx): () => void {
-  let seen: string | null = null;
+function watchCacheGeneration(ctx: Ctx, seen: string): () => void {
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
     cacheGeneration(ctx.db).then((g) => {
-      if (seen !== null && g !== seen) ctx.cache.clear();
+      if (g !== seen) ctx.cache.clear();
       seen = g;
     }, () => undefined).finally(() => { busy = false; });
   }, ctx.config.cachePollMs);
@@ -137,11 +144,13 @@ async function collected(r: ApiResponse): Promise<ApiResponse & { body: string |
 export async function startServer(overrides: Partial<ServerConfig> = {}, env: Record<string, string | undefined> = process.env): Promise<RunningServer> {
   const config = checkConfig(mergeConfig(loadConfig(env), overrides));
   const { ctx, masterKeyCreated } = await openContext(config);
+  // read before anything is cached: a change landing between now and the first poll still clears
+  const generation = await cacheGeneration(ctx.db);
   const { db } = ctx;
   const info = await bootstrap(ctx) as BootstrapInfo | null;
   await resumeOwnWork(ctx);
   await resumeInterruptedWebhooks(ctx);
-  const stopWatching = watchCacheGeneration(ctx);
+  const stopWatching = watchCacheGeneration(ctx, generation);
 
   const { createSmtpListener } = await import('./smtp/listener.js');
   const smtp = createSmtpListener(ctx);

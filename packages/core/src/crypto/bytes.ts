@@ -66,16 +66,21 @@ ANY_TABLE['-'.charCodeAt(0)] = 62;
 ANY_TABLE['_'.charCodeAt(0)] = 63;
 
 /**
- * Decodes `s` (no padding, no whitespace) with `table`; null at the first character outside it.
- * `out` has room for exactly the decoded bytes; the leftover bits are returned for the caller's
- * own canonical-form rule.
+ * Decodes `s` with `table`; null at the first character outside it. `folded` (DKIM values): spaces,
+ * tabs, CR and LF are passed over where they stand and the padding the caller counted ends the
+ * input; otherwise `s` holds neither. `out` has room for exactly the decoded bytes; the leftover
+ * bits are returned for the caller's own canonical-form rule.
  */
-function decodeInto(s: string, table: Int16Array, out: Uint8Array): { filled: number; leftover: number } | null {
+function decodeInto(s: string, table: Int16Array, out: Uint8Array, folded = false): { filled: number; leftover: number } | null {
   let o = 0;
   let acc = 0;
   let bits = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
+    if (folded) {
+      if (c === 0x3d) break;
+      if (isFws(c)) continue;
+    }
     const v = c < 128 ? table[c]! : -1;
     if (v < 0) return null;
     acc = ((acc << 6) | v) & 0xffffff;
@@ -110,23 +115,8 @@ export function decodeBase64(text: string): Uint8Array | null {
   }
   if (chars % 4 !== 0 || pad > 2) return null;
   const out = new Uint8Array((chars / 4) * 3 - pad);
-  let o = 0;
-  let acc = 0;
-  let bits = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x3d) break;
-    if (isFws(c)) continue;
-    const v = c < 128 ? STD_TABLE[c]! : -1;
-    if (v < 0) return null;
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-  }
-  return (acc & ((1 << bits) - 1)) === 0 && o === out.length ? out : null;
+  const r = decodeInto(text, STD_TABLE, out, true);
+  return r && r.leftover === 0 && r.filled === out.length ? out : null;
 }
 
 /**

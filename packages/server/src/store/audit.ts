@@ -7,7 +7,7 @@
 import { AUDIT_GENESIS_HASH, auditCanonicalJson, type AuditLogEntry } from '@multimail/core';
 import { createHash } from 'node:crypto';
 import type { Sql } from './port.js';
-import { serialize } from './locks.js';
+import { holds, nowHolds } from './locks.js';
 
 export type AuditEvent =
   | 'send.requested' | 'send.held' | 'send.refused' | 'send.approved' | 'send.rejected' | 'send.expired'
@@ -39,10 +39,14 @@ export async function appendAudit(
   e: { tenant: string; event: AuditEvent; message_id?: string | null; actor?: string | null; data?: Record<string, unknown>; ts: number },
 ): Promise<AuditEntry> {
   // N instances append to one chain: the head is read and extended by one transaction at a time
-  await serialize(db, `audit:${e.tenant}`);
-  const last = (await db.get('SELECT seq, hash FROM audit WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1', e.tenant)) as
-    | { seq: number; hash: string }
-    | undefined;
+  const lock = `audit:${e.tenant}`;
+  let last: { seq: number; hash: string } | undefined;
+  if (db.dialect === 'postgres' && !holds(db, lock)) {
+    last = await db.get('SELECT seq, hash FROM mm_locked_audit_head(?) WHERE seq IS NOT NULL', e.tenant);
+    nowHolds(db, lock);
+  } else {
+    last = await db.get('SELECT seq, hash FROM audit WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1', e.tenant);
+  }
   const body = {
     tenant: e.tenant,
     seq: (last?.seq ?? 0) + 1,

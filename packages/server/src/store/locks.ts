@@ -13,12 +13,20 @@ import type { Sql } from './port.js';
  * inbound first, audit last (appends come at the end of a change).
  */
 export async function serialize(q: Sql, name: string): Promise<void> {
-  if (q.dialect !== 'postgres') return;
-  // a transaction appending many entries asks once: the lock is its own until it ends
+  if (q.dialect !== 'postgres' || holds(q, name)) return;
+  await q.get('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', name);
+  nowHolds(q, name);
+}
+
+/** Whether this transaction already holds `name` (a transaction appending many entries asks once: the lock is its own until it ends). */
+export function holds(q: Sql, name: string): boolean {
+  return held.get(q)?.has(name) ?? false;
+}
+
+/** Notes a lock taken by a statement of its own (store/audit.ts takes the audit lock with the head). */
+export function nowHolds(q: Sql, name: string): void {
   let names = held.get(q);
   if (!names) held.set(q, (names = new Set()));
-  if (names.has(name)) return;
-  await q.get('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', name);
   names.add(name);
 }
 

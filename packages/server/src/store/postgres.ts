@@ -8,7 +8,8 @@
  */
 import pg from 'pg';
 import type { Sql, SqlParam, Store } from './port.js';
-import { SCHEMA_VERSION, postgresSchema } from './schema.js';
+import { GroupCommit } from './group-commit.js';
+import { POSTGRES_FUNCTIONS, SCHEMA_VERSION, postgresSchema } from './schema.js';
 
 /** Arbitrary, fixed: the advisory lock that lets one starting instance migrate while the others wait. */
 const MIGRATION_LOCK = 0x6d6d5f6d;
@@ -92,6 +93,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
       await client.query(postgresSchema());
       await client.query("INSERT INTO meta(key, value) VALUES ('schema_version', $1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(SCHEMA_VERSION)]);
     }
+    await client.query(POSTGRES_FUNCTIONS);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -134,8 +136,11 @@ class PostgresStore implements Store {
     }
   }
 
+  /** Group commit, as on SQLite: one BEGIN/COMMIT and one WAL flush for the pieces of one event-loop turn, each lock asked once. */
+  private readonly group = new GroupCommit((body) => this.tx(body), (fn) => this.tx(fn));
+
   txBatched<T>(fn: (q: Sql) => Promise<T>): Promise<T> {
-    return this.tx(fn);
+    return this.group.add(fn);
   }
 
   async close(): Promise<void> {

@@ -111,3 +111,18 @@ export function postgresSchema(): string {
     .replace(/\bINTEGER\b/g, 'BIGINT')
     .replace('CREATE TABLE IF NOT EXISTS messages (\n  id TEXT PRIMARY KEY,', 'CREATE TABLE IF NOT EXISTS messages (\n  rowid BIGSERIAL UNIQUE, id TEXT PRIMARY KEY,');
 }
+
+/**
+ * PostgreSQL only: the audit head read under the tenant's lock in one round trip. Inside a
+ * VOLATILE function each statement takes a fresh snapshot (READ COMMITTED), so the SELECT sees
+ * every entry committed by the lock's previous holder; one statement doing both would read with
+ * the snapshot taken before it waited for the lock.
+ */
+export const POSTGRES_FUNCTIONS = `
+CREATE OR REPLACE FUNCTION mm_locked_audit_head(t TEXT) RETURNS TABLE(seq BIGINT, hash TEXT)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('audit:' || t, 0));
+  RETURN QUERY SELECT a.seq, a.hash FROM audit a WHERE a.tenant_id = t ORDER BY a.seq DESC LIMIT 1;
+END $$;
+`;

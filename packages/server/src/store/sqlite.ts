@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Sql, SqlParam, Store } from './port.js';
+import { GroupCommit } from './group-commit.js';
 import { ADDED_COLUMNS, SCHEMA_VERSION, SQLITE_SCHEMA } from './schema.js';
 
 /** SQLite page cache per connection (the default is 2 MiB). */
@@ -62,7 +63,7 @@ class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   /** Settles when the transaction holding the connection ends; null when none does. */
   private held: Promise<void> | null = null;
-  private batch: Array<{ fn: (q: Sql) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }> | null = null;
+  private readonly group = new GroupCommit((body) => this.tx(body));
   /** Statements of the transaction that holds the connection. */
   private readonly inTx: Sql;
 
@@ -136,41 +137,7 @@ class SqliteStore implements Store {
   }
 
   txBatched<T>(fn: (q: Sql) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (!this.batch) {
-        this.batch = [];
-        setImmediate(() => void this.flush());
-      }
-      this.batch.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-    });
-  }
-
-  /** One commit (one fsync) for the batch; each piece in its own savepoint, so one failure rolls back only itself. */
-  private async flush(): Promise<void> {
-    const batch = this.batch ?? [];
-    this.batch = null;
-    const outcomes: Array<{ ok: boolean; value: unknown }> = [];
-    try {
-      await this.exclusive(async () => {
-        for (const item of batch) {
-          this.db.exec('SAVEPOINT piece');
-          try {
-            outcomes.push({ ok: true, value: await item.fn(this.inTx) });
-            this.db.exec('RELEASE piece');
-          } catch (err) {
-            this.db.exec('ROLLBACK TO piece; RELEASE piece');
-            outcomes.push({ ok: false, value: err });
-          }
-        }
-      });
-    } catch (err) {
-      for (const item of batch) item.reject(err);
-      return;
-    }
-    batch.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.value)));
-    // nothing of a batch may outlive it: its closures hold whole messages (up to 25 MiB each)
-    batch.length = 0;
-    outcomes.length = 0;
+    return this.group.add(fn);
   }
 
   async close(): Promise<void> {

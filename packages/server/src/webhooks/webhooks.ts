@@ -78,7 +78,9 @@ export async function resumeInterruptedWebhooks(ctx: Ctx): Promise<void> {
 }
 
 export async function sweepWebhooks(ctx: Ctx): Promise<number> {
-  const mine = await claimDueWebhookDeliveries(ctx.db, { now: ctx.now(), owner: ctx.instanceId, until: ctx.now() + ctx.config.leaseSec });
+  // the claim outlives the longest post twice over, so a slow receiver never gets a second post from another instance meanwhile
+  const lease = Math.max(ctx.config.leaseSec, (2 * WEBHOOK_TIMEOUT_MS) / 1000);
+  const mine = await claimDueWebhookDeliveries(ctx.db, { now: ctx.now(), owner: ctx.instanceId, until: ctx.now() + lease });
   await Promise.all(mine.map((d) => sendOne(ctx, d)));
   return mine.length;
 }
