@@ -4,25 +4,20 @@
  * key presenting its id gets 404). Sessions live in memory, at most MAX_SESSIONS, idle ones
  * dropped after IDLE_MS; a client whose session is gone starts a new one, as the protocol says.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Ctx } from '../shared/context.js';
 import { bearer } from '../shared/bearer.js';
 import { ApiError } from '../shared/errors.js';
 import { type Principal, authenticate } from '../tenancy/credentials.js';
+import { JsonHttpTransport, writeJson } from './json-transport.js';
 import { mcpServer } from './server.js';
 
 const MAX_SESSIONS = 1000;
 const IDLE_MS = 30 * 60_000;
 
-interface Session { transport: StreamableHTTPServerTransport; credentialId: string; lastUsed: number }
+interface Session { transport: JsonHttpTransport; credentialId: string; lastUsed: number }
 
 export const isMcpPath = (url: string | undefined): boolean => url === '/mcp' || !!url?.startsWith('/mcp?');
-
-function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-}
 
 const rpcError = (message: string) => ({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
 
@@ -60,14 +55,9 @@ export function mcpEndpoint(ctx: Ctx) {
     }
   }
 
-  async function open(p: Principal): Promise<StreamableHTTPServerTransport> {
+  async function open(p: Principal): Promise<JsonHttpTransport> {
     makeRoom();
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: randomUUID,
-      // one JSON answer per POST: no event stream to keep open for a call that answers at once
-      enableJsonResponse: true,
-      onsessioninitialized: (id) => { sessions.set(id, { transport, credentialId: p.credentialId, lastUsed: Date.now() }); },
-    });
+    const transport: JsonHttpTransport = new JsonHttpTransport((id) => { sessions.set(id, { transport, credentialId: p.credentialId, lastUsed: Date.now() }); });
     transport.onclose = () => { if (transport.sessionId) sessions.delete(transport.sessionId); };
     await mcpServer(ctx).connect(transport);
     return transport;
@@ -79,27 +69,26 @@ export function mcpEndpoint(ctx: Ctx) {
       const sid = req.headers['mcp-session-id'];
       const session = typeof sid === 'string' ? sessions.get(sid) : undefined;
       if (typeof sid === 'string' && (!session || session.credentialId !== p.credentialId)) {
-        answer(res, 404, rpcError('session not found: start a new one (initialize)'));
+        writeJson(res, 404, rpcError('session not found: start a new one (initialize)'));
         return;
       }
       if (!session && req.method !== 'POST') {
-        answer(res, 405, rpcError('open a session with a POST of initialize first'), { allow: 'POST' });
+        writeJson(res, 405, rpcError('open a session with a POST of initialize first'), { allow: 'POST' });
         return;
       }
       const body = req.method === 'POST' ? await readJson(req, ctx.config.maxHttpBodyBytes) : undefined;
       if (session) session.lastUsed = Date.now();
       const transport = session?.transport ?? await open(p);
-      // the SDK hands this to each tool call as extra.authInfo: calls act as the key that carried them
-      (req as IncomingMessage & { auth?: unknown }).auth = { token: '', clientId: p.credentialId, scopes: [...p.scopes], extra: { principal: p } };
-      await transport.handleRequest(req, res, body);
+      // each tool call gets this as extra.authInfo: calls act as the key that carried them
+      transport.handle(req, res, body, { token: '', clientId: p.credentialId, scopes: [...p.scopes], extra: { principal: p } });
     } catch (err) {
       if (res.headersSent) return;
       if (err instanceof ApiError) {
-        answer(res, err.status, { error: { code: err.code, message: err.message } }, err.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+        writeJson(res, err.status, { error: { code: err.code, message: err.message } }, err.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
         return;
       }
       console.error('multimail: /mcp failed', err);
-      answer(res, 500, rpcError('internal error'));
+      writeJson(res, 500, rpcError('internal error'));
     }
   }
 
