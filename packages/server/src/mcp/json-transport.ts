@@ -7,8 +7,8 @@
  *
  * It reads node's request and writes node's response directly. The SDK's transport
  * (StreamableHTTPServerTransport) makes a web `Request` of every node request and reads its
- * `Response` back through a web stream: 0.5–0.7 ms more server CPU per call, on calls whose
- * own work is 0.2–2 ms (docs/server.md § MCP vs HTTP).
+ * `Response` back through a web stream: 0.3–0.7 ms more server CPU per call, on calls whose
+ * own work is 0.25–2 ms (docs/server.md § MCP vs HTTP).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
