@@ -5,9 +5,8 @@
  * Under gated_all it is held (`pending_inbound_approval`) until an oversight key releases it.
  */
 import type { Sql } from '../store/port.js';
-import { serialize } from '../store/locks.js';
 import { appendAudit } from '../store/audit.js';
-import { existingThread, getMessageById, inboundCopies, insertMessage } from '../store/messages.js';
+import { existingThread, getMessageById, insertMessage, lockedInboundCopies } from '../store/messages.js';
 import { messageView } from '../shared/message-view.js';
 import type { Ctx } from '../shared/context.js';
 import { extractMsgIds } from '../shared/addresses.js';
@@ -33,7 +32,7 @@ const first = (a: { address?: string; group?: Array<{ address: string }> } | und
 /** Earlier inbound copies with this Message-ID in this mailbox, with their content digests. */
 async function copiesOf(q: Sql, mailboxId: string, messageId: string): Promise<Array<{ id: string; sha256: string }>> {
   // rows stored before digests were kept have none: theirs is computed from the stored bytes
-  return (await inboundCopies(q, mailboxId, messageId)).map((r) => ({ id: r.id, sha256: r.raw_sha256 ?? sha256Hex(r.raw!) }));
+  return (await lockedInboundCopies(q, mailboxId, messageId)).map((r) => ({ id: r.id, sha256: r.raw_sha256 ?? sha256Hex(r.raw!) }));
 }
 
 /** Verifies and stores one message for each hosted recipient; returns the stored ids. */
@@ -73,8 +72,6 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
     const held = holdsInbound(mailbox.oversight_mode);
     const id = newId('msg', 10);
     const inserted = await ctx.db.txBatched(async (q) => {
-      // the same message arriving at two instances at once (a sender retrying on another connection) is still stored once
-      if (messageId) await serialize(q, `inbound:${mailbox.id}:${messageId}`);
       const earlier = messageId ? await copiesOf(q, mailbox.id, messageId) : [];
       // a redelivery of these very bytes (a sender retrying after a lost 250) is stored once; a
       // different message under a Message-ID already here is stored too, and the clash logged

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Ctx } from '../shared/context.js';
 import { InboundRejection, receiveMessage } from '../inbound/receive.js';
-import { findHostedMailbox, isHostedDomain } from '../tenancy/tenants.js';
+import { isHostedDomain, isHostedMailbox } from '../tenancy/tenants.js';
 import { Admission, type Conn, clientNetwork, refuse } from './admission.js';
 import { DataChecker } from './limits-stream.js';
 import { InFlightBudget, LoadGate, MessageSink, Reservation, prepareSpool } from './spool.js';
@@ -85,7 +85,7 @@ export function createSmtpListener(ctx: Ctx): SmtpListener {
       const rcpt = address.address.toLowerCase();
       const domain = rcpt.slice(rcpt.lastIndexOf('@') + 1);
       if (!await isHostedDomain(ctx, domain)) return callback(smtpError(554, `5.7.1 <${rcpt}>: relay access denied`));
-      if (!await findHostedMailbox(ctx, rcpt)) return callback(smtpError(550, `5.1.1 <${rcpt}>: no such mailbox here`));
+      if (!await isHostedMailbox(ctx, rcpt)) return callback(smtpError(550, `5.1.1 <${rcpt}>: no such mailbox here`));
       callback();
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {

@@ -1,6 +1,6 @@
 /** Messages, their deliveries, tags and threads, and idempotency keys. */
 import type { Sql, SqlParam } from './port.js';
-import { skipLocked } from './locks.js';
+import { holds, nowHolds, skipLocked } from './locks.js';
 import type { DeliveryRow, MessageRow } from './rows.js';
 
 export async function getMessage(db: Sql, tenantId: string, id: string): Promise<MessageRow | undefined> {
@@ -70,9 +70,19 @@ export async function threadMessages(db: Sql, tenantId: string, threadId: string
   return (await db.all('SELECT * FROM messages WHERE tenant_id = ? AND thread_id = ? ORDER BY rowid', tenantId, threadId)) as MessageRow[];
 }
 
-/** Inbound copies with one Message-ID in one mailbox; `raw` only for rows stored before digests were kept. */
-export async function inboundCopies(db: Sql, mailboxId: string, messageId: string): Promise<Array<{ id: string; raw_sha256: string | null; raw: Buffer | null }>> {
-  return (await db.all("SELECT id, raw_sha256, CASE WHEN raw_sha256 IS NULL THEN raw END AS raw FROM messages WHERE mailbox_id = ? AND message_id_header = ? AND direction = 'in'", mailboxId, messageId)) as Array<{ id: string; raw_sha256: string | null; raw: Buffer | null }>;
+/**
+ * Inbound copies with one Message-ID in one mailbox, read holding the lock on that pair (the same
+ * message arriving at two instances at once is still stored once); `raw` only for rows stored
+ * before digests were kept.
+ */
+export async function lockedInboundCopies(db: Sql, mailboxId: string, messageId: string): Promise<Array<{ id: string; raw_sha256: string | null; raw: Buffer | null }>> {
+  const lock = `inbound:${mailboxId}:${messageId}`;
+  if (db.dialect === 'postgres' && !holds(db, lock)) {
+    const rows = await db.all('SELECT id, raw_sha256, raw FROM mm_locked_inbound_copies(?, ?, ?)', lock, mailboxId, messageId);
+    nowHolds(db, lock);
+    return rows;
+  }
+  return db.all("SELECT id, raw_sha256, CASE WHEN raw_sha256 IS NULL THEN raw END AS raw FROM messages WHERE mailbox_id = ? AND message_id_header = ? AND direction = 'in'", mailboxId, messageId);
 }
 
 /** Adds or removes a tag; true when that changed anything. */

@@ -113,7 +113,8 @@ export function postgresSchema(): string {
 }
 
 /**
- * PostgreSQL only: the audit head read under the tenant's lock in one round trip. Inside a
+ * PostgreSQL only: the audit head, and the inbound copies of one Message-ID, each read under its
+ * lock in one round trip. Inside a
  * VOLATILE function each statement takes a fresh snapshot (READ COMMITTED), so the SELECT sees
  * every entry committed by the lock's previous holder; one statement doing both would read with
  * the snapshot taken before it waited for the lock.
@@ -124,5 +125,12 @@ LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtextextended('audit:' || t, 0));
   RETURN QUERY SELECT a.seq, a.hash FROM audit a WHERE a.tenant_id = t ORDER BY a.seq DESC LIMIT 1;
+END $$;
+CREATE OR REPLACE FUNCTION mm_locked_inbound_copies(lock TEXT, mailbox TEXT, msgid TEXT)
+RETURNS TABLE(id TEXT, raw_sha256 TEXT, raw BYTEA) LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended(lock, 0));
+  RETURN QUERY SELECT m.id, m.raw_sha256, CASE WHEN m.raw_sha256 IS NULL THEN m.raw END FROM messages m
+    WHERE m.mailbox_id = mailbox AND m.message_id_header = msgid AND m.direction = 'in';
 END $$;
 `;

@@ -63,7 +63,7 @@ class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   /** Settles when the transaction holding the connection ends; null when none does. */
   private held: Promise<void> | null = null;
-  private readonly group = new GroupCommit((body) => this.tx(body));
+  private readonly group = new GroupCommit((body) => this.tx(body), (fn) => this.tx(fn));
   /** Statements of the transaction that holds the connection. */
   private readonly inTx: Sql;
 

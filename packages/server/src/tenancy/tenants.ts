@@ -178,6 +178,21 @@ export async function findHostedMailbox(ctx: Ctx, address: string): Promise<Mail
 }
 
 /**
+ * Asked at every RCPT TO: whether the address reaches a mailbox here. Mailboxes are only ever
+ * added, so a known one is remembered (its mode, which can change, is read when the message is
+ * stored); an unknown one is looked up each time.
+ */
+export async function isHostedMailbox(ctx: Ctx, address: string): Promise<boolean> {
+  const addr = address.toLowerCase();
+  let known = ctx.cache.get('hostedMailboxes') as Set<string> | undefined;
+  if (!known) ctx.cache.set('hostedMailboxes', (known = new Set()));
+  if (known.has(addr)) return true;
+  if (!await findHostedMailbox(ctx, addr)) return false;
+  known.add(addr);
+  return true;
+}
+
+/**
  * Asked at every RCPT TO. Domains are only ever added, so a hosted one is remembered; an unknown
  * one is looked up each time, since another process (`main.js create-tenant`) may have added it.
  */
