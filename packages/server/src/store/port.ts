@@ -31,9 +31,9 @@ export interface Store extends Sql {
    */
   tx<T>(fn: (q: Sql) => Promise<T>): Promise<T>;
   /**
-   * As tx, for hot paths that acknowledge on commit (SMTP 250, HTTP 201): SQLite commits the
-   * pieces queued in one turn of the event loop together (one fsync), each in its own savepoint;
-   * PostgreSQL runs each in its own transaction (its connections commit in parallel).
+   * As tx, for hot paths that acknowledge on commit (SMTP 250, HTTP 201): the pieces queued in
+   * one turn of the event loop commit together (store/group-commit.ts). A piece may run twice (a
+   * failing neighbour sends each back to a transaction of its own): it must only use the store.
    */
   txBatched<T>(fn: (q: Sql) => Promise<T>): Promise<T>;
   /** What the data lives in, for messages: a file path or a URL with the password left out. */
