@@ -25,7 +25,7 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ['test/server/**/*.test.ts', 'test/audit/*.test.ts'],
-          exclude: ['test/server/multi-instance.test.ts', 'test/server/deployment-example.test.ts', 'test/server/layering.test.ts', 'test/server/units.test.ts', 'test/server/header-fields.test.ts', 'test/server/outbound-pool.test.ts', 'test/audit/properties.test.ts'],
+          exclude: ['test/server/schema-sqlite.test.ts', 'test/server/multi-instance.test.ts', 'test/server/deployment-example.test.ts', 'test/server/layering.test.ts', 'test/server/units.test.ts', 'test/server/header-fields.test.ts', 'test/server/outbound-pool.test.ts', 'test/audit/properties.test.ts'],
           env: { MULTIMAIL_TEST_STORE: 'postgres' },
           globalSetup: ['./test/support/pg-global-setup.ts'],
         },

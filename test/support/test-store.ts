@@ -1,9 +1,10 @@
 /**
- * Which store a test server uses. The `server-postgres` project (vitest.config.ts) runs the server
+ * Which store a test server uses. The `postgres` project (vitest.config.ts) runs the server
  * suite again with MULTIMAIL_TEST_STORE=postgres: each data directory then gets a database of its
  * own in the run's cluster, the same one when a test restarts a server on that directory.
  */
-import { basename } from 'node:path';
+import Database from 'better-sqlite3';
+import { basename, join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 
@@ -39,4 +40,16 @@ async function createDatabase(name: string): Promise<string> {
 export async function databaseEnv(dir: string): Promise<Record<string, string>> {
   const url = await testDatabaseUrl(dir);
   return url ? { MULTIMAIL_DATABASE_URL: url } : {};
+}
+
+/** Runs one statement on the database a server over `dir` uses, outside the server's own store code. */
+export async function rawStatement(dir: string, sql: string): Promise<Array<Record<string, unknown>>> {
+  const url = await testDatabaseUrl(dir);
+  if (url) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try { return (await client.query(sql)).rows; } finally { await client.end(); }
+  }
+  const db = new Database(join(dir, 'multimail.db'));
+  try { return /^\s*select/i.test(sql) ? db.prepare(sql).all() as Array<Record<string, unknown>> : (db.prepare(sql).run(), []); } finally { db.close(); }
 }
