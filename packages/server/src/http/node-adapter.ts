@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Ctx } from '../shared/context.js';
 import { ApiError } from '../shared/errors.js';
 import { principalFor } from './auth.js';
+import type { Principal } from '../tenancy/credentials.js';
 import { type ApiResponse, type Router, handle, json } from './router.js';
 
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
@@ -49,6 +50,7 @@ export function nodeHandler(router: Router, ctx: Ctx) {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = req.method ?? 'GET';
       let body: Buffer = Buffer.alloc(0);
+      let principal: Principal | undefined;
       if (announcesBody(req)) {
         // a body is read only for a route that takes a key, and only once the key is good: an
         // unauthenticated client must not make the server buffer up to maxHttpBodyBytes, nor
@@ -59,7 +61,8 @@ export function nodeHandler(router: Router, ctx: Ctx) {
         } else {
           const declared = Number(req.headers['content-length'] ?? 0);
           if (declared > config.maxHttpBodyBytes) throw tooLarge(config.maxHttpBodyBytes);
-          await principalFor(ctx, found.route, { authorization: req.headers.authorization });
+          // authenticated before the body is read; the router reuses it (one lookup per request)
+          principal = await principalFor(ctx, found.route, { authorization: req.headers.authorization });
           if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
           body = await readBody(req, config.maxHttpBodyBytes);
         }
@@ -68,7 +71,7 @@ export function nodeHandler(router: Router, ctx: Ctx) {
       }
       const headers: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      out = await handle(ctx, router, { method, path: url.pathname, query: url.searchParams, headers, body, signal: gone(res) });
+      out = await handle(ctx, router, { method, path: url.pathname, query: url.searchParams, headers, body, signal: gone(res), principal });
     } catch (err) {
       closeAfter = !req.complete;
       if (err instanceof ApiError) out = errorResponse(err.status, err.code, err.message);

@@ -8,6 +8,7 @@ import { checkBody, checkQuery, prepareChecks } from '../api/input.js';
 import type { Ctx } from '../shared/context.js';
 import { ApiError } from '../shared/errors.js';
 import { principalFor } from './auth.js';
+import type { Principal } from '../tenancy/credentials.js';
 import { jsonBody } from './body.js';
 import type { Route } from './route.js';
 
@@ -19,6 +20,8 @@ export interface ApiRequest {
   body: Buffer;
   /** Aborted when the client goes away: long waits (wait_for_email) end early. */
   signal?: AbortSignal;
+  /** The caller, when the adapter already authenticated it for this route (before reading the body). */
+  principal?: Principal;
 }
 
 export interface ApiResponse {
@@ -85,7 +88,7 @@ export async function handle(ctx: Ctx, router: Router, req: ApiRequest): Promise
       return withHeaders(errorJson(new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}; allowed: ${allow}`)), { allow });
     }
     const { route, params } = found;
-    const p = route.scopes === 'public' ? null : await principalFor(ctx, route, req.headers);
+    const p = route.scopes === 'public' ? null : req.principal ?? await principalFor(ctx, route, req.headers);
     const query = route.query ? checkQuery<Record<string, unknown>>(route.query, req.query) : noQuery(req.query);
     if (route.kind === 'raw') return await route.handle({ ctx, req, params, query, p });
     const body = route.body ? checkBody<Record<string, unknown>>(route.body, jsonBody(req, { optional: !(route.body.required as string[]).length })) : {};
