@@ -178,32 +178,29 @@ export async function findHostedMailbox(ctx: Ctx, address: string): Promise<Mail
 }
 
 /**
- * Asked at every RCPT TO: whether the address reaches a mailbox here. Mailboxes are only ever
- * added, so a known one is remembered (its mode, which can change, is read when the message is
- * stored); an unknown one is looked up each time.
+ * Names that are only ever added (domains, mailboxes): one found is remembered in ctx.cache under
+ * `set`; one not found is looked up each time, since another instance or process
+ * (`main.js create-tenant`) may add it.
  */
-export async function isHostedMailbox(ctx: Ctx, address: string): Promise<boolean> {
-  const addr = address.toLowerCase();
-  let known = ctx.cache.get('hostedMailboxes') as Set<string> | undefined;
-  if (!known) ctx.cache.set('hostedMailboxes', (known = new Set()));
-  if (known.has(addr)) return true;
-  if (!await findHostedMailbox(ctx, addr)) return false;
-  known.add(addr);
+async function knownOrFound(ctx: Ctx, set: string, name: string, find: () => Promise<unknown>): Promise<boolean> {
+  let known = ctx.cache.get(set) as Set<string> | undefined;
+  if (!known) ctx.cache.set(set, (known = new Set()));
+  if (known.has(name)) return true;
+  if (!await find()) return false;
+  known.add(name);
   return true;
 }
 
-/**
- * Asked at every RCPT TO. Domains are only ever added, so a hosted one is remembered; an unknown
- * one is looked up each time, since another process (`main.js create-tenant`) may have added it.
- */
-export async function isHostedDomain(ctx: Ctx, domain: string, q: Sql = ctx.db): Promise<boolean> {
+/** Asked at every RCPT TO: whether the address reaches a mailbox here (its mode, which can change, is read when the message is stored). */
+export function isHostedMailbox(ctx: Ctx, address: string): Promise<boolean> {
+  const addr = address.toLowerCase();
+  return knownOrFound(ctx, 'hostedMailboxes', addr, () => findHostedMailbox(ctx, addr));
+}
+
+/** Asked at every RCPT TO, and for each recipient of a send (local hop or relay). */
+export function isHostedDomain(ctx: Ctx, domain: string, q: Sql = ctx.db): Promise<boolean> {
   const name = domain.toLowerCase();
-  let known = ctx.cache.get('hostedDomains') as Set<string> | undefined;
-  if (!known) ctx.cache.set('hostedDomains', (known = new Set()));
-  if (known.has(name)) return true;
-  if (!await domainByName(q, name)) return false;
-  known.add(name);
-  return true;
+  return knownOrFound(ctx, 'hostedDomains', name, () => domainByName(q, name));
 }
 
 export async function listMailboxes(ctx: Ctx, tenantId: string): Promise<MailboxRow[]> {
