@@ -74,6 +74,9 @@ export const MAX_JSON_DEPTH = 16;
 
 /** A lone UTF-16 surrogate: JSON can spell one (`"\\ud800"`), Unicode text cannot hold it. */
 const LONE_SURROGATE = /\p{Cs}/u;
+/** U+0000: JSON can spell it (`"\\u0000"`), but no header may carry it and PostgreSQL text cannot hold it. */
+const NUL = '\u0000';
+const NUL_HINT = 'U+0000 (NUL) is not accepted in text; send bytes base64-encoded (eml_base64, attachment content)';
 
 /**
  * Walks a parsed body once: refuses nesting past MAX_JSON_DEPTH, and strings (values or member
@@ -87,11 +90,13 @@ function checkValues(value: unknown): ApiError | null {
     const [v, d, path] = stack.pop()!;
     if (typeof v === 'string') {
       if (LONE_SURROGATE.test(v)) return new ApiError(400, 'invalid_request', `${path || 'the body'} is not valid Unicode text (a lone surrogate)`, { field: path });
+      if (v.includes(NUL)) return new ApiError(400, 'invalid_request', `${path || 'the body'}: ${NUL_HINT}`, { field: path });
     } else if (v && typeof v === 'object') {
       if (d > MAX_JSON_DEPTH) return new ApiError(400, 'invalid_json', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
       for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
         const name = Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
         if (LONE_SURROGATE.test(k)) return new ApiError(400, 'invalid_request', `a member name in ${path || 'the body'} is not valid Unicode text (a lone surrogate)`, { field: path });
+        if (k.includes(NUL)) return new ApiError(400, 'invalid_request', `a member name in ${path || 'the body'}: ${NUL_HINT}`, { field: path });
         stack.push([child, d + 1, name]);
       }
     }

@@ -5,6 +5,7 @@
  * Under gated_all it is held (`pending_inbound_approval`) until an oversight key releases it.
  */
 import type { Sql } from '../store/port.js';
+import { withoutNul } from '../shared/header-fields.js';
 import { appendAudit } from '../store/audit.js';
 import { existingThread, getMessageById, insertMessage, lockedInboundCopies } from '../store/messages.js';
 import { messageView } from '../shared/message-view.js';
@@ -50,7 +51,8 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
     if (err instanceof UnparseableMessage) throw new InboundRejection(554, `message could not be parsed: ${err.message}`);
     throw err;
   }
-  const { fields, report, used } = verified;
+  const { report, used } = verified;
+  const fields = withoutNul(verified.fields);
   // the parser's own count, for boundary spellings the line scan above did not recognize
   if (verified.attachments + 1 > ctx.config.smtp.maxMimeParts) {
     throw new InboundRejection(552, `message has more than ${ctx.config.smtp.maxMimeParts} MIME parts`);
@@ -80,7 +82,7 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
         id, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, direction: 'in', status: held ? 'pending_inbound_approval' : 'received',
         message_id_header: messageId, thread_id: await existingThread(q, mailbox.tenant_id, messageId, refs) ?? newId('thr', 8), in_reply_to: inReplyTo,
         refs: JSON.stringify(refs), subject: fields.subject ?? null, from_addr: first(fields.from)?.toLowerCase() ?? null,
-        to_json: JSON.stringify(fields.to ?? []), cc_json: JSON.stringify(fields.cc ?? []), envelope_from: input.mailFrom,
+        to_json: JSON.stringify(fields.to ?? []), cc_json: JSON.stringify(fields.cc ?? []), envelope_from: withoutNul(input.mailFrom),
         envelope_to: JSON.stringify([rcpt]), agent_id: report.identity.find((i) => i.result === 'pass')?.agent ?? null, credential_id: null,
         oversight_mode: mailbox.oversight_mode, bcc_oversight: 0, raw, dkim_domain: report.dkim_domain, dkim_selector: report.dkim_selector,
         dkim_result: report.dkim_result, approval_code: null, expires_at: held ? now + ctx.config.pendingTtlSec : null,

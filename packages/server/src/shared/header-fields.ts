@@ -83,6 +83,19 @@ export function readHeaderFields(headerSection: Uint8Array): HeaderFields {
   return out;
 }
 
+/**
+ * A header section cannot hold NUL (the listener refuses it), but an encoded word (RFC 2047) can
+ * decode to one, and PostgreSQL text cannot store it: a stranger's message would then be refused
+ * with a 451 on every retry. Decoded header fields are stored and shown with U+FFFD in its place,
+ * on either store (the raw bytes and the verification report keep what was sent).
+ */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '\ufffd') as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutNul(v)])) as T;
+  return value;
+}
+
 /** Offset just past the empty line that ends the header section (CRLF or bare LF), or -1. */
 export function headerSectionEnd(raw: Buffer): number {
   const crlf = raw.indexOf('\r\n\r\n');

@@ -10,7 +10,7 @@ import { deliveriesOf, tagsOf } from '../store/messages.js';
 import type { MessageRow } from '../store/rows.js';
 import { mailboxRow } from '../store/tenants.js';
 import { type DkimSummary, UNSIGNED, dkimSummary } from './dkim-summary.js';
-import { headerSectionEnd, readHeaderFields } from './header-fields.js';
+import { headerSectionEnd, readHeaderFields, withoutNul } from './header-fields.js';
 import { isoTime } from './time.js';
 
 export interface AddressView { address: string; name: string | null }
@@ -34,7 +34,7 @@ function fromOf(m: MessageRow): AddressView | null {
   if (!m.from_addr) return null;
   const end = headerSectionEnd(m.raw);
   const parsed = end < 0 ? undefined : readHeaderFields(m.raw.subarray(0, end)).from;
-  return addressView(m.from_addr, parsed?.name);
+  return addressView(m.from_addr, withoutNul(parsed?.name));
 }
 
 /**

@@ -77,7 +77,8 @@ function sqlOver(runner: () => Runner): Sql {
 }
 
 export async function openPostgres(url: string, opts: { poolSize?: number } = {}): Promise<Store> {
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 20, types });
+  // a database that stops answering fails requests after 10 s with its reason, rather than holding them for ever
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 20, types, connectionTimeoutMillis: 10_000 });
   // an idle client's connection dropped by the server: the pool replaces it; without a listener it would crash the process
   pool.on('error', () => undefined);
   try {

@@ -14,7 +14,7 @@ import { ADDED_COLUMNS, SCHEMA_VERSION, SQLITE_SCHEMA } from './schema.js';
 /** SQLite page cache per connection (the default is 2 MiB). */
 const CACHE_KIB = 32 * 1024;
 /** A statement that waits this long for a transaction is a bug (a transaction calling the store instead of its handle). */
-const LOCK_WAIT_MS = Number(process.env.MULTIMAIL_TEST_LOCK_WAIT_MS ?? 30_000);
+const LOCK_WAIT_MS = 30_000;
 
 export function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL' = 'NORMAL'): Store {
   const sync = String(synchronous).toUpperCase();
