@@ -226,28 +226,26 @@ async function splitRefused(ctx: Ctx, q: Sql, d: DeliveryRow, refused: SendOutco
 
 /** When every delivery row is final, the message takes its final status and the audit entry (call inside tx). */
 async function finish(ctx: Ctx, q: Sql, id: string): Promise<MessageRow> {
-  {
-    // two instances finishing one message (a delivery retried after a lease ran out) must not both write the final entry
-    await serialize(q, `message:${id}`);
-    const m = (await getMessageById(q, id))!;
-    const ds = await deliveriesOf(q, id);
-    if (m.status !== 'signed' || ds.some((d) => d.state === 'pending' || d.state === 'sending')) return m;
-    const status = ds.some((d) => d.state === 'failed') ? 'failed' : ds.some((d) => d.state === 'undeliverable') ? 'undeliverable' : 'delivered';
-    const now = ctx.now();
-    const patch = { status, delivered_at: status === 'delivered' ? now : null, updated_at: now } as const;
-    await updateMessage(q, id, patch);
-    await appendAudit(q, {
-      tenant: m.tenant_id, event: `send.${status}`, message_id: id, actor: 'system:outbox', ts: now,
-      data: {
-        message_id: m.message_id_header, identity_sig: m.identity_sig, kid: m.identity_kid, approval: m.approval_code,
-        dkim_domain: m.dkim_domain, dkim_selectors: m.dkim_selector ? m.dkim_selector.split(',') : [], dkim_status: m.dkim_domain ? 'signed' : 'unsigned',
-        deliveries: ds.map((d) => ({ target: d.target, recipients: JSON.parse(d.recipients) as string[], state: d.state, error: d.last_error })),
-      },
-    });
-    const done = { ...m, ...patch };
-    await enqueueEvent(ctx, q, m.tenant_id, 'message.sent', async () => ({ message: await messageView(q, done) }));
-    return done;
-  }
+  // two instances finishing one message (a delivery retried after a lease ran out) must not both write the final entry
+  await serialize(q, `message:${id}`);
+  const m = (await getMessageById(q, id))!;
+  const ds = await deliveriesOf(q, id);
+  if (m.status !== 'signed' || ds.some((d) => d.state === 'pending' || d.state === 'sending')) return m;
+  const status = ds.some((d) => d.state === 'failed') ? 'failed' : ds.some((d) => d.state === 'undeliverable') ? 'undeliverable' : 'delivered';
+  const now = ctx.now();
+  const patch = { status, delivered_at: status === 'delivered' ? now : null, updated_at: now } as const;
+  await updateMessage(q, id, patch);
+  await appendAudit(q, {
+    tenant: m.tenant_id, event: `send.${status}`, message_id: id, actor: 'system:outbox', ts: now,
+    data: {
+      message_id: m.message_id_header, identity_sig: m.identity_sig, kid: m.identity_kid, approval: m.approval_code,
+      dkim_domain: m.dkim_domain, dkim_selectors: m.dkim_selector ? m.dkim_selector.split(',') : [], dkim_status: m.dkim_domain ? 'signed' : 'unsigned',
+      deliveries: ds.map((d) => ({ target: d.target, recipients: JSON.parse(d.recipients) as string[], state: d.state, error: d.last_error })),
+    },
+  });
+  const done = { ...m, ...patch };
+  await enqueueEvent(ctx, q, m.tenant_id, 'message.sent', async () => ({ message: await messageView(q, done) }));
+  return done;
 }
 
 /** Resumes everything due: unsigned queued messages and pending or interrupted deliveries. */
