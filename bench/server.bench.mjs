@@ -301,10 +301,16 @@ async function stores(bundle, signedFor, body) {
   const masterKey = randomBytes(32).toString('hex');
   const rows = [];
   try {
-    for (const c of [{ name: 'SQLite, 1 instance', n: 1 }, { name: 'PostgreSQL, 1 instance', n: 1, db: 'one' }, { name: 'PostgreSQL, 2 instances', n: 2, db: 'two' }]) {
+    // MM_BENCH_STORES=pg1 (or sqlite,pg1,pg2) runs only those cells, e.g. to profile one store
+    const cells = [{ key: 'sqlite', name: 'SQLite, 1 instance', n: 1 }, { key: 'pg1', name: 'PostgreSQL, 1 instance', n: 1, db: 'one' }, { key: 'pg2', name: 'PostgreSQL, 2 instances', n: 2, db: 'two' }];
+    const wanted = (process.env.MM_BENCH_STORES ?? '').split(',').filter(Boolean);
+    for (const c of cells.filter((x) => !wanted.length || wanted.includes(x.key))) {
       // durability matched to SQLite's: NORMAL (no fsync per commit, survives a killed process) is
       // PostgreSQL's synchronous_commit=off; FULL (fsync per commit) is its default
-      const url = c.db ? `${await cluster.createDatabase(c.db)}${SYNC === 'FULL' ? '' : '?options=-c%20synchronous_commit%3Doff'}` : '';
+      const tcp = c.db ? await cluster.createDatabase(c.db) : '';
+      // MM_BENCH_PG_SOCKET=1: over the cluster's Unix socket, as a database on the same host is often reached
+      const base = process.env.MM_BENCH_PG_SOCKET === '1' && tcp ? `${tcp.replace(/@127\.0\.0\.1:\d+/, '@')}?host=${encodeURIComponent(cluster.socketDir)}&port=${cluster.port}` : tcp;
+      const url = c.db ? `${base}${SYNC === 'FULL' ? '' : `${base.includes('?') ? '&' : '?'}options=-c%20synchronous_commit%3Doff`}` : '';
       const sink = await child(['--sink']);
       const servers = [];
       const dirs = [];
@@ -332,12 +338,14 @@ async function stores(bundle, signedFor, body) {
       const inbound = await measure((cl, i) => smtp[cl].sendMail({ envelope: { from: 'peer@peer.example', to: ['agent@agents.localhost'] }, raw: signedFor(i) }));
       smtp.forEach((t) => t.close());
       const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-      const sends = await measure(async (cl, i) => {
+      // MM_BENCH_STORE_OPS=inbound leaves the sends out (profiling one half)
+      const sends = process.env.MM_BENCH_STORE_OPS === 'inbound' ? { rate: NaN, n: 0, server: NaN, db: NaN, errors: 0 } : await measure(async (cl, i) => {
         const j = await postJson(agent, `${servers[cl % c.n].http}/v1/messages`, key, { to: `p${i}@example.org`, subject: 'bench', text: body });
         if (j.status !== 'delivered') throw new Error(j.status ?? JSON.stringify(j));
       });
       agent.destroy();
       rows.push({ name: c.name, inbound, sends });
+      console.log(`${c.name}: inbound ${inbound.rate.toFixed(1)}/s (${inbound.server.toFixed(2)}+${inbound.db.toFixed(2)} ms), sends ${sends.rate.toFixed(1)}/s (${sends.server.toFixed(2)}+${sends.db.toFixed(2)} ms)`);
       for (const s of servers) s.proc.kill('SIGTERM');
       await Promise.all(servers.map((s) => new Promise((r) => (s.proc.exitCode !== null ? r() : s.proc.once('exit', r)))));
       sink.proc.kill('SIGTERM');
@@ -353,6 +361,7 @@ async function stores(bundle, signedFor, body) {
   for (const r of rows) {
     console.log(`${r.name.padEnd(26)}${r.inbound.rate.toFixed(1).padStart(9)}  ${(r.inbound.rate / base.inbound.rate).toFixed(2).padStart(8)}x  ${(f(r.inbound.server) + '+' + f(r.inbound.db)).padStart(20)}  ${r.sends.rate.toFixed(1).padStart(8)}  ${(r.sends.rate / base.sends.rate).toFixed(2).padStart(8)}x  ${(f(r.sends.server) + '+' + f(r.sends.db)).padStart(20)}  ${r.inbound.errors + r.sends.errors}`);
   }
+  if (rows.length < 3) return;
   const [, one, two] = rows;
   console.log(`goals: PostgreSQL 1 instance >= 0.5x SQLite (inbound ${(one.inbound.rate / base.inbound.rate).toFixed(2)}x, sends ${(one.sends.rate / base.sends.rate).toFixed(2)}x); 2 instances >= 1 instance (inbound ${(two.inbound.rate / one.inbound.rate).toFixed(2)}x, sends ${(two.sends.rate / one.sends.rate).toFixed(2)}x)`);
 }

@@ -1,4 +1,4 @@
-/** Pure parts of the server: the oversight policy table, streaming DATA limits, config loading, sealing. */
+/** Pure parts of the server: the oversight policy table, streaming DATA limits, config loading, sealing, group commit. */
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import { loadMasterKey, seal, unseal } from '../../packages/server/src/security/
 import { canonicalJson, entryJson } from '../../packages/server/src/store/audit.js';
 import { parseAddress } from '../../packages/server/src/shared/addresses.js';
 import { countMimeParts, declaredBoundary } from '../../packages/server/src/inbound/mime-parts.js';
+import { GroupCommit } from '../../packages/server/src/store/group-commit.js';
+import type { Sql } from '../../packages/server/src/store/port.js';
 
 describe('policy (SPEC §4 table)', () => {
   it('decides each mode', () => {
@@ -138,5 +140,38 @@ describe('MIME part count (the SMTP part limit)', () => {
     let msg = 'Content-Type: multipart/mixed; boundary=z\r\n\r\n';
     for (let i = 0; i < 20_000; i++) msg += `Content-Type: multipart/mixed; boundary=b${i}\r\n--b${i}\r\n`;
     expect(countMimeParts(Buffer.from(msg))).toBe(20_001);
+  });
+});
+
+describe('group commit', () => {
+  /** Batch sizes seen by a store whose first transaction lasts until `release` is called. */
+  async function batchSizes(maxInFlight?: number): Promise<number[]> {
+    const sizes: number[] = [];
+    let release!: () => void;
+    const first = new Promise<void>((r) => (release = r));
+    const q = {} as Sql;
+    const tx = async (body: (q: Sql) => Promise<void>) => { await body(q); };
+    const single = async (fn: (q: Sql) => Promise<unknown>) => fn(q);
+    const gc = new GroupCommit(async (body) => { sizes.push(-1); await tx(body); }, async (fn) => { sizes.push(1); return single(fn); }, maxInFlight);
+    const piece = (n: number, wait?: Promise<void>) => gc.add(async () => { if (wait) await wait; return n; });
+    const done = [piece(0, first)];
+    // three more, each in a turn of its own, while the first is still running
+    for (let i = 1; i <= 3; i++) {
+      await new Promise((r) => setImmediate(r));
+      done.push(piece(i));
+    }
+    await new Promise((r) => setImmediate(r));
+    release();
+    expect(await Promise.all(done)).toEqual([0, 1, 2, 3]);
+    return sizes;
+  }
+
+  it('with one batch at a time, what arrives meanwhile commits together', async () => {
+    // -1: a batch of several pieces in one transaction; 1: a piece alone
+    expect(await batchSizes(1)).toEqual([1, -1]);
+  });
+
+  it('without a cap each turn commits on its own', async () => {
+    expect(await batchSizes()).toEqual([1, 1, 1, 1]);
   });
 });

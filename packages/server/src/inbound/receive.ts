@@ -4,10 +4,9 @@
  * mailauth — and stored raw with its summary, the key records used and the full SPEC §6 report.
  * Under gated_all it is held (`pending_inbound_approval`) until an oversight key releases it.
  */
-import type { Sql } from '../store/port.js';
 import { withoutNul } from '../shared/header-fields.js';
 import { appendAudit } from '../store/audit.js';
-import { existingThread, getMessageById, insertMessage, lockedInboundCopies } from '../store/messages.js';
+import { getMessageById, inboundFacts, insertMessage } from '../store/messages.js';
 import { messageView } from '../shared/message-view.js';
 import type { Ctx } from '../shared/context.js';
 import { extractMsgIds } from '../shared/addresses.js';
@@ -16,7 +15,7 @@ import { enqueueEvent } from '../webhooks/events.js';
 import { holdsInbound } from '../oversight/policy.js';
 import { countMimeParts } from './mime-parts.js';
 import { newId, sha256Hex } from '../security/secrets.js';
-import { findHostedMailbox } from '../tenancy/tenants.js';
+import { mailboxRoute } from '../tenancy/tenants.js';
 import { UnparseableMessage } from './verify.js';
 import { verifyInboundMessage } from './verify-pool.js';
 
@@ -29,12 +28,6 @@ export class InboundRejection extends Error {
 export interface InboundInput { raw: Buffer; mailFrom: string; rcpts: string[]; ip: string; helo: string }
 
 const first = (a: { address?: string; group?: Array<{ address: string }> } | undefined) => a?.address ?? a?.group?.[0]?.address ?? null;
-
-/** Earlier inbound copies with this Message-ID in this mailbox, with their content digests. */
-async function copiesOf(q: Sql, mailboxId: string, messageId: string): Promise<Array<{ id: string; sha256: string }>> {
-  // rows stored before digests were kept have none: theirs is computed from the stored bytes
-  return (await lockedInboundCopies(q, mailboxId, messageId)).map((r) => ({ id: r.id, sha256: r.raw_sha256 ?? sha256Hex(r.raw!) }));
-}
 
 /** Verifies and stores one message for each hosted recipient; returns the stored ids. */
 export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<string[]> {
@@ -67,24 +60,25 @@ export async function receiveMessage(ctx: Ctx, input: InboundInput): Promise<str
   const digest = sha256Hex(raw);
   const seen = new Set<string>();
   for (const rcpt of input.rcpts) {
-    const mailbox = await findHostedMailbox(ctx, rcpt);
+    const mailbox = await mailboxRoute(ctx, rcpt);
     // subaddresses of one mailbox in one envelope are one delivery
     if (!mailbox || seen.has(mailbox.id)) continue;
     seen.add(mailbox.id);
-    const held = holdsInbound(mailbox.oversight_mode);
     const id = newId('msg', 10);
     const inserted = await ctx.db.txBatched(async (q) => {
-      const earlier = messageId ? await copiesOf(q, mailbox.id, messageId) : [];
+      const facts = await inboundFacts(q, { tenantId: mailbox.tenant_id, mailboxId: mailbox.id, messageId, referenced: refs });
+      const held = holdsInbound(facts.oversightMode);
+      const earlier = facts.copies;
       // a redelivery of these very bytes (a sender retrying after a lost 250) is stored once; a
       // different message under a Message-ID already here is stored too, and the clash logged
       if (earlier.some((c) => c.sha256 === digest)) return false;
       await insertMessage(q, {
         id, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, direction: 'in', status: held ? 'pending_inbound_approval' : 'received',
-        message_id_header: messageId, thread_id: await existingThread(q, mailbox.tenant_id, messageId, refs) ?? newId('thr', 8), in_reply_to: inReplyTo,
+        message_id_header: messageId, thread_id: facts.thread ?? newId('thr', 8), in_reply_to: inReplyTo,
         refs: JSON.stringify(refs), subject: fields.subject ?? null, from_addr: first(fields.from)?.toLowerCase() ?? null,
         to_json: JSON.stringify(fields.to ?? []), cc_json: JSON.stringify(fields.cc ?? []), envelope_from: withoutNul(input.mailFrom),
         envelope_to: JSON.stringify([rcpt]), agent_id: report.identity.find((i) => i.result === 'pass')?.agent ?? null, credential_id: null,
-        oversight_mode: mailbox.oversight_mode, bcc_oversight: 0, raw, dkim_domain: report.dkim_domain, dkim_selector: report.dkim_selector,
+        oversight_mode: facts.oversightMode, bcc_oversight: 0, raw, dkim_domain: report.dkim_domain, dkim_selector: report.dkim_selector,
         dkim_result: report.dkim_result, approval_code: null, expires_at: held ? now + ctx.config.pendingTtlSec : null,
         report: JSON.stringify(report), auth_results: JSON.stringify(auth), key_records: JSON.stringify(used),
         remote_ip: input.ip, size: raw.length, created_at: now, updated_at: now, raw_sha256: digest,

@@ -33,6 +33,28 @@ export function entryJson(e: Omit<AuditEntry, 'hash' | 'data'>, data: string): s
   return `{"actor":${j(e.actor)},"data":${data},"event":${j(e.event)},"message_id":${j(e.message_id)},"prev_hash":${j(e.prev_hash)},"seq":${j(e.seq)},"tenant":${j(e.tenant)},"ts":${j(e.ts)}}`;
 }
 
+type Head = { seq: number; hash: string } | null;
+
+/**
+ * What each transaction knows of a tenant's chain head: read under the tenant's lock, or written
+ * by its own last append. The lock (SQLite: the whole database) is held until the transaction
+ * ends, so nobody else can move the head meanwhile, and a transaction appending many entries (a
+ * group commit of inbound mail, say) reads the head once.
+ */
+const heads = new WeakMap<Sql, Map<string, Head>>();
+
+/**
+ * Records the head a statement of transaction `q` read while taking the tenant's audit lock
+ * (store/messages.ts reads it along with an inbound message's other facts, in one round trip).
+ */
+export function headReadUnderLock(q: Sql, tenant: string, head: Head): void {
+  if (!q.inTransaction) return;
+  let known = heads.get(q);
+  if (!known) heads.set(q, (known = new Map()));
+  known.set(tenant, head);
+  nowHolds(q, `audit:${tenant}`);
+}
+
 /** Appends one entry. Must run inside the transaction that makes the change it records. */
 export async function appendAudit(
   db: Sql,
@@ -40,12 +62,15 @@ export async function appendAudit(
 ): Promise<AuditEntry> {
   // N instances append to one chain: the head is read and extended by one transaction at a time
   const lock = `audit:${e.tenant}`;
-  let last: { seq: number; hash: string } | undefined;
-  if (db.dialect === 'postgres' && !holds(db, lock)) {
-    last = await db.get('SELECT seq, hash FROM mm_locked_audit_head(?) WHERE seq IS NOT NULL', e.tenant);
-    nowHolds(db, lock);
-  } else {
-    last = await db.get('SELECT seq, hash FROM audit WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1', e.tenant);
+  // known when this transaction read or wrote it before, under the lock it still holds
+  let last = heads.get(db)?.get(e.tenant);
+  if (last === undefined) {
+    if (db.dialect === 'postgres' && !holds(db, lock)) {
+      last = await db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM mm_locked_audit_head(?) WHERE seq IS NOT NULL', e.tenant) ?? null;
+      nowHolds(db, lock);
+    } else {
+      last = await db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1', e.tenant) ?? null;
+    }
   }
   const body = {
     tenant: e.tenant,
@@ -60,9 +85,11 @@ export async function appendAudit(
   // the data object is the bulk of an entry: encoded once, for the hash and for the row
   const data = canonicalJson(body.data);
   const hash = createHash('sha256').update(entryJson(body, data), 'utf8').digest('hex');
-  await db.run(
+  // nothing reads the insert's outcome: it may travel with the transaction's next statement
+  await db.defer(
     'INSERT INTO audit(tenant_id, seq, ts, event, message_id, actor, data, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)',
     body.tenant, body.seq, body.ts, body.event, body.message_id, body.actor, data, body.prev_hash, hash);
+  headReadUnderLock(db, body.tenant, { seq: body.seq, hash });
   return { ...body, hash };
 }
 

@@ -1,7 +1,9 @@
 /** Messages, their deliveries, tags and threads, and idempotency keys. */
+import { createHash } from 'node:crypto';
 import type { Sql, SqlParam } from './port.js';
+import { headReadUnderLock } from './audit.js';
 import { holds, nowHolds, skipLocked } from './locks.js';
-import type { DeliveryRow, MessageRow } from './rows.js';
+import type { DeliveryRow, MailboxRow, MessageRow } from './rows.js';
 
 export async function getMessage(db: Sql, tenantId: string, id: string): Promise<MessageRow | undefined> {
   return (await db.get('SELECT * FROM messages WHERE id = ? AND tenant_id = ?', id, tenantId)) as MessageRow | undefined;
@@ -17,12 +19,18 @@ export async function getMessageById(db: Sql, id: string): Promise<MessageRow | 
  * all the ids: each round trip costs more than the rows on a networked store.
  */
 export async function existingThread(db: Sql, tenantId: string, messageIdHeader: string | null, referenced: string[]): Promise<string | null> {
-  const ids = [...new Set([...referenced, ...(messageIdHeader ? [messageIdHeader] : [])])];
+  const ids = threadIds(messageIdHeader, referenced);
   if (!ids.length) return null;
   const rows = await db.all<{ message_id_header: string; thread_id: string }>(
     `SELECT message_id_header, thread_id FROM messages WHERE tenant_id = ? AND message_id_header IN (${ids.map(() => '?').join(',')})`, tenantId, ...ids);
+  return pickThread(rows.map((r) => [r.message_id_header, r.thread_id]), messageIdHeader, referenced);
+}
+
+const threadIds = (messageIdHeader: string | null, referenced: string[]) => [...new Set([...referenced, ...(messageIdHeader ? [messageIdHeader] : [])])];
+
+function pickThread(found: Array<[messageId: string, thread: string]>, messageIdHeader: string | null, referenced: string[]): string | null {
   const byId = new Map<string, string>();
-  for (const r of rows) if (!byId.has(r.message_id_header)) byId.set(r.message_id_header, r.thread_id);
+  for (const [m, t] of found) if (!byId.has(m)) byId.set(m, t);
   for (const id of [...referenced].reverse()) {
     const thread = byId.get(id);
     if (thread) return thread;
@@ -30,12 +38,54 @@ export async function existingThread(db: Sql, tenantId: string, messageIdHeader:
   return messageIdHeader ? byId.get(messageIdHeader) ?? null : null;
 }
 
+/** What storing one inbound message depends on, read under the locks that keep it true until commit. */
+export interface InboundFacts {
+  /** Earlier inbound copies with this Message-ID in this mailbox, with the SHA-256 (hex) of their bytes. */
+  copies: Array<{ id: string; sha256: string }>;
+  /** The thread it joins (existingThread); null = a new one. */
+  thread: string | null;
+  /** The mailbox's oversight mode now: a change committed before this read holds this message too. */
+  oversightMode: MailboxRow['oversight_mode'];
+}
+
+/**
+ * Takes the (mailbox, Message-ID) lock, then reads the earlier copies, the thread and the
+ * mailbox's mode. On PostgreSQL one statement also takes the tenant's audit lock and reads the
+ * chain head, which the appends that follow then use (store/audit.ts): one round trip where there
+ * were five.
+ */
+export async function inboundFacts(q: Sql, f: { tenantId: string; mailboxId: string; messageId: string | null; referenced: string[] }): Promise<InboundFacts> {
+  const lock = `inbound:${f.mailboxId}:${f.messageId}`;
+  if (q.dialect === 'postgres') {
+    const r = (await q.get<PgInboundFacts>('SELECT * FROM mm_inbound_facts(?, ?, ?, ?, ?)',
+      f.messageId === null ? null : lock, f.mailboxId, f.messageId, f.tenantId, JSON.stringify(threadIds(f.messageId, f.referenced))))!;
+    if (f.messageId !== null && q.inTransaction) nowHolds(q, lock);
+    headReadUnderLock(q, f.tenantId, r.head_seq === null ? null : { seq: r.head_seq, hash: r.head_hash! });
+    return {
+      copies: r.copy_ids.map((id, i) => ({ id, sha256: r.copy_digests[i]! })),
+      thread: pickThread(r.thread_msgids.map((m, i) => [m, r.thread_ids[i]!]), f.messageId, f.referenced),
+      oversightMode: r.mailbox_mode,
+    };
+  }
+  // SQLite: the transaction holds the whole database. Rows stored before digests were kept have
+  // none: theirs is computed from the stored bytes
+  const copies = f.messageId === null ? [] : (await inboundCopiesOnSqlite(q, f.mailboxId, f.messageId))
+    .map((r) => ({ id: r.id, sha256: r.raw_sha256 ?? createHash('sha256').update(r.raw!).digest('hex') }));
+  const mode = (await q.get<{ oversight_mode: MailboxRow['oversight_mode'] }>('SELECT oversight_mode FROM mailboxes WHERE id = ?', f.mailboxId))!.oversight_mode;
+  return { copies, thread: await existingThread(q, f.tenantId, f.messageId, f.referenced), oversightMode: mode };
+}
+
+interface PgInboundFacts {
+  copy_ids: string[]; copy_digests: string[]; thread_msgids: string[]; thread_ids: string[];
+  head_seq: number | null; head_hash: string | null; mailbox_mode: MailboxRow['oversight_mode'];
+}
+
 export type NewMessage = Omit<MessageRow, 'signed_raw' | 'identity_sig' | 'identity_kid' | 'dkim_selector' | 'read_at' | 'delivered_at' | 'decided_by' | 'decided_at' | 'decision_reason'> &
   Partial<Pick<MessageRow, 'signed_raw' | 'identity_sig' | 'identity_kid' | 'dkim_selector'>>;
 
 export async function insertMessage(db: Sql, m: NewMessage): Promise<void> {
   const cols = Object.keys(m);
-  (await db.run(`INSERT INTO messages(${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`, ...cols.map((c) => (m as unknown as Record<string, SqlParam>)[c])));
+  await db.defer(`INSERT INTO messages(${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`, ...cols.map((c) => (m as unknown as Record<string, SqlParam>)[c]));
 }
 
 export async function updateMessage(db: Sql, id: string, patch: Partial<MessageRow>): Promise<void> {
@@ -70,18 +120,7 @@ export async function threadMessages(db: Sql, tenantId: string, threadId: string
   return (await db.all('SELECT * FROM messages WHERE tenant_id = ? AND thread_id = ? ORDER BY rowid', tenantId, threadId)) as MessageRow[];
 }
 
-/**
- * Inbound copies with one Message-ID in one mailbox, read holding the lock on that pair (the same
- * message arriving at two instances at once is still stored once); `raw` only for rows stored
- * before digests were kept.
- */
-export async function lockedInboundCopies(db: Sql, mailboxId: string, messageId: string): Promise<Array<{ id: string; raw_sha256: string | null; raw: Buffer | null }>> {
-  const lock = `inbound:${mailboxId}:${messageId}`;
-  if (db.dialect === 'postgres' && !holds(db, lock)) {
-    const rows = await db.all('SELECT id, raw_sha256, raw FROM mm_locked_inbound_copies(?, ?, ?)', lock, mailboxId, messageId);
-    nowHolds(db, lock);
-    return rows;
-  }
+async function inboundCopiesOnSqlite(db: Sql, mailboxId: string, messageId: string): Promise<Array<{ id: string; raw_sha256: string | null; raw: Buffer | null }>> {
   return db.all("SELECT id, raw_sha256, CASE WHEN raw_sha256 IS NULL THEN raw END AS raw FROM messages WHERE mailbox_id = ? AND message_id_header = ? AND direction = 'in'", mailboxId, messageId);
 }
 

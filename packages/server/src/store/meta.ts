@@ -1,6 +1,6 @@
 /**
- * The cache generation: a counter every change to keys, credentials, domains, mailboxes or
- * bundles bumps in its own transaction. Each instance polls it and drops its caches when it
+ * The cache generation: a counter every change to keys, credentials, domains, mailboxes,
+ * webhooks or bundles bumps in its own transaction. Each instance polls it and drops its caches when it
  * moves, so a change made on one instance is in force on the others within one poll interval.
  */
 import type { Sql } from './port.js';

@@ -14,12 +14,24 @@ export type SqlParam = string | number | bigint | Buffer | null | undefined;
 /** Runs statements: the store itself (each statement on its own), or one transaction. */
 export interface Sql {
   readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * True for a transaction's handle, which lives as long as its transaction: what it learnt under
+   * its locks (an audit head, say) may be remembered on it. False for the store itself.
+   */
+  readonly inTransaction: boolean;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows are typed by the store function that asks
   all<T = any>(sql: string, ...params: SqlParam[]): Promise<T[]>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   get<T = any>(sql: string, ...params: SqlParam[]): Promise<T | undefined>;
   /** Returns how many rows changed. */
   run(sql: string, ...params: SqlParam[]): Promise<{ changes: number }>;
+  /**
+   * A write whose outcome nobody reads: it runs in order with the transaction's other statements,
+   * but may travel with the next one or with COMMIT (PostgreSQL: one round trip for several). A
+   * failure fails the transaction there, so a caller that must catch one (a unique key it
+   * expects to clash) uses `run`.
+   */
+  defer(sql: string, ...params: SqlParam[]): Promise<void>;
 }
 
 export interface Store extends Sql {

@@ -53,8 +53,6 @@ export function redactedUrl(url: string): string {
   }
 }
 
-type Runner = Pick<pg.Pool, 'query'> | pg.PoolClient;
-
 /**
  * Each statement text is a named prepared statement: a connection parses and plans it once, not
  * at every message (about a third of the database's CPU per message went to that). The texts are
@@ -67,13 +65,88 @@ function prepared(sql: string, params: SqlParam[]): pg.QueryConfig {
   return { name, text: numberPlaceholders(sql), values: values(params) };
 }
 
-function sqlOver(runner: () => Runner): Sql {
+/** Statements on the pool, each on its own. */
+function poolSql(pool: pg.Pool): Sql {
+  const query = (sql: string, p: SqlParam[]) => pool.query(prepared(sql, p));
   return {
     dialect: 'postgres',
-    all: async <T>(sql: string, ...p: SqlParam[]) => (await runner().query(prepared(sql, p))).rows as T[],
-    get: async <T>(sql: string, ...p: SqlParam[]) => (await runner().query(prepared(sql, p))).rows[0] as T | undefined,
-    run: async (sql: string, ...p: SqlParam[]) => ({ changes: (await runner().query(prepared(sql, p))).rowCount ?? 0 }),
+    inTransaction: false,
+    all: async <T>(sql: string, ...p: SqlParam[]) => (await query(sql, p)).rows as T[],
+    get: async <T>(sql: string, ...p: SqlParam[]) => (await query(sql, p)).rows[0] as T | undefined,
+    run: async (sql: string, ...p: SqlParam[]) => ({ changes: (await query(sql, p)).rowCount ?? 0 }),
+    defer: async (sql: string, ...p: SqlParam[]) => void await query(sql, p),
   };
+}
+
+/** A parameter written into SQL text, for statements that travel together in one simple query. */
+function literal(p: SqlParam): string {
+  if (p === null || p === undefined) return 'NULL';
+  if (typeof p === 'bigint') return p.toString();
+  if (typeof p === 'number') {
+    if (!Number.isFinite(p)) throw new Error(`${p} cannot be stored`);
+    return String(p);
+  }
+  if (Buffer.isBuffer(p)) return `E'\\\\x${p.toString('hex')}'::bytea`;
+  // E'' with backslashes doubled reads the same whatever standard_conforming_strings says
+  return `E'${p.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/** `sql` with each `?` (outside quoted literals) replaced by its parameter as a literal. */
+export function inlined(sql: string, params: SqlParam[]): string {
+  let n = 0;
+  let quoted = false;
+  let out = '';
+  for (const ch of sql) {
+    if (ch === "'") quoted = !quoted;
+    out += ch === '?' && !quoted ? literal(params[n++]) : ch;
+  }
+  if (n !== params.length) throw new Error(`${params.length} parameters for ${n} placeholders in: ${sql.slice(0, 80)}`);
+  return out;
+}
+
+/**
+ * One transaction on one connection. Each round trip costs the server more than most of our
+ * statements (a write system call and a wake-up on both sides), so BEGIN travels with the first
+ * statement and deferred writes with the next statement or with COMMIT, as one simple query with
+ * the parameters written in as literals. Statements sent alone stay prepared.
+ */
+class PgTransaction implements Sql {
+  readonly dialect = 'postgres' as const;
+  readonly inTransaction = true;
+  private begun = false;
+  private pending: string[] = [];
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  private async query(sql: string, p: SqlParam[]): Promise<pg.QueryResult> {
+    if (this.begun && !this.pending.length) return this.client.query(prepared(sql, p));
+    const texts = [...(this.begun ? [] : ['BEGIN']), ...this.pending, inlined(sql, p)];
+    this.begun = true;
+    this.pending = [];
+    const results = await this.client.query(texts.join(';\n')) as unknown as pg.QueryResult | pg.QueryResult[];
+    return Array.isArray(results) ? results[results.length - 1]! : results;
+  }
+
+  async all<T>(sql: string, ...p: SqlParam[]): Promise<T[]> { return (await this.query(sql, p)).rows as T[]; }
+  async get<T>(sql: string, ...p: SqlParam[]): Promise<T | undefined> { return (await this.query(sql, p)).rows[0] as T | undefined; }
+  async run(sql: string, ...p: SqlParam[]): Promise<{ changes: number }> { return { changes: (await this.query(sql, p)).rowCount ?? 0 }; }
+  async defer(sql: string, ...p: SqlParam[]): Promise<void> {
+    this.pending.push(inlined(sql, p));
+  }
+
+  /** Sends what is pending with COMMIT; a transaction that sent nothing has nothing to commit. */
+  async commit(): Promise<void> {
+    if (!this.begun && !this.pending.length) return;
+    const texts = [...(this.begun ? [] : ['BEGIN']), ...this.pending, 'COMMIT'];
+    this.pending = [];
+    this.begun = true;
+    await this.client.query(texts.join(';\n'));
+  }
+
+  async rollback(): Promise<void> {
+    this.pending = [];
+    if (this.begun) await this.client.query('ROLLBACK');
+  }
 }
 
 export async function openPostgres(url: string, opts: { poolSize?: number } = {}): Promise<Store> {
@@ -118,27 +191,29 @@ async function migrate(pool: pg.Pool): Promise<void> {
 
 class PostgresStore implements Store {
   readonly dialect = 'postgres' as const;
+  readonly inTransaction = false;
   private readonly outside: Sql;
 
   constructor(private readonly pool: pg.Pool, readonly where: string) {
-    this.outside = sqlOver(() => pool);
+    this.outside = poolSql(pool);
   }
 
   all<T>(sql: string, ...p: SqlParam[]): Promise<T[]> { return this.outside.all<T>(sql, ...p); }
   get<T>(sql: string, ...p: SqlParam[]): Promise<T | undefined> { return this.outside.get<T>(sql, ...p); }
   run(sql: string, ...p: SqlParam[]): Promise<{ changes: number }> { return this.outside.run(sql, ...p); }
+  defer(sql: string, ...p: SqlParam[]): Promise<void> { return this.outside.defer(sql, ...p); }
 
   async tx<T>(fn: (q: Sql) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
+      const q = new PgTransaction(client);
       let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
-        const value = await fn(sqlOver(() => client));
-        await client.query('COMMIT');
+        const value = await fn(q);
+        await q.commit();
         return value;
       } catch (err) {
-        await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+        await q.rollback().catch((e: Error) => (broken = e));
         const code = (err as { code?: string }).code;
         if ((code === '40P01' || code === '40001') && attempt < RETRIES) continue;
         throw err;
@@ -149,8 +224,9 @@ class PostgresStore implements Store {
     }
   }
 
-  /** Group commit, as on SQLite: one BEGIN/COMMIT and one WAL flush for the pieces of one event-loop turn, each lock asked once. */
-  private readonly group = new GroupCommit((body) => this.tx(body), (fn) => this.tx(fn));
+  /** Group commit, as on SQLite: one BEGIN/COMMIT and one WAL flush for the pieces of a batch, each lock asked once. */
+  // one batch at a time: what arrives meanwhile goes in the next, so a batch's round trips are shared
+  private readonly group = new GroupCommit((body) => this.tx(body), (fn) => this.tx(fn), 1);
 
   txBatched<T>(fn: (q: Sql) => Promise<T>): Promise<T> {
     return this.group.add(fn);

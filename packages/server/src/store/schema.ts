@@ -113,9 +113,9 @@ export function postgresSchema(): string {
 }
 
 /**
- * PostgreSQL only: the audit head, and the inbound copies of one Message-ID, each read under its
- * lock in one round trip. Inside a
- * VOLATILE function each statement takes a fresh snapshot (READ COMMITTED), so the SELECT sees
+ * PostgreSQL only: reads made under advisory locks in one round trip each: the audit head; and
+ * what storing an inbound message depends on (earlier copies of its Message-ID in the mailbox, the
+ * thread it joins, the mailbox's mode, the audit head). Inside a VOLATILE function each statement takes a fresh snapshot (READ COMMITTED), so the SELECT sees
  * every entry committed by the lock's previous holder; one statement doing both would read with
  * the snapshot taken before it waited for the lock.
  */
@@ -126,11 +126,22 @@ BEGIN
   PERFORM pg_advisory_xact_lock(hashtextextended('audit:' || t, 0));
   RETURN QUERY SELECT a.seq, a.hash FROM audit a WHERE a.tenant_id = t ORDER BY a.seq DESC LIMIT 1;
 END $$;
-CREATE OR REPLACE FUNCTION mm_locked_inbound_copies(lock TEXT, mailbox TEXT, msgid TEXT)
-RETURNS TABLE(id TEXT, raw_sha256 TEXT, raw BYTEA) LANGUAGE plpgsql VOLATILE AS $$
+CREATE OR REPLACE FUNCTION mm_inbound_facts(lock TEXT, mailbox TEXT, msgid TEXT, tenant TEXT, ids_json TEXT)
+RETURNS TABLE(copy_ids TEXT[], copy_digests TEXT[], thread_msgids TEXT[], thread_ids TEXT[], head_seq BIGINT, head_hash TEXT, mailbox_mode TEXT)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  ids TEXT[] := ARRAY(SELECT json_array_elements_text(ids_json::json));
+  c_ids TEXT[]; c_digests TEXT[]; t_msgids TEXT[]; t_ids TEXT[]; h_seq BIGINT; h_hash TEXT; mode TEXT;
 BEGIN
-  PERFORM pg_advisory_xact_lock(hashtextextended(lock, 0));
-  RETURN QUERY SELECT m.id, m.raw_sha256, CASE WHEN m.raw_sha256 IS NULL THEN m.raw END FROM messages m
-    WHERE m.mailbox_id = mailbox AND m.message_id_header = msgid AND m.direction = 'in';
+  -- lock order as everywhere: the inbound (mailbox, Message-ID) first, the audit chain last
+  IF lock IS NOT NULL THEN PERFORM pg_advisory_xact_lock(hashtextextended(lock, 0)); END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('audit:' || tenant, 0));
+  SELECT array_agg(m.id ORDER BY m.rowid), array_agg(COALESCE(m.raw_sha256, encode(sha256(m.raw), 'hex')) ORDER BY m.rowid)
+    INTO c_ids, c_digests FROM messages m WHERE m.mailbox_id = mailbox AND m.message_id_header = msgid AND m.direction = 'in';
+  SELECT array_agg(m.message_id_header ORDER BY m.rowid), array_agg(m.thread_id ORDER BY m.rowid)
+    INTO t_msgids, t_ids FROM messages m WHERE m.tenant_id = tenant AND m.message_id_header = ANY(ids);
+  SELECT a.seq, a.hash INTO h_seq, h_hash FROM audit a WHERE a.tenant_id = tenant ORDER BY a.seq DESC LIMIT 1;
+  SELECT b.oversight_mode INTO mode FROM mailboxes b WHERE b.id = mailbox;
+  RETURN QUERY SELECT COALESCE(c_ids, '{}'), COALESCE(c_digests, '{}'), COALESCE(t_msgids, '{}'), COALESCE(t_ids, '{}'), h_seq, h_hash, mode;
 END $$;
 `;

@@ -64,15 +64,20 @@ class SqliteStore implements Store {
   /** Settles when the transaction holding the connection ends; null when none does. */
   private held: Promise<void> | null = null;
   private readonly group = new GroupCommit((body) => this.tx(body), (fn) => this.tx(fn));
-  /** Statements of the transaction that holds the connection. */
-  private readonly inTx: Sql;
+  readonly inTransaction = false;
 
-  constructor(private readonly db: Database.Database, readonly where: string) {
-    this.inTx = {
+  constructor(private readonly db: Database.Database, readonly where: string) {}
+
+  /** A handle for one transaction's statements: a new one each time, so nothing remembered on it outlives its transaction. */
+  private handle(): Sql {
+    return {
       dialect: 'sqlite',
+      inTransaction: true,
       all: async <T>(sql: string, ...p: Params) => this.stmt(sql).all(...p) as T[],
       get: async <T>(sql: string, ...p: Params) => this.stmt(sql).get(...p) as T | undefined,
       run: async (sql: string, ...p: Params) => ({ changes: this.stmt(sql).run(...p).changes }),
+      // a statement costs no round trip here: nothing to gain by waiting
+      defer: async (sql: string, ...p: Params) => void this.stmt(sql).run(...p),
     };
   }
 
@@ -110,6 +115,10 @@ class SqliteStore implements Store {
     return { changes: this.stmt(sql).run(...p).changes };
   }
 
+  async defer(sql: string, ...p: Params): Promise<void> {
+    await this.run(sql, ...p);
+  }
+
   /** Holds the connection for `body`, inside BEGIN IMMEDIATE … COMMIT (the write lock up front: no upgrade deadlock with another process). */
   private async exclusive<T>(body: () => Promise<T>): Promise<T> {
     while (this.held) await this.held;
@@ -133,7 +142,7 @@ class SqliteStore implements Store {
   }
 
   tx<T>(fn: (q: Sql) => Promise<T>): Promise<T> {
-    return this.exclusive(() => fn(this.inTx));
+    return this.exclusive(() => fn(this.handle()));
   }
 
   txBatched<T>(fn: (q: Sql) => Promise<T>): Promise<T> {

@@ -178,7 +178,7 @@ export async function findHostedMailbox(ctx: Ctx, address: string): Promise<Mail
 }
 
 /**
- * Names that are only ever added (domains, mailboxes): one found is remembered in ctx.cache under
+ * Names that are only ever added (domains): one found is remembered in ctx.cache under
  * `set`; one not found is looked up each time, since another instance or process
  * (`main.js create-tenant`) may add it.
  */
@@ -191,10 +191,30 @@ async function knownOrFound(ctx: Ctx, set: string, name: string, find: () => Pro
   return true;
 }
 
-/** Asked at every RCPT TO: whether the address reaches a mailbox here (its mode, which can change, is read when the message is stored). */
-export function isHostedMailbox(ctx: Ctx, address: string): Promise<boolean> {
+/** Where mail for an address goes: the mailbox and its tenant. */
+export interface MailboxRoute { id: string; tenant_id: string }
+
+/**
+ * The hosted mailbox that receives mail for `address`, remembered in ctx.cache once found: a
+ * mailbox is never removed and its id and tenant never change. Its mode, which can, is read with
+ * the other facts of each message when it is stored (store/messages.ts inboundFacts).
+ */
+export async function mailboxRoute(ctx: Ctx, address: string): Promise<MailboxRoute | undefined> {
   const addr = address.toLowerCase();
-  return knownOrFound(ctx, 'hostedMailboxes', addr, () => findHostedMailbox(ctx, addr));
+  let routes = ctx.cache.get('mailboxRoutes') as Map<string, MailboxRoute> | undefined;
+  if (!routes) ctx.cache.set('mailboxRoutes', (routes = new Map()));
+  const known = routes.get(addr);
+  if (known) return known;
+  const row = await findHostedMailbox(ctx, addr);
+  if (!row) return undefined;
+  const route = { id: row.id, tenant_id: row.tenant_id };
+  routes.set(addr, route);
+  return route;
+}
+
+/** Asked at every RCPT TO: whether the address reaches a mailbox here. */
+export async function isHostedMailbox(ctx: Ctx, address: string): Promise<boolean> {
+  return !!await mailboxRoute(ctx, address);
 }
 
 /** Asked at every RCPT TO, and for each recipient of a send (local hop or relay). */

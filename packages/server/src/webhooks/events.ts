@@ -7,6 +7,10 @@ import type { Sql } from '../store/port.js';
 import { newId } from '../security/secrets.js';
 import { isoTime } from '../shared/time.js';
 import { activeWebhooksOf, insertWebhookDelivery } from '../store/webhooks.js';
+import { cached } from '../shared/cache.js';
+
+/** Under this key ctx.cache holds a tenant's active webhooks; creating or deleting one clears it, here at once and on other instances at their next cache poll. */
+export const webhooksCacheKey = (tenantId: string) => `webhooks:${tenantId}`;
 
 export type WebhookEvent = 'message.received' | 'message.sent' | 'oversight.pending' | 'oversight.approved' | 'oversight.rejected';
 
@@ -15,7 +19,8 @@ export type WebhookEvent = 'message.received' | 'message.sent' | 'oversight.pend
  * does: message events carry the whole message view, which costs a few reads to build.
  */
 export async function enqueueEvent(ctx: Ctx, q: Sql, tenantId: string, event: WebhookEvent, data: () => Promise<Record<string, unknown>>): Promise<void> {
-  const hooks = await activeWebhooksOf(q, tenantId);
+  // read once per cache generation, not per message (a statement saved on every message)
+  const hooks = await cached(ctx, webhooksCacheKey(tenantId), () => activeWebhooksOf(q, tenantId));
   const now = ctx.now();
   let built: Record<string, unknown> | undefined;
   for (const hook of hooks) {

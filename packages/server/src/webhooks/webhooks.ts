@@ -6,6 +6,8 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { appendAudit } from '../store/audit.js';
+import { bumpCacheGeneration } from '../store/meta.js';
+import { webhooksCacheKey } from './events.js';
 import type { Ctx } from '../shared/context.js';
 import { badRequest, notFound } from '../shared/errors.js';
 import type { WebhookEvent } from './events.js';
@@ -48,7 +50,9 @@ export async function createWebhook(ctx: Ctx, tenantId: string, body: Record<str
     await insertWebhook(q, { id, tenant_id: tenantId, url: url.toString(), events: events.join(','), secret_sealed: seal(ctx.masterKey, secret, `webhook:${id}`), created_at: ctx.now() });
     // the audit log is read by oversight keys too: record where events go, not a query's tokens
     await appendAudit(q, { tenant: tenantId, event: 'webhook.created', actor, ts: ctx.now(), data: { id, url: `${url.origin}${url.pathname}`, events } });
+    await bumpCacheGeneration(q);
   });
+  ctx.cache.delete(webhooksCacheKey(tenantId));
   return { ...webhookView({ id, url: url.toString(), events: events.join(','), active: 1, created_at: ctx.now() }), secret };
 }
 
@@ -59,7 +63,9 @@ export async function deleteWebhook(ctx: Ctx, tenantId: string, id: string, acto
   await ctx.db.tx(async (q) => {
     if (!await deactivateWebhook(q, tenantId, id)) throw notFound(`webhook ${id}`);
     await appendAudit(q, { tenant: tenantId, event: 'webhook.deleted', actor, ts: ctx.now(), data: { id } });
+    await bumpCacheGeneration(q);
   });
+  ctx.cache.delete(webhooksCacheKey(tenantId));
   return webhookView((await webhooksOf(ctx.db, tenantId)).find((w) => w.id === id)!);
 }
 

@@ -1,0 +1,107 @@
+/**
+ * The store port's promises that the features lean on, on whichever store the project runs
+ * (SQLite, or PostgreSQL in the `postgres` project): a deferred write (Sql.defer) reaches the
+ * database byte for byte, in order with the transaction's other statements, and fails the whole
+ * transaction when it fails; and an inbound message is held by the mode the mailbox has when it is
+ * stored, even when the change was made by another instance a moment before.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../packages/server/src/store/open.js';
+import type { Store } from '../../packages/server/src/store/port.js';
+import { rawStatement, testDatabaseUrl } from '../support/test-store.js';
+import { startTestServer, waitFor } from './helpers.js';
+
+const dirs: string[] = [];
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+async function freshStore(): Promise<Store> {
+  const dir = mkdtempSync(join(tmpdir(), 'mm-port-'));
+  dirs.push(dir);
+  return openStore({ databaseUrl: await testDatabaseUrl(dir), dbFile: join(dir, 'multimail.db') });
+}
+
+/** Text a careless quoting would break: quotes, backslashes, placeholders of either engine, a dollar quote, non-ASCII. */
+const HOSTILE = [
+  "it's", "'; DROP TABLE meta; --", '\\', "\\'", "E'\\x41'", '?', '$1', '$$', '$tag$', 'a?b\'c?', 'Zoë — 雪 😀', '\t\r\n', ' ', '',
+  'x'.repeat(70_000),
+];
+
+describe('store port: deferred writes', () => {
+  it('carry hostile text, every byte value and large integers unchanged', async () => {
+    const store = await freshStore();
+    try {
+      const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      await store.tx(async (q) => {
+        for (const [i, v] of HOSTILE.entries()) await q.defer('INSERT INTO meta(key, value) VALUES (?, ?)', `hostile-${i}`, v);
+        // a BLOB column and a BIGINT one: the audit-log key table has both (and a tenant to belong to)
+        await q.defer('INSERT INTO tenants(id, name, created_at) VALUES (?, ?, ?)', 't?1', "O'Brien \\ Co?", -1);
+        await q.defer('INSERT INTO audit_log_keys(tenant_id, kid, private_sealed, public_pem, public_jwk, created_at) VALUES (?,?,?,?,?,?)',
+          't?1', "k'1", bytes, '-----BEGIN\\n', '{"a":"?"}', Number.MAX_SAFE_INTEGER);
+      });
+      for (const [i, v] of HOSTILE.entries()) {
+        expect((await store.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', `hostile-${i}`))?.value).toBe(v);
+      }
+      const key = await store.get<{ tenant_id: string; kid: string; private_sealed: Buffer; public_pem: string; public_jwk: string; created_at: number }>('SELECT * FROM audit_log_keys');
+      expect(key).toEqual({ tenant_id: 't?1', kid: "k'1", private_sealed: bytes, public_pem: '-----BEGIN\\n', public_jwk: '{"a":"?"}', created_at: Number.MAX_SAFE_INTEGER });
+      expect(await store.get("SELECT COUNT(*) AS n FROM meta WHERE key LIKE 'hostile-%'")).toEqual({ n: HOSTILE.length });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('are seen by the next statement of their transaction, and not before they are sent', async () => {
+    const store = await freshStore();
+    try {
+      const seen = await store.tx(async (q) => {
+        await q.defer("INSERT INTO meta(key, value) VALUES ('order-1', 'a')");
+        await q.defer("UPDATE meta SET value = value || 'b' WHERE key = 'order-1'");
+        return q.get<{ value: string }>("SELECT value FROM meta WHERE key = 'order-1'");
+      });
+      expect(seen).toEqual({ value: 'ab' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('that fail fail their whole transaction, even when nothing follows them but the commit', async () => {
+    const store = await freshStore();
+    try {
+      await store.run("INSERT INTO meta(key, value) VALUES ('taken', 'first')");
+      await expect(store.tx(async (q) => {
+        await q.run("INSERT INTO meta(key, value) VALUES ('kept-only-if-committed', 'x')");
+        await q.defer("INSERT INTO meta(key, value) VALUES ('taken', 'second')");
+      })).rejects.toThrow(/unique|duplicate/i);
+      expect(await store.get("SELECT key FROM meta WHERE key = 'kept-only-if-committed'")).toBeUndefined();
+      expect(await store.get("SELECT value FROM meta WHERE key = 'taken'")).toEqual({ value: 'first' });
+      // the connection is fit for the next transaction
+      await store.tx(async (q) => q.defer("INSERT INTO meta(key, value) VALUES ('after', 'ok')"));
+      expect(await store.get("SELECT value FROM meta WHERE key = 'after'")).toEqual({ value: 'ok' });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('inbound mail and the mailbox mode', () => {
+  it('a mode changed in the database by someone else holds the very next message (no cache in between)', async () => {
+    const s = await startTestServer();
+    try {
+      const address = `agent@${s.domain}`;
+      const t = nodemailer.createTransport({ host: '127.0.0.1', port: s.smtpPort, ignoreTLS: true });
+      // the first message makes this server remember where the address goes
+      await t.sendMail({ from: 'peer@example.com', to: address, subject: 'before', text: 'x', messageId: '<mode-before@example.com>' });
+      // another instance's change, written as it would be: straight into the shared database
+      await rawStatement(s.dir, `UPDATE mailboxes SET oversight_mode = 'gated_all' WHERE address = '${address}'`);
+      await t.sendMail({ from: 'peer@example.com', to: address, subject: 'after', text: 'x', messageId: '<mode-after@example.com>' });
+      t.close();
+      const pending = await waitFor(async () => (await s.api('GET', '/v1/oversight/pending', { key: s.keys.oversight })).body.items as Array<{ message_id: string; status: string }>, 'pending list');
+      expect(pending.map((i) => [i.message_id, i.status])).toEqual([['<mode-after@example.com>', 'pending_inbound_approval']]);
+    } finally {
+      await s.close();
+    }
+  });
+});
