@@ -7,7 +7,8 @@ import { createPrivateKey, webcrypto } from 'node:crypto';
 import { signDkim, signIdentity } from '@multimail/core';
 import type { MessageRow } from '../store/rows.js';
 import { signingIdentityKeyOf } from '../store/credentials.js';
-import { dkimKeysOf, domainByName } from '../store/tenants.js';
+import { dkimKeysOf } from '../store/tenants.js';
+import { hostedDomainRow } from '../tenancy/tenants.js';
 import type { Ctx } from '../shared/context.js';
 import { ApiError } from '../shared/errors.js';
 import { unseal } from '../security/secrets.js';
@@ -58,7 +59,7 @@ export async function signOutbound(ctx: Ctx, m: SignInput): Promise<SignedMessag
   });
   const withIdentity = Buffer.concat([Buffer.from(identity.field, 'latin1'), m.raw]);
   const domainName = domainOf(m.envelope_from ?? m.from_addr ?? '');
-  const domain = await domainByName(ctx.db, domainName);
+  const domain = await hostedDomainRow(ctx, domainName);
   const keys = domain
     ? await dkimKeysOf(ctx.db, domain.id, 'active')
     : [];

@@ -217,6 +217,16 @@ export async function isHostedMailbox(ctx: Ctx, address: string): Promise<boolea
   return !!await mailboxRoute(ctx, address);
 }
 
+/** A hosted domain's row, remembered in ctx.cache once found: a domain is never changed or removed (its keys are read apart). */
+export async function hostedDomainRow(ctx: Ctx, name: string): Promise<DomainRow | undefined> {
+  const key = `domainRow:${name.toLowerCase()}`;
+  const known = ctx.cache.get(key) as DomainRow | undefined;
+  if (known) return known;
+  const row = await domainByName(ctx.db, name.toLowerCase());
+  if (row) ctx.cache.set(key, row);
+  return row;
+}
+
 /** Asked at every RCPT TO, and for each recipient of a send (local hop or relay). */
 export function isHostedDomain(ctx: Ctx, domain: string, q: Sql = ctx.db): Promise<boolean> {
   const name = domain.toLowerCase();
