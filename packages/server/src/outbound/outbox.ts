@@ -110,21 +110,24 @@ export function deliverMessage(ctx: Ctx, id: string, claimed = false): Promise<M
 
 async function leased(ctx: Ctx, id: string, claimed: boolean): Promise<MessageRow> {
   const lease = ctx.config.leaseSec;
-  if (!claimed && !await claimMessage(ctx.db, id, { now: ctx.now(), owner: ctx.instanceId, until: ctx.now() + lease })) {
-    return (await getMessageById(ctx.db, id))!;
+  let m: MessageRow | undefined;
+  if (!claimed) {
+    m = await claimMessage(ctx.db, id, { now: ctx.now(), owner: ctx.instanceId, until: ctx.now() + lease });
+    if (!m) return (await getMessageById(ctx.db, id))!;
   }
   const renew = setInterval(() => void renewLease(ctx.db, id, ctx.instanceId, ctx.now() + lease).catch(() => undefined), (lease * 1000) / 3);
   renew.unref();
   try {
-    return await advance(ctx, id);
+    return await advance(ctx, id, m);
   } finally {
     clearInterval(renew);
     await releaseLease(ctx.db, id, ctx.instanceId).catch(() => undefined);
   }
 }
 
-async function advance(ctx: Ctx, id: string): Promise<MessageRow> {
-  let m = (await getMessageById(ctx.db, id))!;
+/** `claimed`: the row as the claim returned it, when this run made the claim. */
+async function advance(ctx: Ctx, id: string, claimed?: MessageRow): Promise<MessageRow> {
+  let m = claimed ?? (await getMessageById(ctx.db, id))!;
   if (m.status === 'queued') {
     try {
       m = await sign(ctx, m);

@@ -171,12 +171,13 @@ export async function sendEmail(
     if (held) {
       await appendAudit(q, { tenant: p.tenantId, event: 'send.held', message_id: id, actor: p.actor, ts: now, data: { reason: decision.reason, expires_at: row.expires_at } });
       await enqueueEvent(ctx, q, p.tenantId, 'oversight.pending', async () => ({ message: await messageView(q, (await getMessage(q, p.tenantId, id))!) }));
-    } else {
-      await queueDeliveries(ctx, q, row);
+      return (await getMessage(q, p.tenantId, id))!;
     }
-    return (await getMessage(q, p.tenantId, id))!;
+    await queueDeliveries(ctx, q, row);
+    // delivered next, by the outbox, which reads the row with its claim
+    return null;
   });
-  if (stored.id !== id || held) return { status: stored.id !== id ? 200 : 202, result: await messageView(ctx.db, stored) };
+  if (stored) return { status: stored.id !== id ? 200 : 202, result: await messageView(ctx.db, stored) };
   const delivered = await deliverWithin(ctx, id);
   return { status: delivered.status === 'queued' || delivered.status === 'signed' ? 202 : 201, result: await messageView(ctx.db, delivered) };
 }

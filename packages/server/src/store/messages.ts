@@ -90,11 +90,11 @@ export async function insertMessage(db: Sql, m: NewMessage): Promise<void> {
 
 export async function updateMessage(db: Sql, id: string, patch: Partial<MessageRow>): Promise<void> {
   const cols = Object.keys(patch);
-  (await db.run(`UPDATE messages SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, ...cols.map((c) => (patch as unknown as Record<string, SqlParam>)[c]), id));
+  await db.defer(`UPDATE messages SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, ...cols.map((c) => (patch as unknown as Record<string, SqlParam>)[c]), id);
 }
 
 export async function insertDelivery(db: Sql, d: Omit<DeliveryRow, 'attempts'>): Promise<void> {
-  (await db.run('INSERT INTO deliveries(id, message_id, target, recipients, state, next_attempt_at, last_error, updated_at) VALUES (?,?,?,?,?,?,?,?)', d.id, d.message_id, d.target, d.recipients, d.state, d.next_attempt_at, d.last_error, d.updated_at));
+  await db.defer('INSERT INTO deliveries(id, message_id, target, recipients, state, next_attempt_at, last_error, updated_at) VALUES (?,?,?,?,?,?,?,?)', d.id, d.message_id, d.target, d.recipients, d.state, d.next_attempt_at, d.last_error, d.updated_at);
 }
 
 export async function deliveriesOf(db: Sql, messageId: string): Promise<DeliveryRow[]> {
@@ -145,15 +145,15 @@ export async function failOpenDeliveries(db: Sql, messageId: string, reason: str
 }
 
 export async function markDeliveryDelivered(db: Sql, id: string, now: number): Promise<void> {
-  (await db.run("UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ?", now, id));
+  await db.defer("UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE id = ?", now, id);
 }
 
 export async function recordDeliveryFailure(db: Sql, id: string, f: { state: 'failed' | 'pending'; error: string; next: number; now: number }): Promise<void> {
-  (await db.run('UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?', f.state, f.error, f.next, f.now, id));
+  await db.defer('UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?', f.state, f.error, f.next, f.now, id);
 }
 
 export async function setDeliveryRecipients(db: Sql, id: string, recipients: string[]): Promise<void> {
-  (await db.run('UPDATE deliveries SET recipients = ? WHERE id = ?', JSON.stringify(recipients), id));
+  await db.defer('UPDATE deliveries SET recipients = ? WHERE id = ?', JSON.stringify(recipients), id);
 }
 
 /** Outbound messages with work due: unsigned ones, signed ones with an open delivery due now, and signed ones with no open delivery left (to finish). */
@@ -173,10 +173,11 @@ export async function claimOutbox(db: Sql, o: { now: number; owner: string; unti
   return rows.map((r) => r.id);
 }
 
-/** Claims one message (the send path delivering at once); false when a live lease of another owner holds it. */
-export async function claimMessage(db: Sql, id: string, o: { now: number; owner: string; until: number }): Promise<boolean> {
-  return (await db.run('UPDATE messages SET lease_owner = ?, lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)',
-    o.owner, o.until, id, o.now, o.owner)).changes === 1;
+/** Claims one message (the send path delivering at once) and returns it; undefined when a live lease of another owner holds it. */
+export async function claimMessage(db: Sql, id: string, o: { now: number; owner: string; until: number }): Promise<MessageRow | undefined> {
+  // the row comes back with the claim: the outbox reads it next anyway
+  return db.get<MessageRow>('UPDATE messages SET lease_owner = ?, lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?) RETURNING *',
+    o.owner, o.until, id, o.now, o.owner);
 }
 
 /** Extends a lease still held; false when it was lost (taken over after running out). */
