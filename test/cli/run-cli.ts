@@ -1,4 +1,4 @@
-/** Runs the built multimail binary for real, as a user would (build first: npx tsc -b packages/cli). */
+/** Runs the built multimail binary for real, as a user would (build first: npm run build, which also makes the single-file build the bin prefers). */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
