@@ -14,8 +14,8 @@ import type { FormatFn } from '../output/formats.js';
 import { errorReport, type VerifyOutcomeFn } from './engine.js';
 import { toOutcome, type Outcome } from './outcome.js';
 
-/** In-flight message cap per job: a few batches per worker, so none waits while the reader works. */
-export const IN_FLIGHT_PER_JOB = 48;
+/** In-flight message cap per job: a worker's queue (WORKER_QUEUE_TARGET), so none waits while the reader works. */
+export const IN_FLIGHT_PER_JOB = 80;
 /** Default cap on message bytes in flight (one bigger message is still let through alone). */
 export const MAX_IN_FLIGHT_BYTES = 48 * 1024 * 1024;
 

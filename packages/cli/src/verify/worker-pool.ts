@@ -21,11 +21,14 @@ import type { WorkerRequestItem, WorkerResponse } from './worker-protocol.js';
 /** Messages per batch: enough to amortize a postMessage, few enough to keep workers evenly fed. */
 export const BATCH_MAX = 16;
 /**
- * Messages kept pending per worker before the main thread verifies one itself: three batches,
- * so a worker that answers one batch still has two queued while the main thread, busy with a
- * slice of its own messages (LOCAL_SLICE_MS), gets round to refilling it.
+ * Messages kept pending per worker before the main thread verifies one itself: five batches
+ * (~10-20 ms of work), so a worker that answers one batch still has four queued while the main
+ * thread, busy with a slice of its own messages (LOCAL_SLICE_MS), a read chunk to split, a
+ * garbage collection or a scheduler that gave its core away, gets round to refilling it. With
+ * three, the worker's event loop was busy 92-95 % of a 30 MB run on the shared 2-core machine,
+ * with five 94-99 %.
  */
-export const WORKER_QUEUE_TARGET = 3 * BATCH_MAX;
+export const WORKER_QUEUE_TARGET = 5 * BATCH_MAX;
 /** Longest run of main-thread verification between two looks at the workers' answers. */
 const LOCAL_SLICE_MS = 2;
 
