@@ -53,6 +53,44 @@ describe('store port: deferred writes', () => {
     }
   });
 
+  it('a statement means the same whether it travels prepared or as text (the first of a transaction, or deferred)', async () => {
+    const store = await freshStore();
+    try {
+      await store.run("INSERT INTO meta(key, value) VALUES ('n', '5')");
+      // a TEXT column compared with a number, and a number written into one: PostgreSQL reads a
+      // parameter by its context, and must read the literal standing for it the same way
+      const query = 'SELECT key FROM meta WHERE value = ?';
+      const outside = await store.get(query, 5);
+      expect(await store.tx((q) => q.get(query, 5))).toEqual(outside);
+      if (store.dialect === 'postgres') expect(outside).toEqual({ key: 'n' });
+      await store.run('INSERT INTO meta(key, value) VALUES (?, ?)', 'prepared', 7);
+      await store.tx(async (q) => q.defer('INSERT INTO meta(key, value) VALUES (?, ?)', 'deferred', 7));
+      const [a, b] = await Promise.all(['prepared', 'deferred'].map((k) => store.get('SELECT value FROM meta WHERE key = ?', k)));
+      expect(b).toEqual(a);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuse text holding U+0000 on PostgreSQL with the reason, and keep it on SQLite', async () => {
+    const store = await freshStore();
+    try {
+      const write = store.tx(async (q) => {
+        await q.run("INSERT INTO meta(key, value) VALUES ('before-nul', 'x')");
+        await q.defer('INSERT INTO meta(key, value) VALUES (?, ?)', 'nul', 'a\u0000b');
+      });
+      if (store.dialect === 'postgres') {
+        await expect(write).rejects.toThrow(/U\+0000 cannot be stored/);
+        expect(await store.get("SELECT key FROM meta WHERE key = 'before-nul'")).toBeUndefined();
+      } else {
+        await write;
+        expect(await store.get("SELECT value FROM meta WHERE key = 'nul'")).toEqual({ value: 'a\u0000b' });
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('are seen by the next statement of their transaction, and not before they are sent', async () => {
     const store = await freshStore();
     try {

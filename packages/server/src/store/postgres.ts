@@ -78,15 +78,22 @@ function poolSql(pool: pg.Pool): Sql {
   };
 }
 
-/** A parameter written into SQL text, for statements that travel together in one simple query. */
+/**
+ * A parameter written into SQL text, for statements that travel together in one simple query.
+ * Every literal is a quoted one of no stated type, as pg sends its parameters (text, type left
+ * to the server): the server reads each by its context, exactly as it would the parameter.
+ */
 function literal(p: SqlParam): string {
   if (p === null || p === undefined) return 'NULL';
-  if (typeof p === 'bigint') return p.toString();
+  if (typeof p === 'bigint') return `'${p.toString()}'`;
   if (typeof p === 'number') {
     if (!Number.isFinite(p)) throw new Error(`${p} cannot be stored`);
-    return String(p);
+    return `'${String(p)}'`;
   }
-  if (Buffer.isBuffer(p)) return `E'\\\\x${p.toString('hex')}'::bytea`;
+  if (Buffer.isBuffer(p)) return `E'\\\\x${p.toString('hex')}'`;
+  // a NUL would end the query text early (the protocol's strings are NUL-terminated); PostgreSQL
+  // text cannot hold one either way
+  if (p.includes('\0')) throw new Error('text with U+0000 cannot be stored in PostgreSQL');
   // E'' with backslashes doubled reads the same whatever standard_conforming_strings says
   return `E'${p.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
