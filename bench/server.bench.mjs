@@ -7,7 +7,8 @@
  * at 1, 16 and 64 concurrent clients, with p50/p99 latency per message.
  *
  *   node bench/server.bench.mjs       (after npm run build; MM_BENCH_SYNC=FULL, BENCH_SECONDS=n,
- *                                      MM_BENCH_LEVELS=1,16, MM_BENCH_ONLY=inbound|send, MM_BENCH_PROF=dir,
+ *                                      MM_BENCH_LEVELS=1,16, MM_BENCH_ONLY=inbound|send|stores, MM_BENCH_PROF=dir,
+ *                                      MM_BENCH_STORES=sqlite,pg1,pg2, MM_BENCH_STORE_OPS=inbound|sends, MM_BENCH_STORE_ROUNDS=3,
  *                                      MM_BENCH_VERIFY_THREADS=n: the server's verifyThreads)
  *
  * DNS is off (key bundle); SQLite runs with the server's default synchronous=NORMAL unless set.
@@ -72,6 +73,8 @@ async function load(clients, op, seconds = SECONDS) {
   const end = performance.now() + seconds * 1000;
   let n = 0;
   let errors = 0;
+  /** The first few distinct failures, so that a count of errors comes with its reasons. */
+  const reasons = new Set();
   const start = performance.now();
   await Promise.all(Array.from({ length: clients }, async (_, c) => {
     while (performance.now() < end) {
@@ -79,13 +82,15 @@ async function load(clients, op, seconds = SECONDS) {
       try {
         await op(c, n++);
         lat.push(performance.now() - t);
-      } catch {
+      } catch (err) {
         errors++;
+        if (reasons.size < 3) reasons.add(String(err?.message ?? err).slice(0, 200));
       }
     }
   }));
   const secs = (performance.now() - start) / 1000;
   lat.sort((a, b) => a - b);
+  if (errors) console.log(`  ${errors} failed; first reasons: ${[...reasons].join(' | ')}`);
   return { rate: lat.length / secs, p50: pct(lat, 50), p99: pct(lat, 99), errors, n: lat.length };
 }
 
@@ -296,74 +301,86 @@ function clusterCpuMs(dataDir) {
  */
 async function stores(bundle, signedFor, body) {
   const CLIENTS = 16;
+  // the cells alternate round by round and the figures are medians, so that load from other
+  // processes on a shared machine falls on every store alike (MM_BENCH_STORE_ROUNDS, default 3)
+  const ROUNDS = Number(process.env.MM_BENCH_STORE_ROUNDS ?? 3);
   const { startPgCluster } = await import('../scripts/pg-cluster.mjs');
   const cluster = await startPgCluster();
   const masterKey = randomBytes(32).toString('hex');
-  const rows = [];
+  // MM_BENCH_STORES=pg1 (or sqlite,pg1,pg2) runs only those cells, e.g. to profile one store;
+  // MM_BENCH_STORE_OPS=inbound|sends runs one half
+  const cells = [{ key: 'sqlite', name: 'SQLite, 1 instance', n: 1 }, { key: 'pg1', name: 'PostgreSQL, 1 instance', n: 1, db: 'one' }, { key: 'pg2', name: 'PostgreSQL, 2 instances', n: 2, db: 'two' }];
+  const wanted = (process.env.MM_BENCH_STORES ?? '').split(',').filter(Boolean);
+  const chosen = cells.filter((x) => !wanted.length || wanted.includes(x.key));
+  const runs = new Map(chosen.map((c) => [c.key, []]));
+  const none = { rate: NaN, n: 0, server: NaN, db: NaN, errors: 0 };
   try {
-    // MM_BENCH_STORES=pg1 (or sqlite,pg1,pg2) runs only those cells, e.g. to profile one store
-    const cells = [{ key: 'sqlite', name: 'SQLite, 1 instance', n: 1 }, { key: 'pg1', name: 'PostgreSQL, 1 instance', n: 1, db: 'one' }, { key: 'pg2', name: 'PostgreSQL, 2 instances', n: 2, db: 'two' }];
-    const wanted = (process.env.MM_BENCH_STORES ?? '').split(',').filter(Boolean);
-    for (const c of cells.filter((x) => !wanted.length || wanted.includes(x.key))) {
+    for (const c of chosen) {
       // durability matched to SQLite's: NORMAL (no fsync per commit, survives a killed process) is
       // PostgreSQL's synchronous_commit=off; FULL (fsync per commit) is its default
-      const tcp = c.db ? await cluster.createDatabase(c.db) : '';
-      // MM_BENCH_PG_SOCKET=1: over the cluster's Unix socket, as a database on the same host is often reached
-      const base = process.env.MM_BENCH_PG_SOCKET === '1' && tcp ? `${tcp.replace(/@127\.0\.0\.1:\d+/, '@')}?host=${encodeURIComponent(cluster.socketDir)}&port=${cluster.port}` : tcp;
-      const url = c.db ? `${base}${SYNC === 'FULL' ? '' : `${base.includes('?') ? '&' : '?'}options=-c%20synchronous_commit%3Doff`}` : '';
-      const sink = await child(['--sink']);
-      const servers = [];
-      const dirs = [];
-      for (let k = 0; k < c.n; k++) {
-        const dir = mkdtempSync(join(tmpdir(), 'mm-bench-store-'));
-        dirs.push(dir);
-        process.env.MM_BENCH_DATABASE_URL = url;
-        process.env.MM_BENCH_MASTER_KEY = masterKey;
-        // the first instance creates the tenant; the others start once it has
-        servers.push(await child(['--server', dir, bundle, String(sink.port), SYNC]));
+      c.url = c.db ? `${await cluster.createDatabase(c.db)}${SYNC === 'FULL' ? '' : '?options=-c%20synchronous_commit%3Doff'}` : '';
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const c of chosen) {
+        const sink = await child(['--sink']);
+        const servers = [];
+        const dirs = [];
+        for (let k = 0; k < c.n; k++) {
+          const dir = mkdtempSync(join(tmpdir(), 'mm-bench-store-'));
+          dirs.push(dir);
+          process.env.MM_BENCH_DATABASE_URL = c.url;
+          process.env.MM_BENCH_MASTER_KEY = masterKey;
+          // the first instance creates the tenant (or finds it, from an earlier round); the others start once it has
+          servers.push(await child(['--server', dir, bundle, String(sink.port), SYNC]));
+        }
+        delete process.env.MM_BENCH_DATABASE_URL;
+        delete process.env.MM_BENCH_MASTER_KEY;
+        // a later round on the same database finds the tenant made in the first: its API key still holds
+        const key = servers[0].key ?? c.apiKey;
+        c.apiKey = key;
+        const cpu = () => ({ server: servers.reduce((t, s) => t + cpuMs(s.proc.pid), 0), db: c.db ? clusterCpuMs(cluster.dataDir) : 0 });
+        const measure = async (op) => {
+          await load(CLIENTS, op, WARMUP_SECONDS);
+          const before = cpu();
+          const r = await load(CLIENTS, op);
+          const after = cpu();
+          return { ...r, server: (after.server - before.server) / Math.max(1, r.n), db: (after.db - before.db) / Math.max(1, r.n) };
+        };
+        // client c talks to instance c mod n, as a TCP load balancer would spread them
+        const smtp = Array.from({ length: CLIENTS }, (_, i) => transports(servers[i % c.n].smtp, 1)[0]);
+        const inbound = process.env.MM_BENCH_STORE_OPS === 'sends' ? none : await measure((cl, i) => smtp[cl].sendMail({ envelope: { from: 'peer@peer.example', to: ['agent@agents.localhost'] }, raw: signedFor(i) }));
+        smtp.forEach((t) => t.close());
+        const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+        const sends = process.env.MM_BENCH_STORE_OPS === 'inbound' ? none : await measure(async (cl, i) => {
+          const j = await postJson(agent, `${servers[cl % c.n].http}/v1/messages`, key, { to: `p${i}@example.org`, subject: 'bench', text: body });
+          if (j.status !== 'delivered') throw new Error(j.status ?? JSON.stringify(j));
+        });
+        agent.destroy();
+        runs.get(c.key).push({ inbound, sends });
+        console.log(`round ${round}, ${c.name}: inbound ${inbound.rate.toFixed(1)}/s (${inbound.server.toFixed(2)}+${inbound.db.toFixed(2)} ms), sends ${sends.rate.toFixed(1)}/s (${sends.server.toFixed(2)}+${sends.db.toFixed(2)} ms)`);
+        for (const s of servers) s.proc.kill('SIGTERM');
+        await Promise.all(servers.map((s) => new Promise((r) => (s.proc.exitCode !== null ? r() : s.proc.once('exit', r)))));
+        sink.proc.kill('SIGTERM');
+        dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
       }
-      delete process.env.MM_BENCH_DATABASE_URL;
-      delete process.env.MM_BENCH_MASTER_KEY;
-      const key = servers[0].key;
-      const cpu = () => ({ server: servers.reduce((t, s) => t + cpuMs(s.proc.pid), 0), db: c.db ? clusterCpuMs(cluster.dataDir) : 0 });
-      const measure = async (op) => {
-        await load(CLIENTS, op, WARMUP_SECONDS);
-        const before = cpu();
-        const r = await load(CLIENTS, op);
-        const after = cpu();
-        return { ...r, server: (after.server - before.server) / Math.max(1, r.n), db: (after.db - before.db) / Math.max(1, r.n) };
-      };
-      // client c talks to instance c mod n, as a TCP load balancer would spread them
-      const smtp = Array.from({ length: CLIENTS }, (_, i) => transports(servers[i % c.n].smtp, 1)[0]);
-      const inbound = process.env.MM_BENCH_STORE_OPS === 'sends' ? { rate: NaN, n: 0, server: NaN, db: NaN, errors: 0 } : await measure((cl, i) => smtp[cl].sendMail({ envelope: { from: 'peer@peer.example', to: ['agent@agents.localhost'] }, raw: signedFor(i) }));
-      smtp.forEach((t) => t.close());
-      const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-      // MM_BENCH_STORE_OPS=inbound|sends runs one half (profiling)
-      const sends = process.env.MM_BENCH_STORE_OPS === 'inbound' ? { rate: NaN, n: 0, server: NaN, db: NaN, errors: 0 } : await measure(async (cl, i) => {
-        const j = await postJson(agent, `${servers[cl % c.n].http}/v1/messages`, key, { to: `p${i}@example.org`, subject: 'bench', text: body });
-        if (j.status !== 'delivered') throw new Error(j.status ?? JSON.stringify(j));
-      });
-      agent.destroy();
-      rows.push({ name: c.name, inbound, sends });
-      console.log(`${c.name}: inbound ${inbound.rate.toFixed(1)}/s (${inbound.server.toFixed(2)}+${inbound.db.toFixed(2)} ms), sends ${sends.rate.toFixed(1)}/s (${sends.server.toFixed(2)}+${sends.db.toFixed(2)} ms)`);
-      for (const s of servers) s.proc.kill('SIGTERM');
-      await Promise.all(servers.map((s) => new Promise((r) => (s.proc.exitCode !== null ? r() : s.proc.once('exit', r)))));
-      sink.proc.kill('SIGTERM');
-      dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
     }
   } finally {
     await cluster.stop();
   }
+  const med = (xs) => { const v = xs.filter(Number.isFinite).sort((a, b) => a - b); return v.length ? v[v.length >> 1] : NaN; };
+  const of = (key, op, field) => med(runs.get(key).map((r) => r[op][field]));
+  /** Median over rounds of the round's ratio a/b: both measured minutes apart, under the same load. */
+  const ratio = (a, b, op) => med(runs.get(a).map((r, i) => r[op].rate / runs.get(b)[i][op].rate));
   const f = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
-  const base = rows[0];
-  console.log(`\nstores (${CLIENTS} clients, ${SECONDS}s per cell; PostgreSQL 15 throwaway cluster, fsync on, ${SYNC === 'FULL' ? 'synchronous_commit on' : 'synchronous_commit off'}; SQLite synchronous=${SYNC}; ${availableParallelism()} cores)`);
-  console.log('store'.padEnd(26) + 'inbound/s  vs SQLite  cpu ms/msg server+db   sends/s  vs SQLite  cpu ms/msg server+db  errors');
-  for (const r of rows) {
-    console.log(`${r.name.padEnd(26)}${r.inbound.rate.toFixed(1).padStart(9)}  ${(r.inbound.rate / base.inbound.rate).toFixed(2).padStart(8)}x  ${(f(r.inbound.server) + '+' + f(r.inbound.db)).padStart(20)}  ${r.sends.rate.toFixed(1).padStart(8)}  ${(r.sends.rate / base.sends.rate).toFixed(2).padStart(8)}x  ${(f(r.sends.server) + '+' + f(r.sends.db)).padStart(20)}  ${r.inbound.errors + r.sends.errors}`);
+  const base = chosen[0].key;
+  console.log(`\nstores (${CLIENTS} clients, ${SECONDS}s per cell, medians of ${ROUNDS} alternating rounds; PostgreSQL 15 throwaway cluster over loopback TCP, fsync on, ${SYNC === 'FULL' ? 'synchronous_commit on' : 'synchronous_commit off'}; SQLite synchronous=${SYNC}; ${availableParallelism()} cores)`);
+  console.log('store'.padEnd(26) + `inbound/s  vs ${base.padEnd(6)}  cpu ms/msg server+db   sends/s  vs ${base.padEnd(6)}  cpu ms/msg server+db  errors`);
+  for (const c of chosen) {
+    const errors = runs.get(c.key).reduce((t, r) => t + r.inbound.errors + r.sends.errors, 0);
+    console.log(`${c.name.padEnd(26)}${f(of(c.key, 'inbound', 'rate')).padStart(9)}  ${f(ratio(c.key, base, 'inbound')).padStart(8)}x  ${(f(of(c.key, 'inbound', 'server')) + '+' + f(of(c.key, 'inbound', 'db'))).padStart(20)}  ${f(of(c.key, 'sends', 'rate')).padStart(8)}  ${f(ratio(c.key, base, 'sends')).padStart(8)}x  ${(f(of(c.key, 'sends', 'server')) + '+' + f(of(c.key, 'sends', 'db'))).padStart(20)}  ${errors}`);
   }
-  if (rows.length < 3) return;
-  const [, one, two] = rows;
-  console.log(`goals: PostgreSQL 1 instance >= 0.5x SQLite (inbound ${(one.inbound.rate / base.inbound.rate).toFixed(2)}x, sends ${(one.sends.rate / base.sends.rate).toFixed(2)}x); 2 instances >= 1 instance (inbound ${(two.inbound.rate / one.inbound.rate).toFixed(2)}x, sends ${(two.sends.rate / one.sends.rate).toFixed(2)}x)`);
+  if (chosen.length < 3) return;
+  console.log(`goals: PostgreSQL 1 instance >= 0.5x SQLite (inbound ${f(ratio('pg1', 'sqlite', 'inbound'))}x, sends ${f(ratio('pg1', 'sqlite', 'sends'))}x); 2 instances >= 1 instance (inbound ${f(ratio('pg2', 'pg1', 'inbound'))}x, sends ${f(ratio('pg2', 'pg1', 'sends'))}x)`);
 }
 
 if (process.argv[2]?.startsWith('--')) runChild().catch((err) => { console.error(err); process.exit(1); });
