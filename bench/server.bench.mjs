@@ -304,6 +304,9 @@ async function stores(bundle, signedFor, body) {
   // the cells alternate round by round and the figures are medians, so that load from other
   // processes on a shared machine falls on every store alike (MM_BENCH_STORE_ROUNDS, default 3)
   const ROUNDS = Number(process.env.MM_BENCH_STORE_ROUNDS ?? 3);
+  // every cell starts fresh server processes; a longer warm-up than the other cells' lets the JIT
+  // settle, as in a server that has run for a while (two instances warm up twice)
+  const STORE_WARMUP_SECONDS = Math.max(WARMUP_SECONDS, 2);
   const { startPgCluster } = await import('../scripts/pg-cluster.mjs');
   const cluster = await startPgCluster();
   const masterKey = randomBytes(32).toString('hex');
@@ -340,7 +343,7 @@ async function stores(bundle, signedFor, body) {
         c.apiKey = key;
         const cpu = () => ({ server: servers.reduce((t, s) => t + cpuMs(s.proc.pid), 0), db: c.db ? clusterCpuMs(cluster.dataDir) : 0 });
         const measure = async (op) => {
-          await load(CLIENTS, op, WARMUP_SECONDS);
+          await load(CLIENTS, op, STORE_WARMUP_SECONDS);
           const before = cpu();
           const r = await load(CLIENTS, op);
           const after = cpu();
@@ -373,7 +376,7 @@ async function stores(bundle, signedFor, body) {
   const ratio = (a, b, op) => med(runs.get(a).map((r, i) => r[op].rate / runs.get(b)[i][op].rate));
   const f = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
   const base = chosen[0].key;
-  console.log(`\nstores (${CLIENTS} clients, ${SECONDS}s per cell, medians of ${ROUNDS} alternating rounds; PostgreSQL 15 throwaway cluster over loopback TCP, fsync on, ${SYNC === 'FULL' ? 'synchronous_commit on' : 'synchronous_commit off'}; SQLite synchronous=${SYNC}; ${availableParallelism()} cores)`);
+  console.log(`\nstores (${CLIENTS} clients, ${SECONDS}s per cell after ${STORE_WARMUP_SECONDS}s of warm-up, medians of ${ROUNDS} alternating rounds; PostgreSQL 15 throwaway cluster over loopback TCP, fsync on, ${SYNC === 'FULL' ? 'synchronous_commit on' : 'synchronous_commit off'}; SQLite synchronous=${SYNC}; ${availableParallelism()} cores)`);
   console.log('store'.padEnd(26) + `inbound/s  vs ${base.padEnd(6)}  cpu ms/msg server+db   sends/s  vs ${base.padEnd(6)}  cpu ms/msg server+db  errors`);
   for (const c of chosen) {
     const errors = runs.get(c.key).reduce((t, r) => t + r.inbound.errors + r.sends.errors, 0);
