@@ -160,6 +160,9 @@ export async function sendEmail(
       ...(signed ? {
         signed_raw: signed.signed, identity_sig: signed.identitySig, identity_kid: signed.kid, dkim_domain: signed.dkimDomain,
         dkim_selector: signed.dkimSelectors.join(',') || null, size: signed.signed.length,
+        // delivered next by this instance (deliverWithin below): leased from its first commit, so
+        // no other instance's sweep takes it up in between and leaves this caller a 202
+        lease_owner: ctx.instanceId, lease_until: now + ctx.config.leaseSec,
       } : {}),
     };
     await insertMessage(q, row);

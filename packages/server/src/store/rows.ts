@@ -37,6 +37,9 @@ export interface MessageRow {
   created_at: number; updated_at: number; delivered_at: number | null;
   /** SHA-256 of `raw`, set on inbound rows: what makes two copies the same message. */
   raw_sha256?: string | null;
+  /** The instance working on an outbound message, until when (store/locks.ts, outbox claims). */
+  lease_owner?: string | null;
+  lease_until?: number | null;
 }
 
 export interface DeliveryRow {
