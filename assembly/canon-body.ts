@@ -10,9 +10,11 @@
  * In "out" mode (canonicalize in WASM, hash natively in JS) canonical bytes are written to OUT
  * instead. Output there is bounded by the input except when a long run of blank lines is released;
  * then the update stops early and returns how far it got, so JS can drain OUT and call again.
+ * Relaxed out mode (the node:crypto path) keeps ordinary lines in one loop, relaxedOutLines: a
+ * body with whitespace runs on every line spent most of its time entering and leaving the slow path.
  */
 import { IN, OUT, OUT_CAP } from './layout';
-import { scanRelaxed, scanSimple, skipWhitespace } from './scan';
+import { scanCopyRelaxed, scanRelaxed, scanSimple, skipWhitespace } from './scan';
 import { BLOCK, copyShort, S_BUF, S_FILL, S_TOTAL, shaAbsorb, shaFinish, shaReset } from './sha256';
 
 const CR: u8 = 0x0d;
@@ -197,6 +199,56 @@ function releaseBlankLines(rest: usize): bool {
   return j;
 }
 
+/**
+ * Out mode's common case, lines of content, whitespace and CRLF, without leaving this loop: content
+ * is copied to OUT while it is scanned, a whitespace run becomes one SP (or nothing before CRLF).
+ * Entered on content (the byte at i > SP) with nothing pending before it and the l= limit out of
+ * reach for the rest of the input. Output never outruns input here (SP and CRLF each replace at
+ * least as many bytes), so OUT has room. Returns where the general loop takes over: input end,
+ * a CR without its LF, a control byte, or a line starting with anything but content.
+ */
+function relaxedOutLines(i: usize, end: usize): usize {
+  let o = OUT + outLen;
+  let start = o;
+  let inLine = true;
+  let more = true;
+  while (more) {
+    let j = scanCopyRelaxed(i, end, o - i);
+    o += j - i;
+    i = j;
+    if (i >= end) break;
+    let k = i;
+    let b = load<u8>(i);
+    if (b == SP || b == HTAB) {
+      k = skipWhitespace(i + 1, end);
+      if (k < end && load<u8>(k) > SP) {
+        store<u8>(o++, SP);
+        i = k;
+        continue;
+      }
+    }
+    if (k + 1 < end && load<u16>(k) == 0x0a0d) {
+      // CRLF ends the line; whitespace before it is dropped
+      store<u16>(o, 0x0a0d);
+      o += 2;
+      i = k + 2;
+      more = i < end && load<u8>(i) > SP;
+      inLine = more;
+    } else {
+      wsp = k > i; // whitespace waits for what follows it (the general loop decides)
+      i = k;
+      more = false;
+    }
+  }
+  let n = o - start;
+  outLen += n;
+  canon += <u64>n;
+  hashed += <u64>n;
+  line = inLine;
+  seen = true;
+  return i;
+}
+
 function relaxed(i: usize, end: usize): usize {
   while (i < end) {
     if (cr) {
@@ -206,6 +258,13 @@ function relaxed(i: usize, end: usize): usize {
         continue;
       }
       if (!pendingCrIsContent(end - i)) return i;
+    }
+    if (toOut && load<u8>(i) > SP && hashed + <u64>(end - i) < limit) {
+      if (!beforeContent(end - i)) return i;
+      if (hashed + <u64>(end - i) < limit) {
+        i = relaxedOutLines(i, end);
+        continue;
+      }
     }
     let j = scanRelaxed(i, end);
     if (j > i) {

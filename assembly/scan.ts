@@ -36,6 +36,37 @@ const HTAB: u8 = 0x09;
   return i;
 }
 
+/**
+ * scanRelaxed that also copies the run to `i + delta` as it goes (out mode writes canonical bytes
+ * to OUT, where this run lands verbatim): one load per 16 bytes serves both. Whole vectors are
+ * stored, so bytes past the run may be written too, but never past `end + delta`.
+ */
+@inline export function scanCopyRelaxed(i: usize, end: usize, delta: usize): usize {
+  let bound = i8x16.splat(0x21);
+  let space = i8x16.splat(<i8>SP);
+  while (i + 17 <= end) {
+    let v = v128.load(i);
+    v128.store(i + delta, v);
+    let low = i8x16.lt_u(v, bound);
+    let nextLow = i8x16.lt_u(v128.load(i + 1), bound);
+    let stop = v128.and(low, v128.or(v128.not(i8x16.eq(v, space)), nextLow));
+    let m = i8x16.bitmask(stop);
+    if (m != 0) return i + ctz(m);
+    i += 16;
+  }
+  while (i < end) {
+    let b = load<u8>(i);
+    if (b > SP) {
+      store<u8>(i + delta, b);
+      i++;
+    } else if (b == SP && i + 1 < end && load<u8>(i + 1) > SP) {
+      store<u16>(i + delta, load<u16>(i));
+      i += 2;
+    } else break;
+  }
+  return i;
+}
+
 /** First index in [i, end) that is not SP or HTAB (indentation in HTML runs long). */
 @inline export function skipWhitespace(i: usize, end: usize): usize {
   let space = i8x16.splat(<i8>SP);

@@ -116,6 +116,23 @@ for (const [backend, factory] of Object.entries(BACKENDS)) {
       );
     });
 
+    it('matches reference.ts on lines of words and whitespace runs with random l= (out-mode line loop)', () => {
+      use();
+      const word = fc.stringMatching(/^[!-~]{1,40}$/);
+      const wsp = fc.stringMatching(/^[ \t]{1,20}$/);
+      const odd = fc.constantFrom(' ', '\t', '\r\n', '\r\n\r\n', ' \r\n', '\r', '\n', '\x00', 'a b', '\r\r\n', ' \r', '\r\n ');
+      const token = fc.oneof(word, wsp, odd);
+      fc.assert(
+        fc.property(fc.array(token, { minLength: 20, maxLength: 300 }), cutsArb, fc.option(fc.nat({ max: 3000 }), { nil: undefined }), (tokens, cuts, limit) => {
+          const body = enc(tokens.join(''));
+          const expected = expectedResult(referenceBody('relaxed', [body]), limit);
+          expect(hashChunks('relaxed', chunk(body, cuts), limit)).toEqual(expected);
+          expect(showResult(bodyDigest(body, 'relaxed', limit))).toEqual(expected);
+        }),
+        { numRuns: 150 },
+      );
+    });
+
     it('keeps several hashers over the same body apart', () => {
       use();
       const body = enc('Line  one \r\n\r\n\tTwo\r\n \r\n\r\n');
