@@ -130,6 +130,38 @@ export function decodeBase64Any(text: string): Uint8Array | null {
   return decodeInto(s, ANY_TABLE, out) ? out : null;
 }
 
+const stdValue = (s: string, i: number): number => {
+  const c = s.charCodeAt(i);
+  return c < 128 ? STD_TABLE[c]! : -1;
+};
+
+/**
+ * Canonical standard base64 only (RFC 4648 §4: padded, §3.5: zero pad bits), no whitespace; null
+ * for anything else. Checking and decoding in one pass: identity signatures need both.
+ */
+export function decodeCanonicalBase64(s: string): Uint8Array | null {
+  const n = s.length;
+  if (n === 0 || n % 4 !== 0) return null;
+  const pad = s.charCodeAt(n - 1) !== 0x3d ? 0 : s.charCodeAt(n - 2) === 0x3d ? 2 : 1;
+  const out = new Uint8Array((n / 4) * 3 - pad);
+  const whole = n - (pad === 0 ? 0 : 4);
+  let o = 0;
+  for (let i = 0; i < whole; i += 4) {
+    const a = stdValue(s, i), b = stdValue(s, i + 1), c = stdValue(s, i + 2), d = stdValue(s, i + 3);
+    if ((a | b | c | d) < 0) return null;
+    out[o++] = (a << 2) | (b >> 4);
+    out[o++] = ((b & 15) << 4) | (c >> 2);
+    out[o++] = ((c & 3) << 6) | d;
+  }
+  if (pad === 0) return out;
+  const a = stdValue(s, whole), b = stdValue(s, whole + 1);
+  const c = pad === 1 ? stdValue(s, whole + 2) : 0;
+  if ((a | b | c) < 0 || (pad === 2 ? b & 15 : c & 3) !== 0) return null;
+  out[o++] = (a << 2) | (b >> 4);
+  if (pad === 1) out[o] = ((b & 15) << 4) | (c >> 2);
+  return out;
+}
+
 /** Standard base64 with padding. */
 export function toBase64(bytes: Uint8Array): string {
   let out = '';

@@ -2,7 +2,7 @@
  * X-MM-Identity-Sig header syntax (SPEC §2.1): parsing with every permerror the spec names, and
  * serialization with `"; "` separators, folded for transport only at those separators.
  */
-import { decodeBase64Any } from '../crypto/bytes.js';
+import { decodeCanonicalBase64 } from '../crypto/bytes.js';
 import { foldPieces } from '../mime/fold.js';
 import { MAX_TAG_LIST_BYTES } from '../mime/limits.js';
 
@@ -53,24 +53,66 @@ function fail(reason: string, detail: string, fields: Map<string, string>): Pars
 
 /** Splits the unfolded value into fields (SPEC §2.1); duplicate and empty names are permerrors. */
 function splitFields(value: string): Map<string, string> | { reason: string; detail: string } {
+  const unfolded = value.indexOf('\r') === -1 ? value : value.replace(/\r\n(?=[ \t])/g, '');
+  return ASCII.test(unfolded) ? splitAscii(unfolded) : splitAny(unfolded);
+}
+
+/** Any text: String#trim's whitespace includes non-ASCII spaces (U+00A0, U+2028, …). */
+function splitAny(s: string): Map<string, string> | { reason: string; detail: string } {
   const fields = new Map<string, string>();
-  const parts = value.replace(/\r\n(?=[ \t])/g, '').split(';');
+  const parts = s.split(';');
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!.trim();
     if (part === '' && i === parts.length - 1) break; // a trailing ";" is harmless
     const eq = part.indexOf('=');
     if (eq === -1) return { reason: 'malformed_header', detail: `field ${i + 1} has no "="` };
-    const name = part.slice(0, eq).trim();
-    if (name === '') return { reason: 'malformed_header', detail: `field ${i + 1} has an empty name` };
-    if (!FIELD_NAME.test(name)) return { reason: 'malformed_header', detail: `field name "${name.slice(0, 40)}" is not a token` };
-    // the payload's body_hash is the verifier's own hash; a header field of that name would be overwritten, unsigned
-    if (name === 'body_hash') return { reason: 'malformed_header', detail: 'body_hash is computed by the verifier, never read from the header' };
-    if (fields.has(name)) return { reason: 'duplicate_field', detail: `field "${name}" appears more than once` };
-    if (fields.size >= MAX_IDENTITY_FIELDS) return { reason: 'malformed_header', detail: `more than ${MAX_IDENTITY_FIELDS} fields` };
-    const v = part.slice(eq + 1).trim();
-    fields.set(name, name === 'sig' ? v.replace(/\s+/g, '') : v);
+    const problem = addField(fields, i, part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    if (problem) return problem;
   }
   return fields;
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+/** What String#trim removes, among ASCII: HT, LF, VT, FF, CR and SP. */
+const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+
+/**
+ * splitAny for ASCII text, by index: the same fields and the same first problem, without a
+ * string per part and per trim (a verification parses one header of a dozen fields).
+ */
+function splitAscii(s: string): Map<string, string> | { reason: string; detail: string } {
+  const fields = new Map<string, string>();
+  for (let i = 0, start = 0; start <= s.length; i++) {
+    const semi = s.indexOf(';', start);
+    const last = semi === -1;
+    let a = start;
+    let b = last ? s.length : semi;
+    start = b + 1;
+    while (a < b && isSpace(s.charCodeAt(a))) a++;
+    while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
+    if (a === b && last) break; // a trailing ";" is harmless
+    const eq = s.indexOf('=', a);
+    if (eq === -1 || eq >= b) return { reason: 'malformed_header', detail: `field ${i + 1} has no "="` };
+    let ne = eq;
+    while (ne > a && isSpace(s.charCodeAt(ne - 1))) ne--;
+    let v = eq + 1;
+    while (v < b && isSpace(s.charCodeAt(v))) v++;
+    const problem = addField(fields, i, s.slice(a, ne), s.slice(v, b));
+    if (problem) return problem;
+  }
+  return fields;
+}
+
+/** Adds field number i (from 0), trimmed, or says why the header is malformed. */
+function addField(fields: Map<string, string>, i: number, name: string, v: string): { reason: string; detail: string } | null {
+  if (name === '') return { reason: 'malformed_header', detail: `field ${i + 1} has an empty name` };
+  if (!FIELD_NAME.test(name)) return { reason: 'malformed_header', detail: `field name "${name.slice(0, 40)}" is not a token` };
+  // the payload's body_hash is the verifier's own hash; a header field of that name would be overwritten, unsigned
+  if (name === 'body_hash') return { reason: 'malformed_header', detail: 'body_hash is computed by the verifier, never read from the header' };
+  if (fields.has(name)) return { reason: 'duplicate_field', detail: `field "${name}" appears more than once` };
+  if (fields.size >= MAX_IDENTITY_FIELDS) return { reason: 'malformed_header', detail: `more than ${MAX_IDENTITY_FIELDS} fields` };
+  fields.set(name, name === 'sig' ? v.replace(/\s+/g, '') : v);
+  return null;
 }
 
 function profileOf(fields: Map<string, string>): 'v1' | 'seed' | { reason: string; detail: string } {
@@ -102,7 +144,7 @@ export function valueProblem(name: string, value: string): string | null {
     case 'bh':
       return HEX_SHA256.test(value) ? null : `${name} must be 64 lowercase hex digits`;
     case 'h':
-      return headerListProblem(value);
+      return headerListProblem(value.split(':'), value);
     case 'sig':
       return STD_BASE64.test(value) ? null : 'sig must be canonical standard base64 (padded, zero pad bits)';
     default:
@@ -110,9 +152,22 @@ export function valueProblem(name: string, value: string): string | null {
   }
 }
 
-function headerListProblem(value: string): string | null {
-  const names = value.split(':');
+/** Non-empty HEADER_NAMEs separated by single colons: all of h's names pass the first check at once. */
+const HEADER_LIST = /^[\x21-\x39\x3c-\x40\x5b-\x7e]+(?::[\x21-\x39\x3c-\x40\x5b-\x7e]+)*$/;
+/** Up to this many names, a duplicate is found by comparing pairs, cheaper than a Set. */
+const PAIRWISE_NAMES = 16;
+
+/** `names`: `value` split at ':'. */
+function headerListProblem(names: string[], value: string): string | null {
   if (value === '') return 'h lists no header';
+  if (HEADER_LIST.test(value) && names.length <= PAIRWISE_NAMES) {
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]!;
+      if (n === IDENTITY_HEADER_LNAME) return 'h must not list x-mm-identity-sig';
+      for (let j = 0; j < i; j++) if (names[j] === n) return `h lists "${n}" twice`;
+    }
+    return null;
+  }
   const seen = new Set<string>();
   for (const n of names) {
     if (!HEADER_NAME.test(n)) return `h: "${n.slice(0, 40)}" is not a lowercase header name`;
@@ -130,15 +185,19 @@ export function parseIdentityHeader(value: string): ParseResult {
   if (!(fields instanceof Map)) return fail(fields.reason, fields.detail, new Map());
   const profile = profileOf(fields);
   if (typeof profile !== 'string') return fail(profile.reason, profile.detail, fields);
+  let sig: Uint8Array | null = null;
+  let headers: string[] | null = null;
   for (const [name, v] of fields) {
-    const problem = valueProblem(name, v);
+    // sig and h: valueProblem's checks on what the result needs anyway (decoded, split)
+    let problem: string | null;
+    if (name === 'sig' && (sig = decodeCanonicalBase64(v))) continue;
+    if (name === 'h') problem = headerListProblem((headers = v.split(':')), v);
+    else problem = valueProblem(name, v);
     if (problem) return fail('bad_value', problem, fields);
   }
-  const sig = decodeBase64Any(fields.get('sig')!);
   if (!sig || sig.length === 0) return fail('bad_value', 'sig is not base64', fields);
-  const h = fields.get('h');
   const ts = fields.get('ts');
-  return { ok: true, profile, fields, sig, headers: h === undefined ? null : h.split(':'), ts: ts === undefined ? null : Number(ts) };
+  return { ok: true, profile, fields, sig, headers, ts: ts === undefined ? null : Number(ts) };
 }
 
 /** `name=value; name=value` exactly as signers write it (unfolded). */

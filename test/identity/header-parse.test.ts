@@ -1,0 +1,75 @@
+/**
+ * parseIdentityHeader against the previous parser (header-reference.ts): the same result, reason,
+ * detail and fields for real headers, spliced ones and random text — ASCII and otherwise, since
+ * only ASCII takes the by-index path.
+ */
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { signIdentity } from '@multimail/core';
+import { decodeCanonicalBase64 } from '../../packages/core/src/crypto/bytes.js';
+import { parseIdentityHeader, valueProblem } from '../../packages/core/src/identity/header.js';
+import { headerListProblemReference, parseIdentityHeaderReference } from './header-reference.js';
+import { MESSAGE, makeKeys } from './helpers.js';
+
+let value: string;
+beforeAll(async () => {
+  const k = await makeKeys();
+  value = (await signIdentity(MESSAGE, { privateKey: k.privateKey, tenant: 'ten_01', agent: 'a', oversight: 'monitored', approval: 'apr_1' })).value;
+});
+
+const show = (r: ReturnType<typeof parseIdentityHeader>) => ({ ...r, fields: [...r.fields], ...('sig' in r ? { sig: [...r.sig] } : {}) });
+const same = (v: string): void => {
+  expect(show(parseIdentityHeader(v)), JSON.stringify(v)).toEqual(show(parseIdentityHeaderReference(v)));
+};
+
+const piece = fc.oneof(
+  fc.constantFrom(';', '=', ' ', '\t', '\r\n ', '\r\n', '\u00a0', '\u2028', '\ufeff', 'sig=', 'h=', 'v=1', ':', '==', 'x-mm-identity-sig', 'body_hash=1', '"'),
+  fc.string({ maxLength: 6 }),
+  fc.stringMatching(/^[a-z0-9:=; -]{1,12}$/),
+);
+
+describe('parseIdentityHeader', () => {
+  it('agrees with the previous parser on splices of a real header', () => {
+    same(value);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(), fc.nat({ max: 12 }), piece), { minLength: 1, maxLength: 4 }), (edits) => {
+        let v = value;
+        for (const [at, cut, s] of edits) {
+          const i = at % (v.length + 1);
+          v = v.slice(0, i) + s + v.slice(i + cut);
+        }
+        same(v);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('agrees with the previous parser on random field lists and text', () => {
+    const name = fc.oneof(fc.constantFrom('v', 'kid', 'tenant', 'agent', 'oversight', 'ts', 'h', 'hh', 'bh', 'sig', 'approval', 'x'), fc.string({ maxLength: 4 }));
+    const list = fc.array(fc.tuple(name, fc.oneof(piece, fc.string({ maxLength: 30 }))), { maxLength: 14 }).map((fs) => fs.map(([n, v]) => `${n}=${v}`).join('; '));
+    fc.assert(fc.property(fc.oneof(list, fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 60 })), same), { numRuns: 2000 });
+  });
+
+  it('h: the same verdict as checking name by name', () => {
+    const h = fc.array(fc.oneof(fc.constantFrom('from', 'to', 'subject', 'x-mm-identity-sig', '', 'A', 'a;b', 'é'), fc.string({ maxLength: 5 })), { maxLength: 20 });
+    fc.assert(
+      fc.property(h, (names) => {
+        expect(valueProblem('h', names.join(':'))).toBe(headerListProblemReference(names.join(':')));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('sig: decoded exactly when it is canonical standard base64', () => {
+    const STD = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=|[A-Za-z0-9+/][AQgw]==)$/;
+    const b64 = fc.oneof(fc.uint8Array({ maxLength: 80 }).map((b) => Buffer.from(b).toString('base64')), fc.stringMatching(/^[A-Za-z0-9+/=_-]{0,12}$/));
+    fc.assert(
+      fc.property(b64, (s) => {
+        const d = decodeCanonicalBase64(s);
+        expect(d !== null, s).toBe(STD.test(s));
+        if (d) expect(Buffer.from(d).toString('base64')).toBe(s);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
