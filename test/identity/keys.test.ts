@@ -1,10 +1,12 @@
 /** Identity keys (SPEC §2.3): PEM/JWK/JWKS round trips, RFC 7638 kid, windows, clear errors. */
 import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   exportPrivatePem, exportPublicJwk, exportPublicPem, generateIdentityKeyPair, jwkThumbprint, loadIdentityKeys,
   parseMessage, serializePayload, signIdentity, toJwks, verifyIdentity,
 } from '@multimail/core';
+import { payloadBytesOf } from '../../packages/core/src/identity/payload.js';
 import { MESSAGE, NOW } from './helpers.js';
 
 describe('identity keys', () => {
@@ -87,6 +89,18 @@ describe('payload serialization (SPEC §2.2)', () => {
     expect(serializePayload({ b: 'é\u007f', a: '😀"\\\n' })).toBe('{"a": "\\ud83d\\ude00\\"\\\\\\n", "b": "\\u00e9\\u007f"}');
     // Code point order, not UTF-16 order: U+FF61 sorts before U+1F600 in Python.
     expect(serializePayload({ '😀': '1', '\uff61': '2' })).toBe('{"\\uff61": "2", "\\ud83d\\ude00": "1"}');
+  });
+
+  it('payloadBytesOf (names and values, what verification has) gives serializePayload\'s bytes', () => {
+    const name = fc.oneof(fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,8}$/), fc.constantFrom('body_hash', 'v', 'h', 'sig'));
+    const value = fc.oneof(fc.stringMatching(/^[ -~]{0,20}$/), fc.string({ maxLength: 8 }), fc.constantFrom('"', '\\', 'é', '\u007f'));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(name, value), { selector: ([n]) => n, maxLength: 14 }), (entries) => {
+        const expected = new TextEncoder().encode(serializePayload(Object.fromEntries(entries)));
+        expect(payloadBytesOf(entries.map(([n]) => n), entries.map(([, v]) => v))).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -16,6 +16,8 @@ const SHORT_ESCAPES: Record<number, string> = {
   0x0d: '\\r',
   0x09: '\\t',
 };
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 const FIRST_PRINTABLE = 0x20;
 const LAST_PRINTABLE = 0x7e;
 /** Printable ASCII other than `"` and `\`: the common case, written as is. */
@@ -56,6 +58,50 @@ export function serializePayload(payload: Readonly<Record<string, string>>): str
   const keys = Object.keys(payload);
   keys.sort(keys.some((k) => BEYOND_SURROGATES.test(k)) ? byCodePoint : undefined);
   return '{' + keys.map((k) => `${pythonJsonString(k)}: ${pythonJsonString(payload[k]!)}`).join(', ') + '}';
+}
+
+/** Writes `"t"` at `o` and returns the index after it, or -1 if `t` is not PLAIN. */
+function putPlain(out: Uint8Array, o: number, t: string): number {
+  out[o++] = QUOTE;
+  for (let k = 0; k < t.length; k++) {
+    const c = t.charCodeAt(k);
+    if (c < FIRST_PRINTABLE || c > LAST_PRINTABLE || c === QUOTE || c === BACKSLASH) return -1;
+    out[o++] = c;
+  }
+  out[o++] = QUOTE;
+  return o;
+}
+
+/**
+ * payloadBytes of a payload given as distinct `names` without surrogates (every parsed field
+ * name is a token, so their default order is Python's) and their `values`. Printable ASCII
+ * without `"` and `\\` (what signers write) goes straight into the bytes, with no object, key
+ * sort, string building or encoding; anything else takes serializePayload.
+ */
+export function payloadBytesOf(names: string[], values: string[]): Uint8Array {
+  const n = names.length;
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let j = i;
+    for (; j > 0 && names[order[j - 1]!]! > names[i]!; j--) order[j] = order[j - 1]!;
+    order[j] = i;
+  }
+  let size = 2 + (n > 0 ? 2 * (n - 1) : 0); // {} and ", " between members
+  for (let i = 0; i < n; i++) size += names[i]!.length + values[i]!.length + 6; // "": ""
+  const out = new Uint8Array(size);
+  let o = 1;
+  out[0] = 0x7b; // {
+  for (let r = 0; r < n && o >= 0; r++) {
+    const i = order[r]!;
+    if (r > 0) (out[o++] = 0x2c), (out[o++] = 0x20); // ", "
+    o = putPlain(out, o, names[i]!);
+    if (o < 0) break;
+    (out[o++] = 0x3a), (out[o++] = 0x20); // ": "
+    o = putPlain(out, o, values[i]!);
+  }
+  if (o < 0) return payloadBytes(Object.fromEntries(names.map((k, x) => [k, values[x]!])));
+  out[o] = 0x7d; // }
+  return out;
 }
 
 /** The bytes that are signed: the serialization above, as UTF-8 (pure ASCII by construction). */

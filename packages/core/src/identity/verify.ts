@@ -16,7 +16,7 @@ import { bodyHash, headerHash } from './digests.js';
 import { verifyDer } from '../crypto/p256.js';
 import { IDENTITY_HEADER_LNAME, parseIdentityHeader, valueProblem, type IdentityFields } from './header.js';
 import type { IdentityKeySet, IdentityPublicKey } from './keys.js';
-import { payloadBytes } from './payload.js';
+import { payloadBytesOf } from './payload.js';
 
 export const SEED_WARNING = 'seed_profile_binds_no_headers';
 /** A `ts` this far past the verification time gets the warning `ts_in_future` (clock skew allowance). */
@@ -56,11 +56,14 @@ function baseReport(fields: Map<string, string>, profile: Report['profile']): Re
 }
 
 function payloadFor(parsed: IdentityFields, body: () => string): Uint8Array {
-  const payload: Record<string, string> = {};
-  for (const [name, value] of parsed.fields) if (name !== 'sig') payload[name] = value;
+  const names: string[] = [];
+  const values: string[] = [];
+  for (const [name, value] of parsed.fields) if (name !== 'sig') names.push(name), values.push(value);
   // v1: the signature is first checked over the header's own bh; it is compared to the body after.
-  payload.body_hash = parsed.profile === 'v1' ? parsed.fields.get('bh')! : body();
-  return payloadBytes(payload);
+  // (No header field is named body_hash: parsing refuses it.)
+  names.push('body_hash');
+  values.push(parsed.profile === 'v1' ? parsed.fields.get('bh')! : body());
+  return payloadBytesOf(names, values);
 }
 
 /** Tries each candidate key; returns the one that verifies, or why none did. */
