@@ -4,9 +4,11 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalizeHeader, ready } from '../../packages/core/src/canon/index.js';
+import { canonicalHeadersDigest, canonicalizeHeader, ready } from '../../packages/core/src/canon/index.js';
+import { setCryptoPlatform } from '../../packages/core/src/crypto/platform.js';
+import { nodeCryptoPlatform } from '../../packages/core/src/node/crypto.js';
 import { canonicalizeHeaderReference } from '../../packages/core/src/canon/reference.js';
-import { enc, latin1 } from './helpers.js';
+import { enc, latin1, nodeSha } from './helpers.js';
 
 beforeAll(ready);
 
@@ -47,4 +49,26 @@ describe('canonicalizeHeader', () => {
     const field = enc(`X-Big: ${'word  '.repeat(20_000)}`);
     expect(latin1(canonicalizeHeader(field, 'relaxed'))).toBe(`x-big:${'word '.repeat(19_999)}word\r\n`);
   });
+});
+
+describe('canonicalHeadersDigest', () => {
+  const big = (n: number) => enc(`X-Big: ${'word  '.repeat(n)}`);
+  const expected = (fields: Uint8Array[], canon: 'simple' | 'relaxed') => nodeSha(Buffer.concat(fields.map((f) => canonicalizeHeaderReference(f, canon))));
+  for (const [backend, platform] of [['wasm', null], ['native', nodeCryptoPlatform]] as const) {
+    it(`hashes the fields' canonical forms in order (${backend} SHA-256), also past OUT and IN`, () => {
+      setCryptoPlatform(platform);
+      try {
+        const small = [enc('From: a@b'), enc('Subject:  x \r\n y'), enc('To :c')];
+        // none; a few; enough to overflow OUT; a field larger than IN among others
+        const cases = [[], small, Array.from({ length: 40 }, () => big(400)), [...small, big(20_000), ...small, big(11_000), big(11_000)]];
+        for (const fields of cases) {
+          for (const canon of ['simple', 'relaxed'] as const) {
+            expect(Buffer.from(canonicalHeadersDigest(fields, canon)).toString('hex')).toBe(expected(fields, canon));
+          }
+        }
+      } finally {
+        setCryptoPlatform(null);
+      }
+    });
+  }
 });

@@ -9,12 +9,12 @@
  */
 import { asBytes, type BytesInput } from '../crypto/bytes.js';
 import { platform } from '../crypto/platform.js';
-import { acceptingAnyBytes } from '../crypto/sha256.js';
+import { acceptingAnyBytes, createSha256, sha256, type Sha256Hasher } from '../crypto/sha256.js';
 import { loadWasm } from '../wasm/loader.js';
 import { canonicalizeHeaderReference } from './reference.js';
 import { simpleBodyDigestNative } from './simple-native.js';
 import type { BodyHasher, BodyHashResult, Canon } from './types.js';
-import { wasmBodyDigest, wasmCanonicalizeHeader, wasmCreateBodyHasher } from './wasm-hash.js';
+import { wasmBodyDigest, wasmCanonicalizeHeader, wasmCanonicalizeHeaders, wasmCreateBodyHasher } from './wasm-hash.js';
 
 export type { BodyHasher, BodyHashResult, Canon } from './types.js';
 
@@ -48,6 +48,24 @@ export function bodyDigest(body: Uint8Array, canon: Canon, limit?: number): Body
   const p = platform();
   if (p && canon === 'simple') return simpleBodyDigestNative(body, limit, p.sha256());
   return wasmBodyDigest(body, canon, limit, p ? () => p.sha256() : undefined);
+}
+
+/**
+ * SHA-256 over the canonical forms of raw header `fields` (no final CRLFs), in order: what an
+ * identity signature's hh= covers. Usually one hash call over the fields canonicalized in place.
+ */
+export function canonicalHeadersDigest(fields: Iterable<Uint8Array>, canon: Canon): Uint8Array {
+  if (canon !== 'simple' && canon !== 'relaxed') {
+    throw new TypeError(`@multimail/core: unknown header canonicalization ${JSON.stringify(canon)}`);
+  }
+  let hasher: Sha256Hasher | null = null;
+  const last = wasmCanonicalizeHeaders(fields, canon, (bytes) => (hasher ??= createSha256()).update(bytes), (field) =>
+    canonicalizeHeaderReference(field, canon),
+  );
+  if (hasher === null) return sha256(last); // the usual case: every field in one stretch, hashed in one call
+  const h: Sha256Hasher = hasher;
+  h.update(last);
+  return h.digest();
 }
 
 /** One raw header field (no final CRLF) → canonical bytes ending in CRLF. */

@@ -148,6 +148,38 @@ export function wasmCanonicalizeHeader(field: Uint8Array, canon: Canon): Uint8Ar
   const w = wasm();
   if (field.length > w.inCap) return undefined;
   w.input().set(field);
-  const n = w.exports.headerCanon(field.length, canon === 'relaxed' ? 1 : 0);
+  const n = w.exports.headerCanon(field.length, canon === 'relaxed' ? 1 : 0, 0);
   return w.output().slice(0, n);
+}
+
+/**
+ * The canonical forms of `fields`, one after another in OUT. Returns the last stretch as a view of
+ * OUT (valid until the module's next call); earlier stretches go to `consume` when OUT would
+ * overflow. Hashing several fields so costs one hash call, not a copy out of WASM memory and a
+ * call per field. A field larger than IN goes to `fallback`, which returns its canonical form.
+ */
+export function wasmCanonicalizeHeaders(
+  fields: Iterable<Uint8Array>,
+  canon: Canon,
+  consume: (canonical: Uint8Array) => void,
+  fallback: (field: Uint8Array) => Uint8Array,
+): Uint8Array {
+  const w = wasm();
+  const relaxed = canon === 'relaxed' ? 1 : 0;
+  let at = 0;
+  const flush = () => {
+    if (at > 0) consume(w.output().subarray(0, at));
+    at = 0;
+  };
+  for (const field of fields) {
+    if (field.length > w.inCap) {
+      flush();
+      consume(fallback(field));
+      continue;
+    }
+    if (at + field.length + 2 > w.outCap) flush();
+    w.input().set(field);
+    at += w.exports.headerCanon(field.length, relaxed, at);
+  }
+  return w.output().subarray(0, at);
 }

@@ -7,21 +7,20 @@
  * mail clients display instead; binding all of them makes any added, removed or reordered instance
  * break the signature. A name that is absent contributes nothing.
  */
-import { canonicalizeHeader } from '../canon/index.js';
+import { canonicalHeadersDigest } from '../canon/index.js';
 import { toHex } from '../crypto/bytes.js';
-import { createSha256 } from '../crypto/sha256.js';
 import type { MessageFacts } from '../message/facts.js';
 import type { HeaderField } from '../mime/index.js';
 
 /** Lowercase hex SHA-256 of the relaxed-canonical fields named in `names`, in the order of `names`. */
 export function headerHash(headers: readonly HeaderField[], names: readonly string[]): string {
-  const h = createSha256();
+  const raw: Uint8Array[] = [];
   for (const name of names) {
     for (const field of headers) {
-      if (field.lname === name) h.update(canonicalizeHeader(field.raw, 'relaxed'));
+      if (field.lname === name) raw.push(field.raw);
     }
   }
-  return toHex(h.digest());
+  return toHex(canonicalHeadersDigest(raw, 'relaxed'));
 }
 
 /**

@@ -29,7 +29,7 @@ export interface WasmCore {
   bodyOutLen(): number;
   bodyCanonicalBytes(slot: number): number;
   bodyHashedBytes(slot: number): number;
-  headerCanon(len: number, relaxed: number): number;
+  headerCanon(len: number, relaxed: number, at: number): number;
   crlfCount(len: number, prevCr: number): number;
   crlfConvert(len: number, prevCr: number): number;
 }
@@ -43,6 +43,8 @@ export interface Wasm {
   input(): Uint8Array;
   /** A view of OUT (recreated after memory growth). */
   output(): Uint8Array;
+  /** OUT's capacity. */
+  outCap: number;
   /** Takes a free slot and returns its address. */
   allocSlot(): number;
   freeSlot(slot: number): void;
@@ -110,6 +112,7 @@ function wrap(x: WasmCore): Wasm {
   return {
     exports: x,
     inCap,
+    outCap,
     input: () => (refresh(), inView),
     output: () => (refresh(), outView),
     allocSlot,
