@@ -326,10 +326,13 @@ export function bodyUpdate(s: usize, from: usize, len: usize): usize {
  * Ends the body: a pending CR is content, an unterminated last line gets its CRLF (SPEC §2.1),
  * blank lines at the end are dropped, and an empty simple body becomes one CRLF.
  * Returns false in out mode if OUT must be drained first (call again). When hashing, the digest
- * is written to OUT.
+ * is written to OUT. `append` (out mode): OUT still holds the previous call's output, for this
+ * hasher, and the output goes after it, so a whole body can be hashed with one native call.
  */
-export function bodyFinish(s: usize): bool {
+export function bodyFinish(s: usize, append: bool): bool {
+  let previous = outLen;
   enter(s);
+  if (append) outLen = previous;
   let relaxedCanon = (load<u32>(s + S_FLAGS) & F_RELAXED) != 0;
   if (cr && !pendingCrIsContent(0)) {
     leave();

@@ -24,6 +24,10 @@ function countingPlatform(): CryptoPlatform & { hashed: number } {
       const h = nodeCryptoPlatform.sha256();
       return { update: (c: Uint8Array) => ((p.hashed += c.length), h.update(c)), digest: () => h.digest() };
     },
+    sha256Digest(data: Uint8Array) {
+      p.hashed += data.length;
+      return nodeCryptoPlatform.sha256Digest!(data);
+    },
   };
   return p;
 }

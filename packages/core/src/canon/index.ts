@@ -47,7 +47,7 @@ export function bodyDigest(body: Uint8Array, canon: Canon, limit?: number): Body
   checkBodyOptions(canon, limit);
   const p = platform();
   if (p && canon === 'simple') return simpleBodyDigestNative(body, limit, p.sha256());
-  return wasmBodyDigest(body, canon, limit, p ? () => p.sha256() : undefined);
+  return wasmBodyDigest(body, canon, limit, p ? () => p.sha256() : undefined, p?.sha256Digest);
 }
 
 /**

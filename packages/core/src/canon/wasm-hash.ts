@@ -102,7 +102,7 @@ function bodySteps(w: Wasm, slot: number, canon: Canon, limit: number | undefine
       });
     },
     final(): BodyHashResult {
-      while (!x.bodyFinish(slot)) drain();
+      while (!x.bodyFinish(slot, 0)) drain();
       drain();
       return { digest: sink ? sink.digest() : digestFromOut(w), hashedBytes: x.bodyHashedBytes(slot), canonicalBytes: x.bodyCanonicalBytes(slot) };
     },
@@ -136,8 +136,25 @@ export function wasmCreateBodyHasher(canon: Canon, limit: number | undefined, na
  * A whole body at once on the scratch slot: synchronous, so nothing can interleave, and no slot
  * to lease and watch for (the bodies of a batch come one after another, most of them small).
  */
-export function wasmBodyDigest(body: Uint8Array, canon: Canon, limit: number | undefined, native?: () => Sha256Hasher): BodyHashResult {
+export function wasmBodyDigest(
+  body: Uint8Array,
+  canon: Canon,
+  limit: number | undefined,
+  native?: () => Sha256Hasher,
+  nativeDigest?: (data: Uint8Array) => Uint8Array,
+): BodyHashResult {
   const w = wasm();
+  if (native && nativeDigest && body.length <= w.inCap) {
+    // Most bodies canonicalize in one update and one finish that fit OUT: one native hash call,
+    // no hasher. Otherwise (blank lines released past OUT's room) start over below.
+    const x = w.exports;
+    x.bodyInit(w.scratch, canon === 'relaxed' ? 1 : 0, 1, limit ?? -1);
+    w.input().set(body);
+    if (x.bodyUpdate(w.scratch, 0, body.length) === body.length && x.bodyFinish(w.scratch, 1)) {
+      const digest = nativeDigest(w.output().subarray(0, x.bodyOutLen()));
+      return { digest, hashedBytes: x.bodyHashedBytes(w.scratch), canonicalBytes: x.bodyCanonicalBytes(w.scratch) };
+    }
+  }
   const steps = bodySteps(w, w.scratch, canon, limit, native);
   steps.update(body);
   return steps.final();

@@ -25,7 +25,7 @@ export interface WasmCore {
   shaFinal(slot: number): void;
   bodyInit(slot: number, relaxed: number, out: number, limit: number): void;
   bodyUpdate(slot: number, from: number, len: number): number;
-  bodyFinish(slot: number): number;
+  bodyFinish(slot: number, append: number): number;
   bodyOutLen(): number;
   bodyCanonicalBytes(slot: number): number;
   bodyHashedBytes(slot: number): number;
