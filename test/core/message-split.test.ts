@@ -21,6 +21,34 @@ describe('parseMessage', () => {
     expect(dec.decode(m.body)).toBe('line1\r\nline2\r\n');
   });
 
+  it('gives each field the name and value its own bytes decode to, in ASCII and other header sections', () => {
+    const piece = fc.oneof(
+      fc.stringMatching(/^[A-Za-z-]{1,8}$/),
+      fc.constantFrom(': ', ':', ' ', '\t', '\r\n ', '\r\n', '\u00a0', 'é', '\ufeff', '\x00', '\r'),
+      fc.uint8Array({ maxLength: 3 }).map((b) => Buffer.from(b).toString('latin1')),
+    );
+    const field = fc.array(piece, { minLength: 1, maxLength: 8 }).map((ps) => ps.join(''));
+    fc.assert(
+      fc.property(fc.array(field, { maxLength: 6 }), fc.boolean(), fc.boolean(), (fields, utf8, separator) => {
+        const text = fields.join('\r\n') + (separator ? '\r\n\r\nbody' : '');
+        const bytes = utf8 ? new TextEncoder().encode(text) : Uint8Array.from(Buffer.from(text, 'latin1'));
+        let m;
+        try {
+          m = parseMessage(bytes);
+        } catch (e) {
+          expect(e).toBeInstanceOf(MessageFormatError);
+          return;
+        }
+        for (const h of m.headers) {
+          const colon = h.raw.indexOf(0x3a);
+          expect(h.name).toBe(dec.decode(h.raw.subarray(0, colon)).trim());
+          expect(h.value).toBe(dec.decode(h.raw.subarray(colon + 1)));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('reports a header-only message as having no separator', () => {
     const m = parseMessage('From: a@example.org\r\nSubject: x');
     expect(m.hasSeparator).toBe(false);

@@ -52,6 +52,26 @@ export function withoutEnvelopeLine(bytes: Uint8Array): Uint8Array {
   return lf < 0 ? bytes : bytes.subarray(lf + 1);
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * The header section (up to its empty line) as a string when it is all ASCII, else null: one
+ * decode instead of two per field. Decoding turns any byte above 0x7f into a character above
+ * U+007F (itself or U+FFFD), so an ASCII result means ASCII bytes.
+ */
+function asciiHeaderSection(bytes: Uint8Array): string | null {
+  let end = -1;
+  for (let nl = bytes.indexOf(LF); nl !== -1 && nl < MAX_HEADER_SECTION_BYTES; nl = bytes.indexOf(LF, nl + 1)) {
+    if (bytes[nl + 1] === CR && bytes[nl + 2] === LF) {
+      end = nl + 1;
+      break;
+    }
+  }
+  if (end === -1) return null;
+  const text = decoder.decode(bytes.subarray(0, end));
+  return ASCII.test(text) ? text : null;
+}
+
 /** Why a message could not be taken apart: a stable reason (SPEC §6) and a detail. */
 export interface MessageProblem {
   reason: string;
@@ -83,6 +103,7 @@ export function readMessage(input: Uint8Array | ArrayBuffer | string): ParsedMes
   if (bytes[0] === CR && bytes[1] === LF) {
     return { headers, body: bytes.subarray(2), hasSeparator: true, bytes };
   }
+  const head = asciiHeaderSection(bytes);
   while (pos < bytes.length) {
     if (pos > MAX_HEADER_SECTION_BYTES) {
       return { reason: 'header_too_large', detail: `header section exceeds ${MAX_HEADER_SECTION_BYTES} bytes` };
@@ -116,11 +137,14 @@ export function readMessage(input: Uint8Array | ArrayBuffer | string): ParsedMes
     if (colon <= 0) {
       return { reason: 'malformed_header', detail: `header line ${headers.length + 1} has no field name and colon` };
     }
-    const name = decoder.decode(fieldBytes.subarray(0, colon)).trim();
+    // byte offsets are string offsets in an ASCII header section
+    const inHead = head !== null && end <= head.length;
+    const name = (inHead ? head.slice(pos, pos + colon) : decoder.decode(fieldBytes.subarray(0, colon))).trim();
     if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) {
       return { reason: 'malformed_header', detail: `header line ${headers.length + 1} has an invalid field name` };
     }
-    headers.push({ name, lname: name.toLowerCase(), raw: fieldBytes, value: decoder.decode(fieldBytes.subarray(colon + 1)) });
+    const value = inHead ? head.slice(pos + colon + 1, end) : decoder.decode(fieldBytes.subarray(colon + 1));
+    headers.push({ name, lname: name.toLowerCase(), raw: fieldBytes, value });
     if (headers.length > MAX_HEADER_FIELDS) {
       return { reason: 'too_many_headers', detail: `more than ${MAX_HEADER_FIELDS} header fields` };
     }
