@@ -55,6 +55,25 @@ function baseReport(fields: Map<string, string>, profile: Report['profile']): Re
   };
 }
 
+/** baseReport of a header that parsed: its values are valid, and ts and h are parsed already. */
+function parsedReport(parsed: IdentityFields): Report {
+  const { fields } = parsed;
+  const report: Report = {
+    result: 'none',
+    reason: null,
+    profile: parsed.profile,
+    tenant: fields.get('tenant') ?? null,
+    agent: fields.get('agent') ?? null,
+    oversight: fields.get('oversight') ?? null,
+    approval: fields.get('approval') ?? null,
+    kid: fields.get('kid') ?? null,
+    ts: parsed.ts,
+  };
+  // the parse result is this verification's own: its array of names can go to the report
+  if (parsed.headers !== null) report.headers = parsed.headers;
+  return report;
+}
+
 function payloadFor(parsed: IdentityFields, body: () => string): Uint8Array {
   const names: string[] = [];
   const values: string[] = [];
@@ -88,7 +107,7 @@ async function verifyOne(field: HeaderField, msg: ParsedMessage, opts: VerifyIde
   const { keys } = opts;
   const parsed = parseIdentityHeader(field.value);
   if (!parsed.ok) return { ...baseReport(parsed.fields, null), result: 'permerror', reason: parsed.reason, detail: parsed.detail };
-  const report = baseReport(parsed.fields, parsed.profile);
+  const report = parsedReport(parsed);
   if (parsed.profile === 'seed') report.warnings = [SEED_WARNING];
   const kid = parsed.fields.get('kid');
   const tenant = parsed.fields.get('tenant')!;
@@ -124,7 +143,8 @@ async function verifyOne(field: HeaderField, msg: ParsedMessage, opts: VerifyIde
   } else if (signer.notBefore !== null || signer.notAfter !== null) {
     report.warnings = [...(report.warnings ?? []), 'seed_profile_key_window_unchecked'];
   }
-  return { ...report, result: 'pass', reason: null };
+  report.result = 'pass'; // result and reason lead the report already: the same keys, in the same order
+  return report;
 }
 
 /** One report per X-MM-Identity-Sig field, top first; [] when there is none. Never throws. */

@@ -21,29 +21,37 @@ export interface MessageFacts {
 }
 
 export function messageFacts(msg: ParsedMessage): MessageFacts {
-  const digests = new Map<string, BodyHashResult>();
-  // Read on first use: identity verification alone never asks for From or the single-instance problem.
-  let from: ReturnType<typeof readFrom> | undefined;
-  let singletons: string | null | undefined;
-  return {
-    msg,
-    get fromAddress() {
-      return (from ??= readFrom(msg.headers)).address;
-    },
-    get fromDomain() {
-      return (from ??= readFrom(msg.headers)).domain;
-    },
-    get singletonProblem() {
-      return singletons === undefined ? (singletons = duplicateHeaderReason(msg.headers)) : singletons;
-    },
-    bodyDigest(canon, limit = null) {
-      const id = limit === null ? canon : `${canon}:${limit}`;
-      let r = digests.get(id);
-      if (!r) {
-        r = bodyDigest(msg.body, canon, limit ?? undefined);
-        digests.set(id, r);
-      }
-      return r;
-    },
-  };
+  return new Facts(msg);
+}
+
+/** Each fact on first use: identity verification alone never asks for From or the single-instance problem. */
+class Facts implements MessageFacts {
+  private from: ReturnType<typeof readFrom> | undefined;
+  private singletons: string | null | undefined;
+  private readonly digests = new Map<string, BodyHashResult>();
+
+  constructor(readonly msg: ParsedMessage) {}
+
+  get fromAddress(): string | null {
+    return (this.from ??= readFrom(this.msg.headers)).address;
+  }
+
+  get fromDomain(): string | null {
+    return (this.from ??= readFrom(this.msg.headers)).domain;
+  }
+
+  get singletonProblem(): string | null {
+    if (this.singletons === undefined) this.singletons = duplicateHeaderReason(this.msg.headers);
+    return this.singletons;
+  }
+
+  bodyDigest(canon: Canon, limit: number | null = null): BodyHashResult {
+    const id = limit === null ? canon : `${canon}:${limit}`;
+    let r = this.digests.get(id);
+    if (!r) {
+      r = bodyDigest(this.msg.body, canon, limit ?? undefined);
+      this.digests.set(id, r);
+    }
+    return r;
+  }
 }
