@@ -4,6 +4,8 @@
  * dozen lines of Python can rebuild the bytes a signature covers.
  */
 
+import { pooledBytes } from '../crypto/bytes.js';
+
 const encoder = new TextEncoder();
 
 /** Python's short escapes (json.encoder.ESCAPE_DCT); everything else outside ' '..'~' is \uXXXX. */
@@ -88,7 +90,7 @@ export function payloadBytesOf(names: string[], values: string[]): Uint8Array {
   }
   let size = 2 + (n > 0 ? 2 * (n - 1) : 0); // {} and ", " between members
   for (let i = 0; i < n; i++) size += names[i]!.length + values[i]!.length + 6; // "": ""
-  const out = new Uint8Array(size);
+  const out = pooledBytes(size); // only verified, never kept
   let o = 1;
   out[0] = 0x7b; // {
   for (let r = 0; r < n && o >= 0; r++) {

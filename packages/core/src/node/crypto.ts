@@ -17,11 +17,11 @@ export const nodeCryptoPlatform: CryptoPlatform = {
     const h = createHash('sha256');
     return {
       update: (chunk) => void h.update(chunk),
-      digest: () => new Uint8Array(h.digest()),
+      digest: () => digestBytes(h.digest('binary')),
     };
   },
   // One call instead of a Hash object: about 1 µs less per digest, which DKIM's Ed25519 pays per signature.
-  sha256Digest: (data) => new Uint8Array(hash('sha256', data, 'buffer')),
+  sha256Digest: (data) => digestBytes(hash('sha256', data, 'binary')),
   importPublicKey(kind, der) {
     if (kind === 'rsa') return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
     // Raw Ed25519 keys go in as a JWK, which node:crypto imports without DER wrapping.
@@ -44,6 +44,17 @@ export const nodeCryptoPlatform: CryptoPlatform = {
     }
   },
 };
+
+/**
+ * A digest read as 'binary' (latin1: one char per byte) into bytes: a digest as a Buffer is a fresh
+ * ArrayBuffer outside the V8 heap, which costs more to make and collect than the hash of a
+ * header field; 32 bytes as a Uint8Array live on the heap.
+ */
+function digestBytes(latin1: string): Uint8Array {
+  const out = new Uint8Array(latin1.length);
+  for (let i = 0; i < latin1.length; i++) out[i] = latin1.charCodeAt(i);
+  return out;
+}
 
 /** Makes node:crypto core's SHA-256 and signature maths (`false`: back to WebAssembly and WebCrypto). */
 export function useNodeCrypto(on = true): void {
