@@ -159,13 +159,14 @@ const stdValue = (s: string, i: number): number => {
 
 /**
  * Canonical standard base64 only (RFC 4648 §4: padded, §3.5: zero pad bits), no whitespace; null
- * for anything else. Checking and decoding in one pass: identity signatures need both.
+ * for anything else. Checking and decoding in one pass: identity signatures need both. `alloc`
+ * makes the output array (pooledBytes for a signature that is only verified).
  */
-export function decodeCanonicalBase64(s: string): Uint8Array | null {
+export function decodeCanonicalBase64(s: string, alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n)): Uint8Array | null {
   const n = s.length;
   if (n === 0 || n % 4 !== 0) return null;
   const pad = s.charCodeAt(n - 1) !== 0x3d ? 0 : s.charCodeAt(n - 2) === 0x3d ? 2 : 1;
-  const out = new Uint8Array((n / 4) * 3 - pad);
+  const out = alloc((n / 4) * 3 - pad);
   const whole = n - (pad === 0 ? 0 : 4);
   let o = 0;
   for (let i = 0; i < whole; i += 4) {

@@ -2,7 +2,7 @@
  * X-MM-Identity-Sig header syntax (SPEC §2.1): parsing with every permerror the spec names, and
  * serialization with `"; "` separators, folded for transport only at those separators.
  */
-import { decodeCanonicalBase64 } from '../crypto/bytes.js';
+import { decodeCanonicalBase64, pooledBytes } from '../crypto/bytes.js';
 import { foldPieces } from '../mime/fold.js';
 import { MAX_TAG_LIST_BYTES } from '../mime/limits.js';
 
@@ -73,6 +73,7 @@ function splitAny(s: string): Map<string, string> | { reason: string; detail: st
 }
 
 const ASCII = /^[\x00-\x7f]*$/;
+const SPACE = /\s/;
 /** What String#trim removes, among ASCII: HT, LF, VT, FF, CR and SP. */
 const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
 
@@ -111,7 +112,7 @@ function addField(fields: Map<string, string>, i: number, name: string, v: strin
   if (name === 'body_hash') return { reason: 'malformed_header', detail: 'body_hash is computed by the verifier, never read from the header' };
   if (fields.has(name)) return { reason: 'duplicate_field', detail: `field "${name}" appears more than once` };
   if (fields.size >= MAX_IDENTITY_FIELDS) return { reason: 'malformed_header', detail: `more than ${MAX_IDENTITY_FIELDS} fields` };
-  fields.set(name, name === 'sig' ? v.replace(/\s+/g, '') : v);
+  fields.set(name, name === 'sig' && SPACE.test(v) ? v.replace(/\s+/g, '') : v);
   return null;
 }
 
@@ -180,6 +181,15 @@ function headerListProblem(names: string[], value: string): string | null {
 
 /** Parses the value of one X-MM-Identity-Sig field (after the colon, folding allowed). */
 export function parseIdentityHeader(value: string): ParseResult {
+  return parseHeader(value, (n) => new Uint8Array(n));
+}
+
+/** parseIdentityHeader for verification, which keeps no part of it: `sig` is pooled (see pooledBytes). */
+export function parseIdentityHeaderToVerify(value: string): ParseResult {
+  return parseHeader(value, pooledBytes);
+}
+
+function parseHeader(value: string, alloc: (n: number) => Uint8Array): ParseResult {
   if (value.length > MAX_TAG_LIST_BYTES) return fail('malformed_header', `header longer than ${MAX_TAG_LIST_BYTES} bytes`, new Map());
   const fields = splitFields(value);
   if (!(fields instanceof Map)) return fail(fields.reason, fields.detail, new Map());
@@ -190,7 +200,7 @@ export function parseIdentityHeader(value: string): ParseResult {
   for (const [name, v] of fields) {
     // sig and h: valueProblem's checks on what the result needs anyway (decoded, split)
     let problem: string | null;
-    if (name === 'sig' && (sig = decodeCanonicalBase64(v))) continue;
+    if (name === 'sig' && (sig = decodeCanonicalBase64(v, alloc))) continue;
     if (name === 'h') problem = headerListProblem((headers = v.split(':')), v);
     else problem = valueProblem(name, v);
     if (problem) return fail('bad_value', problem, fields);

@@ -14,7 +14,7 @@ import type { HeaderField, ParsedMessage } from '../mime/index.js';
 import { MAX_IDENTITY_SIGNATURES } from '../mime/limits.js';
 import { bodyHash, headerHash } from './digests.js';
 import { verifyDer } from '../crypto/p256.js';
-import { IDENTITY_HEADER_LNAME, parseIdentityHeader, valueProblem, type IdentityFields } from './header.js';
+import { IDENTITY_HEADER_LNAME, parseIdentityHeaderToVerify, valueProblem, type IdentityFields } from './header.js';
 import type { IdentityKeySet, IdentityPublicKey } from './keys.js';
 import { payloadBytesOf } from './payload.js';
 
@@ -105,7 +105,7 @@ function outsideWindow(key: IdentityPublicKey, ts: number): string | null {
 
 async function verifyOne(field: HeaderField, msg: ParsedMessage, opts: VerifyIdentityOptions, body: () => string): Promise<Report> {
   const { keys } = opts;
-  const parsed = parseIdentityHeader(field.value);
+  const parsed = parseIdentityHeaderToVerify(field.value);
   if (!parsed.ok) return { ...baseReport(parsed.fields, null), result: 'permerror', reason: parsed.reason, detail: parsed.detail };
   const report = parsedReport(parsed);
   if (parsed.profile === 'seed') report.warnings = [SEED_WARNING];
