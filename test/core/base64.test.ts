@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeBase64 } from '../../packages/core/src/crypto/bytes.js';
+import { decodeBase64, hexEquals } from '../../packages/core/src/crypto/bytes.js';
 
 /** What decodeBase64 must return: the same, written with whitespace removed first and regular expressions. */
 function expected(text: string): Uint8Array | null {
@@ -43,5 +43,18 @@ describe('decodeBase64 (DKIM b=, bh=, p=)', () => {
       const s = chars.join('');
       expect(decodeBase64(s)).toEqual(expected(s));
     }), { numRuns: 2000 });
+  });
+});
+
+describe('hexEquals', () => {
+  it('is toHex(bytes) === hex, for digests and near misses', () => {
+    const near = (h: string, i: number, c: string) => h.slice(0, i % (h.length + 1)) + c + h.slice((i % (h.length + 1)) + 1);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat(), fc.constantFrom('0', 'f', 'F', 'g', '', '00'), (b, i, c) => {
+        const hex = Buffer.from(b).toString('hex');
+        for (const h of [hex, hex.toUpperCase(), near(hex, i, c), hex + '0']) expect(hexEquals(h, b)).toBe(h === hex);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -79,6 +79,20 @@ export function toHex(bytes: Uint8Array): string {
   return s;
 }
 
+/**
+ * Whether `hex` is exactly toHex(bytes), without building that string. Like equalBytes it reads
+ * every character whatever differs: the hex is an attacker's digest, `bytes` the computed one.
+ */
+export function hexEquals(hex: string, bytes: Uint8Array): boolean {
+  if (hex.length !== bytes.length * 2) return false;
+  let diff = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const pair = HEX[bytes[i]!]!;
+    diff |= (hex.charCodeAt(2 * i) ^ pair.charCodeAt(0)) | (hex.charCodeAt(2 * i + 1) ^ pair.charCodeAt(1));
+  }
+  return diff === 0;
+}
+
 const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const STD_TABLE = new Int16Array(128).fill(-1);
 for (let i = 0; i < STD.length; i++) STD_TABLE[STD.charCodeAt(i)] = i;

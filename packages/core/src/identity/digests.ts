@@ -8,19 +8,28 @@
  * break the signature. A name that is absent contributes nothing.
  */
 import { canonicalHeadersDigest } from '../canon/index.js';
-import { toHex } from '../crypto/bytes.js';
+import { hexEquals, toHex } from '../crypto/bytes.js';
 import type { MessageFacts } from '../message/facts.js';
 import type { HeaderField } from '../mime/index.js';
 
 /** Lowercase hex SHA-256 of the relaxed-canonical fields named in `names`, in the order of `names`. */
 export function headerHash(headers: readonly HeaderField[], names: readonly string[]): string {
+  return toHex(headerDigest(headers, names));
+}
+
+function headerDigest(headers: readonly HeaderField[], names: readonly string[]): Uint8Array {
   const raw: Uint8Array[] = [];
   for (const name of names) {
     for (const field of headers) {
       if (field.lname === name) raw.push(field.raw);
     }
   }
-  return toHex(canonicalHeadersDigest(raw, 'relaxed'));
+  return canonicalHeadersDigest(raw, 'relaxed');
+}
+
+/** Whether `hh` (lowercase hex) is headerHash(headers, names); no hex string is built. */
+export function headerHashMatches(hh: string, headers: readonly HeaderField[], names: readonly string[]): boolean {
+  return hexEquals(hh, headerDigest(headers, names));
 }
 
 /**
@@ -29,4 +38,9 @@ export function headerHash(headers: readonly HeaderField[], names: readonly stri
  */
 export function bodyHash(facts: MessageFacts): string {
   return toHex(facts.bodyDigest('relaxed').digest);
+}
+
+/** Whether `bh` (lowercase hex) is bodyHash(facts); no hex string is built. */
+export function bodyHashMatches(bh: string, facts: MessageFacts): boolean {
+  return hexEquals(bh, facts.bodyDigest('relaxed').digest);
 }

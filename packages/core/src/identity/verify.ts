@@ -8,11 +8,12 @@
  * genuine signature whose content changed afterwards.
  */
 import { ready } from '../canon/index.js';
+import { isWasmLoaded } from '../wasm/loader.js';
 import { messageFacts, type MessageFacts } from '../message/facts.js';
 import type { IdentitySignatureReport } from '../report.js';
 import type { HeaderField, ParsedMessage } from '../mime/index.js';
 import { MAX_IDENTITY_SIGNATURES } from '../mime/limits.js';
-import { bodyHash, headerHash } from './digests.js';
+import { bodyHash, bodyHashMatches, headerHashMatches } from './digests.js';
 import { verifyDer } from '../crypto/p256.js';
 import { IDENTITY_HEADER_LNAME, parseIdentityHeaderToVerify, valueProblem, type IdentityFields } from './header.js';
 import type { IdentityKeySet, IdentityPublicKey } from './keys.js';
@@ -103,8 +104,9 @@ function outsideWindow(key: IdentityPublicKey, ts: number): string | null {
   return null;
 }
 
-async function verifyOne(field: HeaderField, msg: ParsedMessage, opts: VerifyIdentityOptions, body: () => string): Promise<Report> {
+async function verifyOne(field: HeaderField, facts: MessageFacts, opts: VerifyIdentityOptions, body: () => string): Promise<Report> {
   const { keys } = opts;
+  const msg = facts.msg;
   const parsed = parseIdentityHeaderToVerify(field.value);
   if (!parsed.ok) return { ...baseReport(parsed.fields, null), result: 'permerror', reason: parsed.reason, detail: parsed.detail };
   const report = parsedReport(parsed);
@@ -125,8 +127,8 @@ async function verifyOne(field: HeaderField, msg: ParsedMessage, opts: VerifyIde
   verifying.catch(() => undefined); // awaited below; never an unhandled rejection if hashing throws first
   // WebCrypto verifies off the main thread: hash body and headers meanwhile.
   const v1 = parsed.profile === 'v1';
-  const bodyMatches = !v1 || parsed.fields.get('bh') === body();
-  const headersMatch = !v1 || parsed.fields.get('hh') === headerHash(msg.headers, parsed.headers!);
+  const bodyMatches = !v1 || bodyHashMatches(parsed.fields.get('bh')!, facts);
+  const headersMatch = !v1 || headerHashMatches(parsed.fields.get('hh')!, msg.headers, parsed.headers!);
   const signer = await verifying;
   if (typeof signer === 'string') return { ...report, result: 'fail', reason: 'bad_signature', detail: signer };
   report.kid = signer.kid;
@@ -149,7 +151,7 @@ async function verifyOne(field: HeaderField, msg: ParsedMessage, opts: VerifyIde
 
 /** One report per X-MM-Identity-Sig field, top first; [] when there is none. Never throws. */
 export async function verifyIdentity(msg: ParsedMessage, opts: VerifyIdentityOptions): Promise<IdentitySignatureReport[]> {
-  await ready();
+  if (!isWasmLoaded()) await ready(); // once loaded, no await of a settled promise per message
   return verifyIdentityFacts(messageFacts(msg), opts);
 }
 
@@ -167,7 +169,7 @@ export async function verifyIdentityFacts(facts: MessageFacts, opts: VerifyIdent
       continue;
     }
     try {
-      reports.push(await verifyOne(field, msg, opts, body));
+      reports.push(await verifyOne(field, facts, opts, body));
     } catch (e) {
       reports.push({ ...baseReport(new Map(), null), result: 'permerror', reason: 'verify_error', detail: String((e as Error)?.message ?? e) });
     }
