@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { signIdentity } from '@multimail/core';
 import { decodeCanonicalBase64 } from '../../packages/core/src/crypto/bytes.js';
 import { parseIdentityHeader, valueProblem } from '../../packages/core/src/identity/header.js';
-import { headerListProblemReference, parseIdentityHeaderReference } from './header-reference.js';
+import { headerListProblemReference, parseIdentityHeaderReference, valueProblemReference } from './header-reference.js';
 import { MESSAGE, makeKeys } from './helpers.js';
 
 let value: string;
@@ -57,6 +57,23 @@ describe('parseIdentityHeader', () => {
         expect(valueProblem('h', names.join(':'))).toBe(headerListProblemReference(names.join(':')));
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('valueProblem: the same verdict as the regular expressions', () => {
+    const name = fc.constantFrom('tenant', 'agent', 'approval', 'kid', 'ts', 'hh', 'bh', 'oversight', 'v', 'x');
+    const value = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9._:@/+-]{0,130}$/),
+      fc.stringMatching(/^[0-9a-fA-F]{62,66}$/),
+      fc.stringMatching(/^[0-9]{0,14}$/),
+      fc.string({ maxLength: 20 }),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+    );
+    fc.assert(
+      fc.property(name, value, (n, v) => {
+        expect(valueProblem(n, v)).toBe(valueProblemReference(n, v));
+      }),
+      { numRuns: 3000 },
     );
   });
 

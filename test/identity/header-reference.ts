@@ -3,7 +3,7 @@
  * per value, then decoding): kept as the oracle header-parse.test.ts compares the parser with.
  */
 import { decodeBase64Any } from '../../packages/core/src/crypto/bytes.js';
-import { IDENTITY_HEADER_LNAME, MAX_IDENTITY_FIELDS, valueProblem, type ParseResult } from '../../packages/core/src/identity/header.js';
+import { IDENTITY_HEADER_LNAME, MAX_IDENTITY_FIELDS, OVERSIGHT_MODES, SAFE_VALUE, type ParseResult } from '../../packages/core/src/identity/header.js';
 import { MAX_TAG_LIST_BYTES } from '../../packages/core/src/mime/limits.js';
 
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -58,6 +58,33 @@ export function headerListProblemReference(value: string): string | null {
   return null;
 }
 
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+const UNIX_SECONDS = /^[0-9]{1,12}$/;
+
+/** valueProblem with one regular expression per rule. */
+export function valueProblemReference(name: string, value: string): string | null {
+  switch (name) {
+    case 'tenant':
+    case 'agent':
+    case 'approval':
+    case 'kid':
+      return SAFE_VALUE.test(value) ? null : `${name} must match [A-Za-z0-9._:@/+-]{1,128}`;
+    case 'oversight':
+      return (OVERSIGHT_MODES as readonly string[]).includes(value) ? null : `oversight must be one of ${OVERSIGHT_MODES.join(', ')}`;
+    case 'ts':
+      return UNIX_SECONDS.test(value) ? null : 'ts must be decimal unix seconds';
+    case 'hh':
+    case 'bh':
+      return HEX_SHA256.test(value) ? null : `${name} must be 64 lowercase hex digits`;
+    case 'h':
+      return headerListProblemReference(value);
+    case 'sig':
+      return STD_BASE64.test(value) ? null : 'sig must be canonical standard base64 (padded, zero pad bits)';
+    default:
+      return null;
+  }
+}
+
 const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=|[A-Za-z0-9+/][AQgw]==)$/;
 
 export function parseIdentityHeaderReference(value: string): ParseResult {
@@ -68,7 +95,7 @@ export function parseIdentityHeaderReference(value: string): ParseResult {
   const profile = profileOf(fields);
   if (typeof profile !== 'string') return fail(profile.reason, profile.detail, fields);
   for (const [name, v] of fields) {
-    const problem = name === 'h' ? headerListProblemReference(v) : name === 'sig' ? (STD_BASE64.test(v) ? null : 'sig must be canonical standard base64 (padded, zero pad bits)') : valueProblem(name, v);
+    const problem = valueProblemReference(name, v);
     if (problem) return fail('bad_value', problem, fields);
   }
   const sig = decodeBase64Any(fields.get('sig')!);

@@ -13,8 +13,6 @@ export const SAFE_VALUE = /^[A-Za-z0-9._:@/+-]{1,128}$/;
 export const OVERSIGHT_MODES = ['read_only', 'gated_all', 'gated_send', 'monitored', 'autonomous'] as const;
 export type OversightMode = (typeof OVERSIGHT_MODES)[number];
 export const DEFAULT_SIGNED_HEADERS = ['from', 'to', 'cc', 'subject', 'date', 'message-id', 'reply-to', 'in-reply-to', 'references'];
-/** Field names we accept; anything else (quotes, spaces, non-ASCII) is a malformed header. */
-const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 /** More fields than this is not a header any signer wrote. */
 export const MAX_IDENTITY_FIELDS = 32;
 /**
@@ -22,14 +20,11 @@ export const MAX_IDENTITY_FIELDS = 32;
  * it ends the field, so a signer writing it would produce a header that parses as other fields.
  */
 const HEADER_NAME = /^[\x21-\x39\x3c-\x40\x5b-\x7e]+$/;
-const HEX_SHA256 = /^[0-9a-f]{64}$/;
 /**
  * Canonical standard base64 only (RFC 4648 §4 with §3.5's zero pad bits and the padding `=`), so
  * a signature has exactly one spelling; whitespace is removed first.
  */
 const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=|[A-Za-z0-9+/][AQgw]==)$/;
-/** Decimal seconds; 12 digits reach year 33658, and stay exact as a JS number. */
-const UNIX_SECONDS = /^[0-9]{1,12}$/;
 const SEED_FIELDS = ['agent', 'oversight', 'sig', 'tenant'];
 const V1_REQUIRED = ['v', 'kid', 'tenant', 'agent', 'oversight', 'ts', 'h', 'hh', 'bh', 'sig'];
 
@@ -107,7 +102,7 @@ function splitAscii(s: string): Map<string, string> | { reason: string; detail: 
 /** Adds field number i (from 0), trimmed, or says why the header is malformed. */
 function addField(fields: Map<string, string>, i: number, name: string, v: string): { reason: string; detail: string } | null {
   if (name === '') return { reason: 'malformed_header', detail: `field ${i + 1} has an empty name` };
-  if (!FIELD_NAME.test(name)) return { reason: 'malformed_header', detail: `field name "${name.slice(0, 40)}" is not a token` };
+  if (!isFieldName(name)) return { reason: 'malformed_header', detail: `field name "${name.slice(0, 40)}" is not a token` };
   // the payload's body_hash is the verifier's own hash; a header field of that name would be overwritten, unsigned
   if (name === 'body_hash') return { reason: 'malformed_header', detail: 'body_hash is computed by the verifier, never read from the header' };
   if (fields.has(name)) return { reason: 'duplicate_field', detail: `field "${name}" appears more than once` };
@@ -129,6 +124,39 @@ function profileOf(fields: Map<string, string>): 'v1' | 'seed' | { reason: strin
   return 'v1';
 }
 
+/** ASCII characters as a set: `table[c]` is 1 for each c in `chars`. */
+function charSet(chars: string): Uint8Array {
+  const table = new Uint8Array(128);
+  for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)] = 1;
+  return table;
+}
+
+const DIGIT_CHARS = '0123456789';
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** SAFE_VALUE's class; ts is decimal seconds (12 digits reach year 33658, exact as a JS number); bh and hh are lowercase hex. */
+const SAFE_CHARS = charSet(`${LETTERS}${DIGIT_CHARS}._:@/+-`);
+const DIGITS = charSet(DIGIT_CHARS);
+const LOWER_HEX = charSet(`${DIGIT_CHARS}abcdef`);
+
+const LETTER = charSet(LETTERS);
+const NAME_CHARS = charSet(`${LETTERS}${DIGIT_CHARS}_`);
+
+/** Field names we accept, [A-Za-z][A-Za-z0-9_]*; anything else (quotes, spaces, non-ASCII) is a malformed header. */
+function isFieldName(name: string): boolean {
+  const c = name.charCodeAt(0);
+  return c < 128 && LETTER[c] === 1 && matches(name, NAME_CHARS, 1, Infinity);
+}
+
+/** Whether `s` is min..max characters of `set`: a loop costs less than a regular expression call here. */
+function matches(s: string, set: Uint8Array, min: number, max: number): boolean {
+  if (s.length < min || s.length > max) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || set[c] === 0) return false;
+  }
+  return true;
+}
+
 /** Checks one value against its field's rules; returns a problem description or null. */
 export function valueProblem(name: string, value: string): string | null {
   switch (name) {
@@ -136,14 +164,14 @@ export function valueProblem(name: string, value: string): string | null {
     case 'agent':
     case 'approval':
     case 'kid':
-      return SAFE_VALUE.test(value) ? null : `${name} must match [A-Za-z0-9._:@/+-]{1,128}`;
+      return matches(value, SAFE_CHARS, 1, 128) ? null : `${name} must match [A-Za-z0-9._:@/+-]{1,128}`;
     case 'oversight':
       return (OVERSIGHT_MODES as readonly string[]).includes(value) ? null : `oversight must be one of ${OVERSIGHT_MODES.join(', ')}`;
     case 'ts':
-      return UNIX_SECONDS.test(value) ? null : 'ts must be decimal unix seconds';
+      return matches(value, DIGITS, 1, 12) ? null : 'ts must be decimal unix seconds';
     case 'hh':
     case 'bh':
-      return HEX_SHA256.test(value) ? null : `${name} must be 64 lowercase hex digits`;
+      return matches(value, LOWER_HEX, 64, 64) ? null : `${name} must be 64 lowercase hex digits`;
     case 'h':
       return headerListProblem(value.split(':'), value);
     case 'sig':
