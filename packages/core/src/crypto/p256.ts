@@ -25,12 +25,18 @@ export async function signDer(privateKey: CryptoKey, data: Uint8Array): Promise<
 
 /** Verifies a DER signature; non-DER and high-S encodings are refused before any maths. */
 export async function verifyDer(publicKey: CryptoKey, der: Uint8Array, data: Uint8Array): Promise<DerVerifyResult> {
+  return verifyDerNow(publicKey, der, data);
+}
+
+/**
+ * verifyDer, synchronous when a platform is installed (its maths is): a caller verifying one
+ * signature per message saves the promises. A promise only for WebCrypto.
+ */
+export function verifyDerNow(publicKey: CryptoKey, der: Uint8Array, data: Uint8Array): DerVerifyResult | Promise<DerVerifyResult> {
   const parsed = derToP1363(der);
   if (!parsed.ok) return { ok: false, kind: 'encoding', detail: parsed.detail };
   const p = platform();
   // the platform takes the DER as it came: after the checks above it is the one encoding of r||s
-  const ok = p
-    ? p.verifyP256(publicKey, der, data)
-    : await crypto.subtle.verify(ALGORITHM, publicKey, parsed.p1363 as BufferSource, data as BufferSource);
-  return ok ? OK : MISMATCH;
+  if (p) return p.verifyP256(publicKey, der, data) ? OK : MISMATCH;
+  return crypto.subtle.verify(ALGORITHM, publicKey, parsed.p1363 as BufferSource, data as BufferSource).then((ok) => (ok ? OK : MISMATCH));
 }

@@ -14,7 +14,7 @@ import type { IdentitySignatureReport } from '../report.js';
 import type { HeaderField, ParsedMessage } from '../mime/index.js';
 import { MAX_IDENTITY_SIGNATURES } from '../mime/limits.js';
 import { bodyHash, bodyHashMatches, headerHashMatches } from './digests.js';
-import { verifyDer } from '../crypto/p256.js';
+import { verifyDer, verifyDerNow, type DerVerifyResult } from '../crypto/p256.js';
 import { IDENTITY_HEADER_LNAME, parseIdentityHeaderToVerify, valueProblem, type IdentityFields } from './header.js';
 import type { IdentityKeySet, IdentityPublicKey } from './keys.js';
 import { payloadBytesOf } from './payload.js';
@@ -86,16 +86,32 @@ function payloadFor(parsed: IdentityFields, body: () => string): Uint8Array {
   return payloadBytesOf(names, values);
 }
 
-/** Tries each candidate key; returns the one that verifies, or why none did. */
-async function findSigner(keys: IdentityPublicKey[], sig: Uint8Array, data: Uint8Array): Promise<IdentityPublicKey | string> {
+type Signer = IdentityPublicKey | string;
+
+/**
+ * Tries each candidate key; returns the one that verifies, or why none did. Synchronous with a
+ * crypto platform, whose maths is (no promise per message); a promise with WebCrypto.
+ */
+function findSigner(keys: IdentityPublicKey[], sig: Uint8Array, data: Uint8Array): Signer | Promise<Signer> {
   let detail = 'the signature does not verify with any supplied key';
-  for (const key of keys) {
-    const r = await verifyDer(key.key, sig, data);
-    if (r.ok) return key;
+  for (let i = 0; i < keys.length; i++) {
+    const r = verifyDerNow(keys[i]!.key, sig, data);
+    if (r instanceof Promise) return findSignerFrom(keys, sig, data, i, r, detail);
+    if (r.ok) return keys[i]!;
     if (r.kind === 'encoding') return r.detail;
     if (keys.length === 1) detail = r.detail;
   }
   return detail;
+}
+
+/** findSigner from key i on, once verification went asynchronous (WebCrypto). */
+async function findSignerFrom(keys: IdentityPublicKey[], sig: Uint8Array, data: Uint8Array, i: number, first: Promise<DerVerifyResult>, detail: string): Promise<Signer> {
+  for (let r = await first; ; r = await verifyDer(keys[i]!.key, sig, data)) {
+    if (r.ok) return keys[i]!;
+    if (r.kind === 'encoding') return r.detail;
+    if (keys.length === 1) detail = r.detail;
+    if (++i >= keys.length) return detail;
+  }
 }
 
 function outsideWindow(key: IdentityPublicKey, ts: number): string | null {
@@ -124,12 +140,12 @@ async function verifyOne(field: HeaderField, facts: MessageFacts, opts: VerifyId
     return { ...report, result: 'neutral', reason: 'no_key', detail };
   }
   const verifying = findSigner(candidates, parsed.sig, payloadFor(parsed, body));
-  verifying.catch(() => undefined); // awaited below; never an unhandled rejection if hashing throws first
+  if (verifying instanceof Promise) verifying.catch(() => undefined); // awaited below; never an unhandled rejection if hashing throws first
   // WebCrypto verifies off the main thread: hash body and headers meanwhile.
   const v1 = parsed.profile === 'v1';
   const bodyMatches = !v1 || bodyHashMatches(parsed.fields.get('bh')!, facts);
   const headersMatch = !v1 || headerHashMatches(parsed.fields.get('hh')!, msg.headers, parsed.headers!);
-  const signer = await verifying;
+  const signer = verifying instanceof Promise ? await verifying : verifying;
   if (typeof signer === 'string') return { ...report, result: 'fail', reason: 'bad_signature', detail: signer };
   report.kid = signer.kid;
   const failWith = (reason: string, detail: string): Report => ({ ...report, result: 'fail', reason, detail });
