@@ -11,9 +11,11 @@ beforeAll(() => ensureBuilt());
 const libFiles = () => readdirSync(`${WEB}dist/lib`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
 
 describe('verifier-web build', () => {
-  it('verifier.html carries everything inline and loads nothing, in under 200 KiB', () => {
+  it('verifier.html carries everything inline and loads nothing, in under 210 KiB', () => {
     const html = readFileSync(PAGE_FILE, 'utf8');
-    expect(Buffer.byteLength(html)).toBeLessThan(200 * 1024);
+    // 196 KiB until the identity verifier's fast paths (2026-12-03: +7.5 KB, core being in both
+    // the page and its worker); the budget catches a dependency pulled in by accident
+    expect(Buffer.byteLength(html)).toBeLessThan(210 * 1024);
     expect(html.match(/<script[^>]*>/g)).toEqual(['<script type="module">']);
     expect(html).not.toMatch(/<(link|img|iframe)\b/i);
     expect(html).not.toMatch(/\bsrc\s*=\s*["'](?!data:)/i);
