@@ -25,6 +25,8 @@ describe('outbox against a relay', () => {
     expect(r.body.status).toBe('failed');
     expect(r.body.deliveries[0]).toMatchObject({ target: 'relay', state: 'failed' });
     expect(r.body.deliveries[0].last_error).toMatch(/no such user/);
+    // finished: the lease was given up in the finishing commit
+    expect(await s.ctx.db.get('SELECT lease_owner, lease_until FROM messages WHERE id = ?', r.body.id)).toEqual({ lease_owner: null, lease_until: null });
     const audit = (await s.api('GET', `/v1/audit?message=${r.body.id}`, { key: s.keys.oversight })).text;
     expect(audit).toContain('"send.failed"');
     closeTransports(s.ctx); // pooled connections would hold the relay's close for its timeout
@@ -46,6 +48,8 @@ describe('outbox against a relay', () => {
       expect.objectContaining({ recipients: [{ address: 'gone@example.org', name: null }], state: 'failed', last_error: expect.stringMatching(/gone@example\.org: .*gone for good/) }),
       expect.objectContaining({ recipients: [{ address: 'busy@example.org', name: null }], state: 'pending', last_error: expect.stringMatching(/try later/) }),
     ]));
+    // not finished (a recipient waits): the lease is released all the same, for the next sweep
+    expect(await s.ctx.db.get('SELECT lease_owner, lease_until FROM messages WHERE id = ?', r.body.id)).toEqual({ lease_owner: null, lease_until: null });
     // the waiting recipient must not be retried into the next test's relay
     (await s.ctx.db.run("UPDATE deliveries SET state = 'failed' WHERE message_id = ? AND state = 'pending'", r.body.id));
     closeTransports(s.ctx);

@@ -9,10 +9,10 @@
 import { appendAudit } from '../store/audit.js';
 import {
   claimMessage, claimOutbox, deliveriesOf, releaseLeasesOf, failOpenDeliveries, getMessageById, insertDelivery, markDeliveryDelivered, recordDeliveryFailure, releaseLease, renewLease, setDeliveryRecipients, updateMessage,
+  lockedMessage,
 } from '../store/messages.js';
 import type { DeliveryRow, MessageRow } from '../store/rows.js';
 import type { Sql } from '../store/port.js';
-import { serialize } from '../store/locks.js';
 import type { Ctx } from '../shared/context.js';
 import { enqueueEvent } from '../webhooks/events.js';
 import { messageView } from '../shared/message-view.js';
@@ -117,11 +117,14 @@ async function leased(ctx: Ctx, id: string, claimed: boolean): Promise<MessageRo
   }
   const renew = setInterval(() => void renewLease(ctx.db, id, ctx.instanceId, ctx.now() + lease).catch(() => undefined), (lease * 1000) / 3);
   renew.unref();
+  let outcome: MessageRow | undefined;
   try {
-    return await advance(ctx, id, m);
+    outcome = await advance(ctx, id, m);
+    return outcome;
   } finally {
     clearInterval(renew);
-    await releaseLease(ctx.db, id, ctx.instanceId).catch(() => undefined);
+    // a message finished here gave its lease up in the finishing commit (finish below)
+    if (outcome?.lease_owner !== null) await releaseLease(ctx.db, id, ctx.instanceId).catch(() => undefined);
   }
 }
 
@@ -146,8 +149,7 @@ async function advance(ctx: Ctx, id: string, claimed?: MessageRow): Promise<Mess
 async function signingFailed(ctx: Ctx, m: MessageRow, reason: string): Promise<MessageRow> {
   return ctx.db.txBatched(async (q) => {
     const now = ctx.now();
-    await serialize(q, `message:${m.id}`);
-    const current = (await getMessageById(q, m.id))!;
+    const current = (await lockedMessage(q, m.id))!;
     if (current.status !== 'queued') return current;
     await updateMessage(q, m.id, { status: 'failed', updated_at: now });
     // an approved message has no deliveries yet (they come with the signature): each recipient
@@ -166,8 +168,7 @@ async function sign(ctx: Ctx, m: MessageRow): Promise<MessageRow> {
   const s = await signOutbound(ctx, { ...m, raw });
   await ctx.db.txBatched(async (q) => {
     // one signature per message, whoever signs: an instance whose lease ran out mid-signing finds it signed and keeps that one
-    await serialize(q, `message:${m.id}`);
-    if ((await getMessageById(q, m.id))?.status !== 'queued') return;
+    if ((await lockedMessage(q, m.id))?.status !== 'queued') return;
     // an approved message gets its delivery rows with its signature, in one commit
     if ((await deliveriesOf(q, m.id)).length === 0) await queueDeliveries(ctx, q, m);
     await updateMessage(q, m.id, {
@@ -230,13 +231,13 @@ async function splitRefused(ctx: Ctx, q: Sql, d: DeliveryRow, refused: SendOutco
 /** When every delivery row is final, the message takes its final status and the audit entry (call inside tx). */
 async function finish(ctx: Ctx, q: Sql, id: string): Promise<MessageRow> {
   // two instances finishing one message (a delivery retried after a lease ran out) must not both write the final entry
-  await serialize(q, `message:${id}`);
-  const m = (await getMessageById(q, id))!;
+  const m = (await lockedMessage(q, id))!;
   const ds = await deliveriesOf(q, id);
   if (m.status !== 'signed' || ds.some((d) => d.state === 'pending' || d.state === 'sending')) return m;
   const status = ds.some((d) => d.state === 'failed') ? 'failed' : ds.some((d) => d.state === 'undeliverable') ? 'undeliverable' : 'delivered';
   const now = ctx.now();
-  const patch = { status, delivered_at: status === 'delivered' ? now : null, updated_at: now } as const;
+  // the lease ends with the work: given up in this commit, not by a statement of its own after it
+  const patch = { status, delivered_at: status === 'delivered' ? now : null, updated_at: now, lease_owner: null, lease_until: null } as const;
   await updateMessage(q, id, patch);
   await appendAudit(q, {
     tenant: m.tenant_id, event: `send.${status}`, message_id: id, actor: 'system:outbox', ts: now,

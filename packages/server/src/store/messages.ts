@@ -14,6 +14,20 @@ export async function getMessageById(db: Sql, id: string): Promise<MessageRow | 
 }
 
 /**
+ * The message as it stands once this transaction holds its lock (`message:<id>`, store/locks.ts):
+ * one statement on PostgreSQL (`mm_locked_message`), the lock and the read in one round trip.
+ */
+export async function lockedMessage(q: Sql, id: string): Promise<MessageRow | undefined> {
+  const lock = `message:${id}`;
+  if (q.dialect === 'postgres' && q.inTransaction && !holds(q, lock)) {
+    const row = await q.get<MessageRow>('SELECT * FROM mm_locked_message(?, ?)', lock, id);
+    nowHolds(q, lock);
+    return row;
+  }
+  return getMessageById(q, id);
+}
+
+/**
  * The thread a message joins: the one of the last message it refers to that is stored here, else
  * one already holding its own Message-ID; null = a new thread (RFC 5322 §3.6.4). One query for
  * all the ids: each round trip costs more than the rows on a networked store.

@@ -113,7 +113,8 @@ export function postgresSchema(): string {
 }
 
 /**
- * PostgreSQL only: reads made under advisory locks in one round trip each: the audit head; and
+ * PostgreSQL only: reads made under advisory locks in one round trip each: the audit head; a
+ * message's row; and
  * what storing an inbound message depends on (earlier copies of its Message-ID in the mailbox, the
  * thread it joins, the mailbox's mode, the audit head). Inside a VOLATILE function each statement takes a fresh snapshot (READ COMMITTED), so the SELECT sees
  * every entry committed by the lock's previous holder; one statement doing both would read with
@@ -125,6 +126,12 @@ LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtextextended('audit:' || t, 0));
   RETURN QUERY SELECT a.seq, a.hash FROM audit a WHERE a.tenant_id = t ORDER BY a.seq DESC LIMIT 1;
+END $$;
+CREATE OR REPLACE FUNCTION mm_locked_message(lock TEXT, msg TEXT) RETURNS SETOF messages
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended(lock, 0));
+  RETURN QUERY SELECT * FROM messages m WHERE m.id = msg;
 END $$;
 CREATE OR REPLACE FUNCTION mm_inbound_facts(lock TEXT, mailbox TEXT, msgid TEXT, tenant TEXT, ids_json TEXT)
 RETURNS TABLE(copy_ids TEXT[], copy_digests TEXT[], thread_msgids TEXT[], thread_ids TEXT[], head_seq BIGINT, head_hash TEXT, mailbox_mode TEXT)
