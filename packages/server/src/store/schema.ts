@@ -138,17 +138,30 @@ RETURNS TABLE(copy_ids TEXT[], copy_digests TEXT[], thread_msgids TEXT[], thread
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   ids TEXT[] := ARRAY(SELECT json_array_elements_text(ids_json::json));
-  c_ids TEXT[]; c_digests TEXT[]; t_msgids TEXT[]; t_ids TEXT[]; h_seq BIGINT; h_hash TEXT; mode TEXT;
+  one TEXT; r RECORD;
+  c_ids TEXT[] := '{}'; c_digests TEXT[] := '{}'; t_msgids TEXT[] := '{}'; t_ids TEXT[] := '{}'; h_seq BIGINT; h_hash TEXT; mode TEXT;
 BEGIN
   -- lock order as everywhere: the inbound (mailbox, Message-ID) first, the audit chain last
   IF lock IS NOT NULL THEN PERFORM pg_advisory_xact_lock(hashtextextended(lock, 0)); END IF;
   PERFORM pg_advisory_xact_lock(hashtextextended('audit:' || tenant, 0));
-  SELECT array_agg(m.id ORDER BY m.rowid), array_agg(COALESCE(m.raw_sha256, encode(sha256(m.raw), 'hex')) ORDER BY m.rowid)
-    INTO c_ids, c_digests FROM messages m WHERE m.mailbox_id = mailbox AND m.message_id_header = msgid AND m.direction = 'in';
-  SELECT array_agg(m.message_id_header ORDER BY m.rowid), array_agg(m.thread_id ORDER BY m.rowid)
-    INTO t_msgids, t_ids FROM messages m WHERE m.tenant_id = tenant AND m.message_id_header = ANY(ids);
+  -- Every lookup is by (tenant, Message-ID), which only messages_msgid answers, so the plan cannot
+  -- drift to an index that reads the whole mailbox (before its first ANALYZE the planner has no
+  -- statistics, and a cached generic plan had done so: CPU per message grew with the mailbox).
+  -- OFFSET 0 keeps the mailbox and direction tests out of the index choice.
+  FOR r IN SELECT x.id, COALESCE(x.raw_sha256, encode(sha256(x.raw), 'hex')) AS digest FROM (
+      SELECT m.id, m.rowid, m.raw_sha256, m.raw, m.mailbox_id, m.direction FROM messages m
+      WHERE m.tenant_id = tenant AND m.message_id_header = msgid OFFSET 0) x
+    WHERE x.mailbox_id = mailbox AND x.direction = 'in' ORDER BY x.rowid LOOP
+    c_ids := c_ids || r.id; c_digests := c_digests || r.digest;
+  END LOOP;
+  FOREACH one IN ARRAY ids LOOP
+    FOR r IN SELECT m.message_id_header, m.thread_id FROM messages m
+      WHERE m.tenant_id = tenant AND m.message_id_header = one ORDER BY m.rowid LOOP
+      t_msgids := t_msgids || r.message_id_header; t_ids := t_ids || r.thread_id;
+    END LOOP;
+  END LOOP;
   SELECT a.seq, a.hash INTO h_seq, h_hash FROM audit a WHERE a.tenant_id = tenant ORDER BY a.seq DESC LIMIT 1;
   SELECT b.oversight_mode INTO mode FROM mailboxes b WHERE b.id = mailbox;
-  RETURN QUERY SELECT COALESCE(c_ids, '{}'), COALESCE(c_digests, '{}'), COALESCE(t_msgids, '{}'), COALESCE(t_ids, '{}'), h_seq, h_hash, mode;
+  RETURN QUERY SELECT c_ids, c_digests, t_msgids, t_ids, h_seq, h_hash, mode;
 END $$;
 `;
