@@ -5,7 +5,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cryptoPlatform, DkimTempError } from '@multimail/core';
+import { generateKeyPairSync } from 'node:crypto';
+import { cryptoPlatform, DkimTempError, exportPublicJwk, generateIdentityKeyPair, loadIdentityKeys, signDkim, signIdentity, verifyMessage } from '@multimail/core';
 import { createDnsResolver, useNodeCrypto } from '@multimail/core/node';
 import { fixture, fixtureJson, verify } from './helpers.js';
 
@@ -28,6 +29,34 @@ describe('node:crypto signature backend', () => {
     const node = await run();
     expect(node).toEqual(web);
     expect(node).toEqual([['pass'], ['pass', 'pass'], ['fail'], ['fail']]);
+  });
+  test('signs Ed25519 and P-256 on the calling thread with the same results as WebCrypto', async () => {
+    const message = 'From: a@example.org\r\nTo: b@example.net\r\nSubject: s\r\n\r\nbody\r\n';
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const key = await crypto.subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), { name: 'Ed25519' }, false, ['sign']);
+    const dkim = async () => signDkim(message, { domain: 'example.org', selector: 's', algorithm: 'ed25519-sha256', privateKey: key, now: 1_700_000_000 });
+    useNodeCrypto(false);
+    const web = await dkim();
+    useNodeCrypto(true);
+    // Ed25519 is deterministic (RFC 8032 §5.1.6): the whole field must come out the same
+    expect(await dkim()).toBe(web);
+
+    // ECDSA is not: node:crypto gives r||s here and core encodes it, so every signature must be
+    // strict DER with a low S (SPEC §2.2) and verify; 64 signatures meet a high S about 32 times
+    const pair = await generateIdentityKeyPair();
+    const keys = await loadIdentityKeys(await exportPublicJwk(pair.publicKey));
+    const n = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+    for (let i = 0; i < 64; i++) {
+      const signed = await signIdentity(message, { privateKey: pair.privateKey, tenant: 't', agent: 'a', oversight: 'autonomous', now: 1_700_000_000 });
+      const der = Buffer.from(/sig=([A-Za-z0-9+/=]+)/.exec(signed.value.replace(/\s+/g, ''))![1]!, 'base64');
+      const rLen = der[3]!;
+      const s = BigInt('0x' + der.subarray(6 + rLen).toString('hex'));
+      expect(s <= n / 2n).toBe(true);
+      if (i < 4) {
+        const report = await verifyMessage(signed.field + message, { identityKeys: keys, now: 1_700_000_000 });
+        expect(report.identity[0]?.result).toBe('pass');
+      }
+    }
   });
 });
 

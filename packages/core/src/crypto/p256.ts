@@ -19,7 +19,8 @@ const OK: DerVerifyResult = { ok: true };
 
 /** Signs `data` and returns a low-S DER signature. */
 export async function signDer(privateKey: CryptoKey, data: Uint8Array): Promise<Uint8Array> {
-  const p1363 = new Uint8Array(await crypto.subtle.sign(ALGORITHM, privateKey, data as BufferSource));
+  const p = platform();
+  const p1363 = p?.signNow ? p.signNow('p256', privateKey, data) : new Uint8Array(await crypto.subtle.sign(ALGORITHM, privateKey, data as BufferSource));
   return p1363ToLowSDer(p1363);
 }
 

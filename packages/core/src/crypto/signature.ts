@@ -133,6 +133,8 @@ export function privateKeyKind(key: PrivateKey): SignatureKind {
 /** Signs `data` (RSA: hashed here with SHA-256; Ed25519: signed as given). */
 export async function createSignature(key: PrivateKey, data: Uint8Array): Promise<Uint8Array> {
   if (key.kind === 'noble') return (await noble()).sign(data, key.seed);
+  const p = platform();
+  if (key.alg === 'ed25519' && p?.signNow) return p.signNow('ed25519', key.key, data);
   const params = key.alg === 'rsa' ? RSA_PARAMS : ED25519_PARAMS;
   return new Uint8Array(await subtle()!.sign(params, key.key, data as Uint8Array<ArrayBuffer>));
 }

@@ -5,11 +5,17 @@
  * but several times faster, and synchronous: a batch over an archive saves a promise and a
  * thread-pool round trip per signature.
  */
-import { createHash, createPublicKey, hash, KeyObject, verify } from 'node:crypto';
+import { createHash, createPublicKey, hash, KeyObject, sign, verify } from 'node:crypto';
 import { setCryptoPlatform, type CryptoPlatform } from '../crypto/platform.js';
 
 /** KeyObject per CryptoKey: converting costs more than verifying. */
-const p256Keys = new WeakMap<CryptoKey, KeyObject>();
+const keyObjects = new WeakMap<CryptoKey, KeyObject>();
+
+function keyObject(key: CryptoKey): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) keyObjects.set(key, (k = KeyObject.from(key)));
+  return k;
+}
 
 export const nodeCryptoPlatform: CryptoPlatform = {
   name: 'node:crypto',
@@ -36,12 +42,15 @@ export const nodeCryptoPlatform: CryptoPlatform = {
   },
   verifyP256(publicKey, der, data) {
     try {
-      let key = p256Keys.get(publicKey);
-      if (!key) p256Keys.set(publicKey, (key = KeyObject.from(publicKey)));
-      return verify('sha256', data, key, der);
+      return verify('sha256', data, keyObject(publicKey), der);
     } catch {
       return false;
     }
+  },
+  signNow(alg, privateKey, data) {
+    if (alg === 'ed25519') return sign(null, data, keyObject(privateKey));
+    // P1363, so core's DER encoder (with its low-S rule) makes the one encoding it allows
+    return sign('sha256', data, { key: keyObject(privateKey), dsaEncoding: 'ieee-p1363' });
   },
 };
 
