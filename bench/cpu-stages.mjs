@@ -45,13 +45,20 @@ function stagesOf(nodes) {
   return new Map(nodes.map((n) => [n.id, stageOfId(n.id)]));
 }
 
-/** Milliseconds of CPU by stage over every profile in `dir`. */
-export function cpuByStage(dir) {
+/**
+ * Milliseconds of CPU by stage over every profile in `dir`; with `from`/`until` (µs of the
+ * monotonic clock, which V8's profile timestamps and process.hrtime share) only the samples taken
+ * in between.
+ */
+export function cpuByStage(dir, from = 0, until = Infinity) {
   const totals = new Map();
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.cpuprofile'))) {
     const p = JSON.parse(readFileSync(join(dir, f), 'utf8'));
     const stageById = stagesOf(p.nodes);
+    let at = p.startTime;
     for (let i = 0; i < p.samples.length; i++) {
+      at += p.timeDeltas[i] ?? 0;
+      if (at < from || at > until) continue;
       const stage = stageById.get(p.samples[i]);
       if (!stage) continue;
       totals.set(stage, (totals.get(stage) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
