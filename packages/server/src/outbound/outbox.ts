@@ -65,29 +65,38 @@ export function closeTransports(ctx: Ctx): void {
 }
 
 /** Splits envelope recipients into hosted (local SMTP hop) and remote (relay) and queues both. */
-export async function queueDeliveries(ctx: Ctx, q: Sql, m: Pick<MessageRow, 'id' | 'envelope_to'>): Promise<void> {
+export async function queueDeliveries(ctx: Ctx, q: Sql, m: Pick<MessageRow, 'id' | 'envelope_to'>): Promise<DeliveryRow[]> {
   const rcpts = JSON.parse(m.envelope_to) as string[];
   const now = ctx.now();
   const hosted = await Promise.all(rcpts.map((r) => isHostedDomain(ctx, domainOf(r), q)));
   const local = rcpts.filter((_, i) => hosted[i]);
   const remote = rcpts.filter((r) => !local.includes(r));
-  if (local.length) await insertDelivery(q, { id: newId('dlv', 8), message_id: m.id, target: 'local', recipients: JSON.stringify(local), state: 'pending', next_attempt_at: now, last_error: null, updated_at: now });
+  const rows: DeliveryRow[] = [];
+  if (local.length) rows.push({ id: newId('dlv', 8), message_id: m.id, target: 'local', recipients: JSON.stringify(local), state: 'pending', attempts: 0, next_attempt_at: now, last_error: null, updated_at: now });
   if (remote.length) {
     const relay = ctx.config.relayUrl;
-    await insertDelivery(q, {
+    rows.push({
       id: newId('dlv', 8), message_id: m.id, target: 'relay', recipients: JSON.stringify(remote), state: relay ? 'pending' : 'undeliverable',
-      next_attempt_at: now, last_error: relay ? null : 'undeliverable: no relay', updated_at: now,
+      attempts: 0, next_attempt_at: now, last_error: relay ? null : 'undeliverable: no relay', updated_at: now,
     });
   }
+  for (const { attempts: _, ...row } of rows) await insertDelivery(q, row);
+  return rows;
 }
+
+/**
+ * A message committed by the send path already leased to this instance, with its delivery rows,
+ * as that commit wrote them: delivering it needs neither a claim nor a read.
+ */
+export interface LeasedSend { row: MessageRow; deliveries: DeliveryRow[] }
 
 /** How long an API call waits for delivery before answering with the current (queued/signed) state. */
 export const DELIVERY_WAIT_MS = 10_000;
 
 /** Starts delivery and waits at most DELIVERY_WAIT_MS; the outbox finishes the rest in the background. */
-export async function deliverWithin(ctx: Ctx, id: string, waitMs = DELIVERY_WAIT_MS): Promise<MessageRow> {
+export async function deliverWithin(ctx: Ctx, id: string, waitMs = DELIVERY_WAIT_MS, leasedSend?: LeasedSend): Promise<MessageRow> {
   let timer: NodeJS.Timeout | undefined;
-  const run = deliverMessage(ctx, id).catch(() => undefined);
+  const run = deliverMessage(ctx, id, leasedSend ?? false).catch(() => undefined);
   const done = await Promise.race([run, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), waitMs); })]);
   clearTimeout(timer);
   return done ?? (await getMessageById(ctx.db, id))!;
@@ -98,7 +107,7 @@ export async function deliverWithin(ctx: Ctx, id: string, waitMs = DELIVERY_WAIT
  * another instance's run is never joined: the message's lease (claimed here, or by the sweep that
  * passes `claimed`) says who works on it, and is renewed while the work lasts.
  */
-export function deliverMessage(ctx: Ctx, id: string, claimed = false): Promise<MessageRow> {
+export function deliverMessage(ctx: Ctx, id: string, claimed: boolean | LeasedSend = false): Promise<MessageRow> {
   let map = inflight.get(ctx);
   if (!map) inflight.set(ctx, (map = new Map()));
   const running = map.get(id);
@@ -108,10 +117,10 @@ export function deliverMessage(ctx: Ctx, id: string, claimed = false): Promise<M
   return run;
 }
 
-async function leased(ctx: Ctx, id: string, claimed: boolean): Promise<MessageRow> {
+async function leased(ctx: Ctx, id: string, claimed: boolean | LeasedSend): Promise<MessageRow> {
   const lease = ctx.config.leaseSec;
-  let m: MessageRow | undefined;
-  if (!claimed) {
+  let m = typeof claimed === 'object' ? claimed.row : undefined;
+  if (claimed === false) {
     m = await claimMessage(ctx.db, id, { now: ctx.now(), owner: ctx.instanceId, until: ctx.now() + lease });
     if (!m) return (await getMessageById(ctx.db, id))!;
   }
@@ -119,7 +128,7 @@ async function leased(ctx: Ctx, id: string, claimed: boolean): Promise<MessageRo
   renew.unref();
   let outcome: MessageRow | undefined;
   try {
-    outcome = await advance(ctx, id, m);
+    outcome = await advance(ctx, id, m, typeof claimed === 'object' ? claimed.deliveries : undefined);
     return outcome;
   } finally {
     clearInterval(renew);
@@ -128,8 +137,8 @@ async function leased(ctx: Ctx, id: string, claimed: boolean): Promise<MessageRo
   }
 }
 
-/** `claimed`: the row as the claim returned it, when this run made the claim. */
-async function advance(ctx: Ctx, id: string, claimed?: MessageRow): Promise<MessageRow> {
+/** `claimed`: the row as the claim (or the send path's commit) left it; `deliveries`: that commit's delivery rows. */
+async function advance(ctx: Ctx, id: string, claimed?: MessageRow, deliveries?: DeliveryRow[]): Promise<MessageRow> {
   let m = claimed ?? (await getMessageById(ctx.db, id))!;
   if (m.status === 'queued') {
     try {
@@ -139,7 +148,7 @@ async function advance(ctx: Ctx, id: string, claimed?: MessageRow): Promise<Mess
     }
   }
   if (m.status !== 'signed') return m;
-  const due = (await deliveriesOf(ctx.db, id)).filter((d) => (d.state === 'pending' || d.state === 'sending') && d.next_attempt_at <= ctx.now());
+  const due = (deliveries ?? (await deliveriesOf(ctx.db, id))).filter((d) => (d.state === 'pending' || d.state === 'sending') && d.next_attempt_at <= ctx.now());
   const outcomes = await Promise.all(due.map((d) => attempt(ctx, m, d)));
   // a successful last attempt has already finished the message in its own commit
   return outcomes.find((o) => o && o.status !== 'signed') ?? ctx.db.txBatched((q) => finish(ctx, q, id));

@@ -18,7 +18,7 @@ import { enqueueEvent } from '../webhooks/events.js';
 import { type OversightMode, decideSend, effectiveMode, isStricter } from '../oversight/policy.js';
 import { MODE_LIST, isOversightMode } from '../shared/modes.js';
 import { newId, sha256Hex } from '../security/secrets.js';
-import { deliverWithin, queueDeliveries } from './outbox.js';
+import { deliverWithin, queueDeliveries, type LeasedSend } from './outbox.js';
 import { signOutbound } from './signing.js';
 import { heldFromAgent } from '../mailbox/read.js';
 import { type MessageView, messageView } from '../shared/message-view.js';
@@ -144,6 +144,7 @@ export async function sendEmail(
     tenant_id: p.tenantId, credential_id: p.credentialId, agent_id: req.agent, oversight_mode: mode,
     approval_code: null, envelope_from: mailbox.address, from_addr: req.from.address, raw,
   });
+  let leasedSend: LeasedSend | undefined;
   const stored = await ctx.db.txBatched(async (q) => {
     // the same key sent to two instances at once: one stores the message, the other replays it
     if (idempotencyKey) await serialize(q, `idempotency:${p.credentialId}:${idempotencyKey}`);
@@ -176,12 +177,13 @@ export async function sendEmail(
       await enqueueEvent(ctx, q, p.tenantId, 'oversight.pending', async () => ({ message: await messageView(q, (await getMessage(q, p.tenantId, id))!) }));
       return (await getMessage(q, p.tenantId, id))!;
     }
-    await queueDeliveries(ctx, q, row);
-    // delivered next, by the outbox, which reads the row with its claim
+    const deliveries = await queueDeliveries(ctx, q, row);
+    // delivered next by the outbox, from these rows as committed: leased to this instance already
+    leasedSend = { row: { ...row, read_at: null, delivered_at: null, decided_by: null, decided_at: null, decision_reason: null } as MessageRow, deliveries };
     return null;
   });
   if (stored) return { status: stored.id !== id ? 200 : 202, result: await messageView(ctx.db, stored) };
-  const delivered = await deliverWithin(ctx, id);
+  const delivered = await deliverWithin(ctx, id, undefined, leasedSend);
   return { status: delivered.status === 'queued' || delivered.status === 'signed' ? 202 : 201, result: await messageView(ctx.db, delivered) };
 }
 
