@@ -101,6 +101,17 @@ describe('outbox against a relay', () => {
     const inbox = await s.api('GET', '/v1/inbox?mailbox=oversight@agents.localhost&limit=100', { key: s.keys.oversight });
     expect(JSON.stringify(inbox.body)).toContain(r.body.message_id.slice(1, -1));
   });
+
+  it("a send's reply, built from what its commits wrote, is the message as read back afterwards", async () => {
+    // one delivery to the hosted mailbox and one refused: two rows in the reply, as in the store
+    const r = await s.api('POST', '/v1/messages', { key: s.keys.send, json: { to: ['oversight@agents.localhost', 'nobody@agents.localhost'], cc: 'oversight@agents.localhost', subject: 'as read back', text: 'x' } });
+    expect(r.status).toBe(201);
+    const read = await s.api('GET', `/v1/messages/${r.body.id}`, { key: s.keys.send });
+    // reading one message adds its text and headers to the fields every view has
+    expect(Object.fromEntries(Object.keys(r.body).map((k) => [k, read.body[k]]))).toEqual(r.body);
+    expect(r.body).toMatchObject({ mailbox: 'agent@agents.localhost', tags: [] });
+    expect(r.body.deliveries.map((d: { state: string; attempts: number }) => [d.state, d.attempts])).toEqual(expect.arrayContaining([['delivered', 1], ['failed', 1]]));
+  });
 });
 
 describe('check_inbox paging', () => {

@@ -80,7 +80,7 @@ export async function queueDeliveries(ctx: Ctx, q: Sql, m: Pick<MessageRow, 'id'
       attempts: 0, next_attempt_at: now, last_error: relay ? null : 'undeliverable: no relay', updated_at: now,
     });
   }
-  for (const { attempts: _, ...row } of rows) await insertDelivery(q, row);
+  for (const row of rows) await insertDelivery(q, row);
   return rows;
 }
 
@@ -229,13 +229,18 @@ async function splitRefused(ctx: Ctx, q: Sql, d: DeliveryRow, refused: SendOutco
   for (const permanent of [true, false]) {
     const group = refused.filter((r) => (r.responseCode >= 500) === permanent);
     if (!group.length) continue;
+    // the refused recipients were tried in this attempt along with the rest
     await insertDelivery(q, {
       id: newId('dlv', 8), message_id: d.message_id, target: d.target, recipients: JSON.stringify(group.map((r) => r.address)),
-      state: permanent ? 'failed' : 'pending', next_attempt_at: now + BACKOFF_BASE_SEC, updated_at: now,
+      state: permanent ? 'failed' : 'pending', attempts: d.attempts + 1, next_attempt_at: now + BACKOFF_BASE_SEC, updated_at: now,
       last_error: group.map((r) => `${r.address}: ${r.message}`).join('; ').slice(0, 500),
     });
   }
 }
+
+/** The delivery rows a finished message's final commit read, for the reply that follows it. */
+const finishedWith = new WeakMap<MessageRow, DeliveryRow[]>();
+export const deliveriesAtFinish = (m: MessageRow): DeliveryRow[] | undefined => finishedWith.get(m);
 
 /** When every delivery row is final, the message takes its final status and the audit entry (call inside tx). */
 async function finish(ctx: Ctx, q: Sql, id: string): Promise<MessageRow> {
@@ -257,6 +262,7 @@ async function finish(ctx: Ctx, q: Sql, id: string): Promise<MessageRow> {
     },
   });
   const done = { ...m, ...patch };
+  finishedWith.set(done, ds);
   await enqueueEvent(ctx, q, m.tenant_id, 'message.sent', async () => ({ message: await messageView(q, done) }));
   return done;
 }

@@ -18,7 +18,7 @@ import { enqueueEvent } from '../webhooks/events.js';
 import { type OversightMode, decideSend, effectiveMode, isStricter } from '../oversight/policy.js';
 import { MODE_LIST, isOversightMode } from '../shared/modes.js';
 import { newId, sha256Hex } from '../security/secrets.js';
-import { deliverWithin, queueDeliveries, type LeasedSend } from './outbox.js';
+import { deliverWithin, deliveriesAtFinish, queueDeliveries, type LeasedSend } from './outbox.js';
 import { signOutbound } from './signing.js';
 import { heldFromAgent } from '../mailbox/read.js';
 import { type MessageView, messageView } from '../shared/message-view.js';
@@ -184,7 +184,9 @@ export async function sendEmail(
   });
   if (stored) return { status: stored.id !== id ? 200 : 202, result: await messageView(ctx.db, stored) };
   const delivered = await deliverWithin(ctx, id, undefined, leasedSend);
-  return { status: delivered.status === 'queued' || delivered.status === 'signed' ? 202 : 201, result: await messageView(ctx.db, delivered) };
+  // the id is new to everyone until this reply, so no tag can be on it yet
+  const known = { mailbox: mailbox.address, tags: [], deliveries: deliveriesAtFinish(delivered) };
+  return { status: delivered.status === 'queued' || delivered.status === 'signed' ? 202 : 201, result: await messageView(ctx.db, delivered, known) };
 }
 
 /**

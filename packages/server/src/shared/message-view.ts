@@ -7,7 +7,7 @@
 import type { VerificationReport } from '@multimail/core';
 import type { Sql } from '../store/port.js';
 import { deliveriesOf, tagsOf } from '../store/messages.js';
-import type { MessageRow } from '../store/rows.js';
+import type { DeliveryRow, MessageRow } from '../store/rows.js';
 import { mailboxRow } from '../store/tenants.js';
 import { type DkimSummary, UNSIGNED, dkimSummary } from './dkim-summary.js';
 import { headerSectionEnd, readHeaderFields, withoutNul } from './header-fields.js';
@@ -55,18 +55,24 @@ function authSummary(m: MessageRow): DkimSummary & { identity_result: string | n
   return { ...dkim, identity_result: identity, verdict: dkim.dkim_result === 'pass' && identity === 'pass' ? 'pass' : 'fail' };
 }
 
-export async function messageView(db: Sql, m: MessageRow) {
+/**
+ * Parts of the view a caller already holds as committed (the send path: its mailbox, a message
+ * nobody could tag yet, the delivery rows its final commit read), so they are not read again.
+ */
+export interface KnownParts { mailbox?: string; tags?: string[]; deliveries?: DeliveryRow[] }
+
+export async function messageView(db: Sql, m: MessageRow, known: KnownParts = {}) {
   return {
-    id: m.id, direction: m.direction, status: m.status, mailbox: (await mailboxRow(db, m.mailbox_id))?.address ?? null,
+    id: m.id, direction: m.direction, status: m.status, mailbox: known.mailbox ?? (await mailboxRow(db, m.mailbox_id))?.address ?? null,
     message_id: m.message_id_header, thread_id: m.thread_id,
     from: fromOf(m), to: addressList(m.to_json), cc: addressList(m.cc_json), subject: m.subject,
-    created_at: isoTime(m.created_at), read_at: isoTime(m.read_at), tags: await tagsOf(db, m.id), size: m.size,
+    created_at: isoTime(m.created_at), read_at: isoTime(m.read_at), tags: known.tags ?? await tagsOf(db, m.id), size: m.size,
     ...authSummary(m),
     agent_id: m.agent_id, oversight_mode: m.oversight_mode, approval_code: m.approval_code,
     identity_sig: m.identity_sig, identity_kid: m.identity_kid, expires_at: isoTime(m.expires_at),
     decision: m.decided_by ? { by: m.decided_by, at: isoTime(m.decided_at!), reason: m.decision_reason } : null,
     deliveries: m.direction === 'out'
-      ? (await deliveriesOf(db, m.id)).map((d) => ({ target: d.target, recipients: envelopeAddresses(d.recipients), state: d.state, attempts: d.attempts, last_error: d.last_error }))
+      ? (known.deliveries ?? await deliveriesOf(db, m.id)).map((d) => ({ target: d.target, recipients: envelopeAddresses(d.recipients), state: d.state, attempts: d.attempts, last_error: d.last_error }))
       : [],
   };
 }

@@ -107,8 +107,8 @@ export async function updateMessage(db: Sql, id: string, patch: Partial<MessageR
   await db.defer(`UPDATE messages SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, ...cols.map((c) => (patch as unknown as Record<string, SqlParam>)[c]), id);
 }
 
-export async function insertDelivery(db: Sql, d: Omit<DeliveryRow, 'attempts'>): Promise<void> {
-  await db.defer('INSERT INTO deliveries(id, message_id, target, recipients, state, next_attempt_at, last_error, updated_at) VALUES (?,?,?,?,?,?,?,?)', d.id, d.message_id, d.target, d.recipients, d.state, d.next_attempt_at, d.last_error, d.updated_at);
+export async function insertDelivery(db: Sql, d: DeliveryRow): Promise<void> {
+  await db.defer('INSERT INTO deliveries(id, message_id, target, recipients, state, attempts, next_attempt_at, last_error, updated_at) VALUES (?,?,?,?,?,?,?,?,?)', d.id, d.message_id, d.target, d.recipients, d.state, d.attempts, d.next_attempt_at, d.last_error, d.updated_at);
 }
 
 export async function deliveriesOf(db: Sql, messageId: string): Promise<DeliveryRow[]> {
