@@ -104,7 +104,8 @@ export async function sendEmail(
   if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY || /[^\x21-\x7e]/.test(idempotencyKey))) {
     throw badRequest(`Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY} visible ASCII characters`);
   }
-  const requestHash = sha256Hex(requestFingerprint({ body, replyTo: replyTo ?? null }));
+  // only a request with a key is ever compared with another
+  const requestHash = idempotencyKey === null ? '' : sha256Hex(requestFingerprint({ body, replyTo: replyTo ?? null }));
   const replay = await idempotentReplay(ctx.db, p, idempotencyKey, requestHash);
   if (replay) return { status: 200, result: await messageView(ctx.db, replay) };
 
