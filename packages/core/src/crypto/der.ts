@@ -176,52 +176,77 @@ function bigIntToBytes(n: bigint, len: number): Uint8Array {
   return out;
 }
 
-/** Compares two equal-length big-endian unsigned integers. */
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return 0;
-}
+/** readScalar's digits: der[scalarFrom, scalarTo), big-endian without the sign byte. */
+let scalarFrom = 0;
+let scalarTo = 0;
 
-/** Reads one INTEGER at `pos` into a 32-byte big-endian scalar; returns it and the next position, or a reason. */
-function readInteger(der: Uint8Array, pos: number): { value: Uint8Array; next: number } | string {
+/**
+ * Reads one INTEGER at `pos` and returns the next position, or a reason. The digits are left in
+ * scalarFrom/scalarTo rather than copied: the check runs once per verified signature, and
+ * three small arrays each time cost more than the checks.
+ */
+function readScalar(der: Uint8Array, pos: number): number | string {
   if (der[pos] !== INTEGER) return 'expected an INTEGER';
   const len = der[pos + 1];
   if (len === undefined || len > MAX_SHORT_LENGTH) return 'INTEGER length is not short-form DER';
   if (len === 0) return 'empty INTEGER';
   const start = pos + 2;
   if (start + len > der.length) return 'INTEGER runs past the end';
-  const body = der.subarray(start, start + len);
-  if (body[0]! & 0x80) return 'negative INTEGER';
-  if (len > 1 && body[0] === 0 && !(body[1]! & 0x80)) return 'INTEGER is not minimally encoded';
-  const digits = body[0] === 0 ? body.subarray(1) : body;
-  if (digits.length > SCALAR_BYTES) return 'INTEGER larger than the group order';
-  const value = new Uint8Array(SCALAR_BYTES);
-  value.set(digits, SCALAR_BYTES - digits.length);
-  return { value, next: start + len };
+  const first = der[start]!;
+  if (first & 0x80) return 'negative INTEGER';
+  if (len > 1 && first === 0 && !(der[start + 1]! & 0x80)) return 'INTEGER is not minimally encoded';
+  scalarFrom = first === 0 ? start + 1 : start;
+  scalarTo = start + len;
+  if (scalarTo - scalarFrom > SCALAR_BYTES) return 'INTEGER larger than the group order';
+  return scalarTo;
+}
+
+/** The scalar der[from, to) (at most 32 bytes) compared with the 32-byte `ref`: <0, 0 or >0. */
+function compareScalar(der: Uint8Array, from: number, to: number, ref: Uint8Array): number {
+  const pad = SCALAR_BYTES - (to - from);
+  for (let i = 0; i < pad; i++) if (ref[i] !== 0) return -1;
+  for (let i = from; i < to; i++) if (der[i] !== ref[pad + i - from]) return der[i]! - ref[pad + i - from]!;
+  return 0;
+}
+
+function isZeroScalar(der: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (der[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Why `der` is not a strict DER P-256 signature with r, s in [1, n-1] and low S (s <= n/2), or
+ * null if it is one: derToP1363's checks, in the same order, without building r||s (a platform's
+ * verify takes the DER as it is).
+ */
+export function derSignatureProblem(der: Uint8Array): string | null {
+  if (der[0] !== SEQUENCE) return 'signature is not a DER SEQUENCE';
+  const len = der[1];
+  if (len === undefined || len > MAX_SHORT_LENGTH) return 'SEQUENCE length is not short-form DER';
+  if (len + 2 !== der.length) return 'SEQUENCE length does not match the signature size';
+  const afterR = readScalar(der, 2);
+  if (typeof afterR === 'string') return `r: ${afterR}`;
+  const rFrom = scalarFrom;
+  const rTo = scalarTo;
+  const afterS = readScalar(der, afterR);
+  if (typeof afterS === 'string') return `s: ${afterS}`;
+  if (afterS !== der.length) return 'bytes after the second INTEGER';
+  if (isZeroScalar(der, rFrom, rTo) || compareScalar(der, rFrom, rTo, N_BYTES) >= 0) return 'r out of range';
+  if (isZeroScalar(der, scalarFrom, scalarTo) || compareScalar(der, scalarFrom, scalarTo, N_BYTES) >= 0) return 's out of range';
+  if (compareScalar(der, scalarFrom, scalarTo, HALF_N_BYTES) > 0) return 'high-S signature (signers must emit low S)';
+  return null;
 }
 
 /** Strict DER → r||s, refusing r or s outside [1, n-1] and high S (s > n/2). */
 export function derToP1363(der: Uint8Array): DerResult {
-  if (der[0] !== SEQUENCE) return { ok: false, detail: 'signature is not a DER SEQUENCE' };
-  const len = der[1];
-  if (len === undefined || len > MAX_SHORT_LENGTH) return { ok: false, detail: 'SEQUENCE length is not short-form DER' };
-  if (len + 2 !== der.length) return { ok: false, detail: 'SEQUENCE length does not match the signature size' };
-  const r = readInteger(der, 2);
-  if (typeof r === 'string') return { ok: false, detail: `r: ${r}` };
-  const s = readInteger(der, r.next);
-  if (typeof s === 'string') return { ok: false, detail: `s: ${s}` };
-  if (s.next !== der.length) return { ok: false, detail: 'bytes after the second INTEGER' };
-  if (isZero(r.value) || compareBytes(r.value, N_BYTES) >= 0) return { ok: false, detail: 'r out of range' };
-  if (isZero(s.value) || compareBytes(s.value, N_BYTES) >= 0) return { ok: false, detail: 's out of range' };
-  if (compareBytes(s.value, HALF_N_BYTES) > 0) return { ok: false, detail: 'high-S signature (signers must emit low S)' };
+  const problem = derSignatureProblem(der);
+  if (problem !== null) return { ok: false, detail: problem };
   const out = new Uint8Array(2 * SCALAR_BYTES);
-  out.set(r.value, 0);
-  out.set(s.value, SCALAR_BYTES);
+  readScalar(der, 2);
+  out.set(der.subarray(scalarFrom, scalarTo), SCALAR_BYTES - (scalarTo - scalarFrom));
+  readScalar(der, scalarTo);
+  out.set(der.subarray(scalarFrom, scalarTo), 2 * SCALAR_BYTES - (scalarTo - scalarFrom));
   return { ok: true, p1363: out };
-}
-
-function isZero(b: Uint8Array): boolean {
-  return b.every((x) => x === 0);
 }
 
 function encodeInteger(n: bigint): Uint8Array {

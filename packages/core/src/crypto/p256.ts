@@ -4,7 +4,7 @@
  * checked here before any maths (crypto/der.ts), so the verdict is the same whichever maths
  * runs: the installed platform's (node:crypto, synchronous) or WebCrypto's.
  */
-import { derToP1363, p1363ToLowSDer } from './der.js';
+import { derSignatureProblem, derToP1363, p1363ToLowSDer } from './der.js';
 import { platform } from './platform.js';
 
 /** WebCrypto's name for the keys (import, generate, export). */
@@ -34,10 +34,14 @@ export async function verifyDer(publicKey: CryptoKey, der: Uint8Array, data: Uin
  * signature per message saves the promises. A promise only for WebCrypto.
  */
 export function verifyDerNow(publicKey: CryptoKey, der: Uint8Array, data: Uint8Array): DerVerifyResult | Promise<DerVerifyResult> {
+  const p = platform();
+  if (p) {
+    // the platform takes the DER as it came: once checked it is the one encoding of r||s
+    const problem = derSignatureProblem(der);
+    if (problem !== null) return { ok: false, kind: 'encoding', detail: problem };
+    return p.verifyP256(publicKey, der, data) ? OK : MISMATCH;
+  }
   const parsed = derToP1363(der);
   if (!parsed.ok) return { ok: false, kind: 'encoding', detail: parsed.detail };
-  const p = platform();
-  // the platform takes the DER as it came: after the checks above it is the one encoding of r||s
-  if (p) return p.verifyP256(publicKey, der, data) ? OK : MISMATCH;
   return crypto.subtle.verify(ALGORITHM, publicKey, parsed.p1363 as BufferSource, data as BufferSource).then((ok) => (ok ? OK : MISMATCH));
 }
