@@ -48,8 +48,13 @@ function fail(reason: string, detail: string, fields: Map<string, string>): Pars
 
 /** Splits the unfolded value into fields (SPEC §2.1); duplicate and empty names are permerrors. */
 function splitFields(value: string): Map<string, string> | { reason: string; detail: string } {
-  const unfolded = value.indexOf('\r') === -1 ? value : value.replace(/\r\n(?=[ \t])/g, '');
-  return ASCII.test(unfolded) ? splitAscii(unfolded) : splitAny(unfolded);
+  if (!ASCII.test(value)) return splitAny(unfold(value));
+  // Unfolding only removes CRLFs before WSP; where none is inside a field, it changes no field.
+  return splitAscii(value, true) ?? splitAscii(unfold(value), false)!;
+}
+
+function unfold(value: string): string {
+  return value.indexOf('\r') === -1 ? value : value.replace(/\r\n(?=[ \t])/g, '');
 }
 
 /** Any text: String#trim's whitespace includes non-ASCII spaces (U+00A0, U+2028, …). */
@@ -75,9 +80,13 @@ const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
 /**
  * splitAny for ASCII text, by index: the same fields and the same first problem, without a
  * string per part and per trim (a verification parses one header of a dozen fields).
+ * Folded text is taken as it is while its CRs lie only in the whitespace around fields (a signer
+ * folds after "; "): there, unfolding would change nothing, and the header is not copied. Null
+ * when `folded` text has a CR inside a field: the caller unfolds first.
  */
-function splitAscii(s: string): Map<string, string> | { reason: string; detail: string } {
+function splitAscii(s: string, folded: boolean): Map<string, string> | { reason: string; detail: string } | null {
   const fields = new Map<string, string>();
+  let cr = folded ? s.indexOf('\r') : -1;
   for (let i = 0, start = 0; start <= s.length; i++) {
     const semi = s.indexOf(';', start);
     const last = semi === -1;
@@ -86,6 +95,8 @@ function splitAscii(s: string): Map<string, string> | { reason: string; detail: 
     start = b + 1;
     while (a < b && isSpace(s.charCodeAt(a))) a++;
     while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
+    if (cr !== -1 && cr < a) cr = s.indexOf('\r', a);
+    if (cr !== -1 && cr < b) return null;
     if (a === b && last) break; // a trailing ";" is harmless
     const eq = s.indexOf('=', a);
     if (eq === -1 || eq >= b) return { reason: 'malformed_header', detail: `field ${i + 1} has no "="` };
@@ -119,7 +130,9 @@ function profileOf(fields: Map<string, string>): 'v1' | 'seed' | { reason: strin
     return { reason: 'missing_field', detail: 'no "v" field, and not exactly the seed fields tenant, agent, oversight, sig' };
   }
   if (v !== '1') return { reason: 'unknown_version', detail: `unknown version v=${v.slice(0, 20)}` };
-  const missing = V1_REQUIRED.filter((n) => !fields.has(n));
+  let complete = true;
+  for (let i = 0; i < V1_REQUIRED.length && complete; i++) complete = fields.has(V1_REQUIRED[i]!);
+  const missing = complete ? [] : V1_REQUIRED.filter((n) => !fields.has(n));
   if (missing.length) return { reason: 'missing_field', detail: `missing field(s): ${missing.join(', ')}` };
   return 'v1';
 }
