@@ -52,24 +52,33 @@ export function withoutEnvelopeLine(bytes: Uint8Array): Uint8Array {
   return lf < 0 ? bytes : bytes.subarray(lf + 1);
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
-
 /**
  * The header section (up to its empty line) as a string when it is all ASCII, else null: one
- * decode instead of two per field. Decoding turns any byte above 0x7f into a character above
- * U+007F (itself or U+FFFD), so an ASCII result means ASCII bytes.
+ * decode instead of two per field, and fields are then found with the string's indexOf, which
+ * costs a fraction of a typed array's. One loop over the bytes finds the empty line and checks
+ * the ASCII at once.
  */
 function asciiHeaderSection(bytes: Uint8Array): string | null {
-  let end = -1;
-  for (let nl = bytes.indexOf(LF); nl !== -1 && nl < MAX_HEADER_SECTION_BYTES; nl = bytes.indexOf(LF, nl + 1)) {
-    if (bytes[nl + 1] === CR && bytes[nl + 2] === LF) {
-      end = nl + 1;
-      break;
+  const limit = Math.min(bytes.length, MAX_HEADER_SECTION_BYTES);
+  for (let i = 0; i < limit; i++) {
+    const b = bytes[i]!;
+    if (b === LF) {
+      if (bytes[i + 1] === CR && bytes[i + 2] === LF) return decoder.decode(bytes.subarray(0, i + 1));
+    } else if (b > 0x7f) {
+      return null;
     }
   }
-  if (end === -1) return null;
-  const text = decoder.decode(bytes.subarray(0, end));
-  return ASCII.test(text) ? text : null;
+  return null;
+}
+
+/** RFC 5322 ftext: printable ASCII but the colon. */
+function isFieldName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e || c === COLON) return false;
+  }
+  return true;
 }
 
 /** Why a message could not be taken apart: a stable reason (SPEC §6) and a detail. */
@@ -116,7 +125,8 @@ export function readMessage(input: Uint8Array | ArrayBuffer | string): ParsedMes
     // A field runs until a CRLF not followed by WSP (RFC 5322 §2.2.3 folding).
     let end = pos;
     for (;;) {
-      const nl = bytes.indexOf(LF, end);
+      // every field of an ASCII header section ends inside it
+      const nl = head !== null ? head.indexOf('\n', end) : bytes.indexOf(LF, end);
       if (nl === -1) {
         end = bytes.length;
         break;
@@ -133,14 +143,15 @@ export function readMessage(input: Uint8Array | ArrayBuffer | string): ParsedMes
       return { reason: 'header_too_large', detail: `a header field exceeds ${MAX_HEADER_SECTION_BYTES} bytes` };
     }
     const fieldBytes = bytes.subarray(pos, end);
-    const colon = fieldBytes.indexOf(COLON);
+    // byte offsets are string offsets in an ASCII header section
+    const inHead = head !== null && end <= head.length;
+    const at = inHead ? head.indexOf(':', pos) : -1;
+    const colon = inHead ? (at === -1 || at >= end ? -1 : at - pos) : fieldBytes.indexOf(COLON);
     if (colon <= 0) {
       return { reason: 'malformed_header', detail: `header line ${headers.length + 1} has no field name and colon` };
     }
-    // byte offsets are string offsets in an ASCII header section
-    const inHead = head !== null && end <= head.length;
     const name = (inHead ? head.slice(pos, pos + colon) : decoder.decode(fieldBytes.subarray(0, colon))).trim();
-    if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) {
+    if (!isFieldName(name)) {
       return { reason: 'malformed_header', detail: `header line ${headers.length + 1} has an invalid field name` };
     }
     const value = inHead ? head.slice(pos + colon + 1, end) : decoder.decode(fieldBytes.subarray(colon + 1));
