@@ -120,43 +120,65 @@ function outsideWindow(key: IdentityPublicKey, ts: number): string | null {
   return null;
 }
 
-async function verifyOne(field: HeaderField, facts: MessageFacts, opts: VerifyIdentityOptions, body: () => string): Promise<Report> {
+/**
+ * One field's report: synchronous when the signature maths is (a crypto platform), so that a
+ * message costs no promise per signature; a promise only when WebCrypto verifies.
+ */
+function verifyOne(field: HeaderField, facts: MessageFacts, opts: VerifyIdentityOptions, body: () => string): Report | Promise<Report> {
   const { keys } = opts;
   const msg = facts.msg;
   const parsed = parseIdentityHeaderToVerify(field.value);
   if (!parsed.ok) return { ...baseReport(parsed.fields, null), result: 'permerror', reason: parsed.reason, detail: parsed.detail };
   const report = parsedReport(parsed);
   if (parsed.profile === 'seed') report.warnings = [SEED_WARNING];
+  const v1 = parsed.profile === 'v1';
   const kid = parsed.fields.get('kid');
   const tenant = parsed.fields.get('tenant')!;
-  const byKid = parsed.profile === 'v1' ? keys.keys.filter((k) => k.kid === kid) : keys.keys;
   // SPEC §2.4 neutral: no key for that kid *and tenant*; a key bound to another tenant is no key
-  const candidates = byKid.filter((k) => k.tenant === null || k.tenant === tenant);
+  const all = keys.keys;
+  const fits = (k: IdentityPublicKey): boolean => k.tenant === null || k.tenant === tenant;
+  let candidates: IdentityPublicKey[];
+  if (Array.isArray(all)) {
+    candidates = [];
+    for (let i = 0; i < all.length; i++) if ((!v1 || all[i]!.kid === kid) && fits(all[i]!)) candidates.push(all[i]!);
+  } else {
+    const list = all as IdentityPublicKey[]; // not a key set: the same TypeError as ever
+    candidates = (v1 ? list.filter((k) => k.kid === kid) : list).filter(fits);
+  }
   if (candidates.length === 0) {
+    const byKid = v1 ? all.filter((k) => k.kid === kid) : all;
     const others = [...new Set(byKid.map((k) => k.tenant))].join(', ');
     const detail = byKid.length > 0
-      ? `no key for tenant ${tenant}${parsed.profile === 'v1' ? ` with kid ${kid}` : ''} (supplied for tenant ${others})`
-      : parsed.profile === 'v1' ? `no public key with kid ${kid}` : 'no identity public key was supplied';
+      ? `no key for tenant ${tenant}${v1 ? ` with kid ${kid}` : ''} (supplied for tenant ${others})`
+      : v1 ? `no public key with kid ${kid}` : 'no identity public key was supplied';
     return { ...report, result: 'neutral', reason: 'no_key', detail };
   }
   const verifying = findSigner(candidates, parsed.sig, payloadFor(parsed, body));
   if (verifying instanceof Promise) verifying.catch(() => undefined); // awaited below; never an unhandled rejection if hashing throws first
   // WebCrypto verifies off the main thread: hash body and headers meanwhile.
-  const v1 = parsed.profile === 'v1';
   const bodyMatches = !v1 || bodyHashMatches(parsed.fields.get('bh')!, facts);
   const headersMatch = !v1 || headerHashMatches(parsed.fields.get('hh')!, msg.headers, parsed.headers!);
-  const signer = verifying instanceof Promise ? await verifying : verifying;
+  if (verifying instanceof Promise) return verifying.then((signer) => conclude(report, parsed, opts, signer, bodyMatches, headersMatch));
+  return conclude(report, parsed, opts, verifying, bodyMatches, headersMatch);
+}
+
+function failWith(report: Report, reason: string, detail: string): Report {
+  return { ...report, result: 'fail', reason, detail };
+}
+
+/** The report once the signer (or why there is none) and the digests' verdicts are known. */
+function conclude(report: Report, parsed: IdentityFields, opts: VerifyIdentityOptions, signer: Signer, bodyMatches: boolean, headersMatch: boolean): Report {
   if (typeof signer === 'string') return { ...report, result: 'fail', reason: 'bad_signature', detail: signer };
   report.kid = signer.kid;
-  const failWith = (reason: string, detail: string): Report => ({ ...report, result: 'fail', reason, detail });
+  const v1 = parsed.profile === 'v1';
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   if (v1 && parsed.ts! > now + FUTURE_TOLERANCE_SECONDS) report.warnings = [...(report.warnings ?? []), 'ts_in_future'];
   if (v1) {
     const window = outsideWindow(signer, parsed.ts!);
-    if (window) return failWith('key_not_valid_at_time', window);
-    if (!bodyMatches) return failWith('body_modified', 'the body no longer matches bh');
+    if (window) return failWith(report, 'key_not_valid_at_time', window);
+    if (!bodyMatches) return failWith(report, 'body_modified', 'the body no longer matches bh');
     if (!headersMatch) {
-      return failWith('headers_modified', `a header named in h (${parsed.fields.get('h')}) changed, appeared or disappeared`);
+      return failWith(report, 'headers_modified', `a header named in h (${parsed.fields.get('h')}) changed, appeared or disappeared`);
     }
   } else if (signer.notBefore !== null || signer.notAfter !== null) {
     report.warnings = [...(report.warnings ?? []), 'seed_profile_key_window_unchecked'];
@@ -166,29 +188,56 @@ async function verifyOne(field: HeaderField, facts: MessageFacts, opts: VerifyId
 }
 
 /** One report per X-MM-Identity-Sig field, top first; [] when there is none. Never throws. */
-export async function verifyIdentity(msg: ParsedMessage, opts: VerifyIdentityOptions): Promise<IdentitySignatureReport[]> {
-  if (!isWasmLoaded()) await ready(); // once loaded, no await of a settled promise per message
+export function verifyIdentity(msg: ParsedMessage, opts: VerifyIdentityOptions): Promise<IdentitySignatureReport[]> {
+  // once loaded, no await of a settled promise per message
+  if (!isWasmLoaded()) return ready().then(() => verifyIdentityFacts(messageFacts(msg), opts));
   return verifyIdentityFacts(messageFacts(msg), opts);
 }
 
-/** verifyIdentity on facts DKIM verification shares (the relaxed body digest); `ready()` must have resolved. */
-export async function verifyIdentityFacts(facts: MessageFacts, opts: VerifyIdentityOptions): Promise<IdentitySignatureReport[]> {
-  const msg = facts.msg;
-  let bh: string | null = null;
-  const body = () => (bh ??= bodyHash(facts));
-  const fields = msg.headers.filter((f) => f.lname === IDENTITY_HEADER_LNAME);
-  const reports: Report[] = [];
-  for (const [i, field] of fields.entries()) {
-    if (i >= MAX_IDENTITY_SIGNATURES) {
-      const detail = `only the first ${MAX_IDENTITY_SIGNATURES} X-MM-Identity-Sig fields are evaluated`;
-      reports.push({ ...baseReport(new Map(), null), result: 'permerror', reason: 'too_many_signatures', detail });
-      continue;
-    }
-    try {
-      reports.push(await verifyOne(field, facts, opts, body));
-    } catch (e) {
-      reports.push({ ...baseReport(new Map(), null), result: 'permerror', reason: 'verify_error', detail: String((e as Error)?.message ?? e) });
-    }
+const TOO_MANY_DETAIL = `only the first ${MAX_IDENTITY_SIGNATURES} X-MM-Identity-Sig fields are evaluated`;
+
+function verifyError(e: unknown): Report {
+  return { ...baseReport(new Map(), null), result: 'permerror', reason: 'verify_error', detail: String((e as Error)?.message ?? e) };
+}
+
+/** Field i's report, or the promise of it; a throw becomes the report verify_error. */
+function reportOf(fields: HeaderField[], i: number, facts: MessageFacts, opts: VerifyIdentityOptions, body: () => string): Report | Promise<Report> {
+  if (i >= MAX_IDENTITY_SIGNATURES) return { ...baseReport(new Map(), null), result: 'permerror', reason: 'too_many_signatures', detail: TOO_MANY_DETAIL };
+  try {
+    const r = verifyOne(fields[i]!, facts, opts, body);
+    return r instanceof Promise ? r.catch(verifyError) : r;
+  } catch (e) {
+    return verifyError(e);
   }
+}
+
+/**
+ * verifyIdentity on facts DKIM verification shares (the relaxed body digest); `ready()` must have
+ * resolved. The fields are verified one after another; with a crypto platform all of it happens
+ * before this returns, and the promise is only the result's wrapping.
+ */
+export function verifyIdentityFacts(facts: MessageFacts, opts: VerifyIdentityOptions): Promise<IdentitySignatureReport[]> {
+  try {
+    const headers = facts.msg.headers;
+    let bh: string | null = null;
+    const body = () => (bh ??= bodyHash(facts));
+    const fields: HeaderField[] = [];
+    for (let i = 0; i < headers.length; i++) if (headers[i]!.lname === IDENTITY_HEADER_LNAME) fields.push(headers[i]!);
+    const reports: Report[] = [];
+    for (let i = 0; i < fields.length; i++) {
+      const r = reportOf(fields, i, facts, opts, body);
+      if (r instanceof Promise) return rest(r, reports, fields, i, facts, opts, body);
+      reports.push(r);
+    }
+    return Promise.resolve(reports);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** verifyIdentityFacts from field i on, once a report is a promise (WebCrypto). */
+async function rest(first: Promise<Report>, reports: Report[], fields: HeaderField[], i: number, facts: MessageFacts, opts: VerifyIdentityOptions, body: () => string): Promise<Report[]> {
+  reports.push(await first);
+  for (i++; i < fields.length; i++) reports.push(await reportOf(fields, i, facts, opts, body));
   return reports;
 }
