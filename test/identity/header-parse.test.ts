@@ -50,6 +50,36 @@ describe('parseIdentityHeader', () => {
     fc.assert(fc.property(fc.oneof(list, fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 60 })), same), { numRuns: 2000 });
   });
 
+  it("agrees with the previous parser on headers in the signer's own form (its one-expression path), valid or nearly", () => {
+    // mostly valid, so that whole headers often are
+    const rarely = <T,>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) => fc.oneof({ arbitrary: usual, weight: 15 }, { arbitrary: odd, weight: 1 });
+    const safe = rarely(fc.stringMatching(/^[A-Za-z0-9._:@/+-]{1,130}$/), fc.constantFrom('', 'a b', 'a;b', 'é', 'x'.repeat(128), 'x'.repeat(129)));
+    const hex = rarely(fc.stringMatching(/^[0-9a-f]{64}$/), fc.stringMatching(/^[0-9a-fA-F]{63,65}$/));
+    const h = rarely(
+      fc.array(fc.constantFrom('from', 'to', 'subject', 'date', 'message-id', 'x-mm-identity-sig', 'x_y', 'Subject', ''), { minLength: 1, maxLength: 10 }).map((n) => n.join(':')),
+      fc.stringMatching(/^[a-z0-9:-]{1,40}$/),
+    );
+    const sig = rarely(fc.uint8Array({ minLength: 1, maxLength: 72 }).map((b) => Buffer.from(b).toString('base64')), fc.stringMatching(/^[A-Za-z0-9+/=]{1,100}$/));
+    const header = fc.record({
+      lead: rarely(fc.constantFrom(' ', ''), fc.constantFrom('  ', '\t')),
+      kid: safe, tenant: safe, agent: safe,
+      oversight: rarely(fc.constantFrom('read_only', 'gated_all', 'gated_send', 'monitored', 'autonomous'), fc.constantFrom('gated', 'Monitored')),
+      approval: fc.option(safe),
+      ts: rarely(fc.stringMatching(/^[0-9]{1,13}$/), fc.constantFrom('', '1e3', '-1')),
+      h, hh: hex, bh: hex, sig,
+      seps: fc.array(rarely(fc.constantFrom('; ', ';\r\n '), fc.constantFrom(';\r\n\t', ';', ' ; ', '; \r\n ')), { minLength: 11, maxLength: 11 }),
+    });
+    fc.assert(
+      fc.property(header, (x) => {
+        const fields: Array<[string, string]> = [['v', '1'], ['kid', x.kid], ['tenant', x.tenant], ['agent', x.agent], ['oversight', x.oversight]];
+        if (x.approval !== null) fields.push(['approval', x.approval]);
+        fields.push(['ts', x.ts], ['h', x.h], ['hh', x.hh], ['bh', x.bh], ['sig', x.sig]);
+        same(x.lead + fields.map(([n, v], i) => `${i > 0 ? x.seps[i]! : ''}${n}=${v}`).join(''));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('h: the same verdict as checking name by name', () => {
     const h = fc.array(fc.oneof(fc.constantFrom('from', 'to', 'subject', 'x-mm-identity-sig', '', 'A', 'a;b', 'é'), fc.string({ maxLength: 5 })), { maxLength: 20 });
     fc.assert(

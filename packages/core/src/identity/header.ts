@@ -230,8 +230,45 @@ export function parseIdentityHeaderToVerify(value: string): ParseResult {
   return parseHeader(value, pooledBytes);
 }
 
+const SAFE_SET = '[A-Za-z0-9._:@/+-]{1,128}';
+const SEPARATOR = ';(?:\\r\\n)? ';
+/**
+ * A v1 header as signIdentity writes it: its fields in its order, `"; "` between them (folded only
+ * after the `;`), every value in its field's set (SAFE_VALUE, OVERSIGHT_MODES, DIGITS, LOWER_HEX),
+ * h of common header names, sig in the base64 alphabet. One regular expression call reads it.
+ */
+const SIGNER_FORM = new RegExp(
+  `^ ?v=1${SEPARATOR}kid=(${SAFE_SET})${SEPARATOR}tenant=(${SAFE_SET})${SEPARATOR}agent=(${SAFE_SET})` +
+    `${SEPARATOR}oversight=(${OVERSIGHT_MODES.join('|')})(?:${SEPARATOR}approval=(${SAFE_SET}))?${SEPARATOR}ts=([0-9]{1,12})` +
+    `${SEPARATOR}h=([a-z0-9-]+(?::[a-z0-9-]+)*)${SEPARATOR}hh=([0-9a-f]{64})${SEPARATOR}bh=([0-9a-f]{64})` +
+    `${SEPARATOR}sig=([A-Za-z0-9+/]+={0,2})$`,
+);
+
+/**
+ * parseHeader's result for a header in SIGNER_FORM whose h and sig pass their remaining checks
+ * (no name twice, none x-mm-identity-sig; canonical base64), else null. Such a header has no
+ * whitespace inside a field, no CR but before a continuation's space and no field twice, so
+ * the general parse would give the same fields in the same order and the same result.
+ */
+function parseSignerForm(value: string, alloc: (n: number) => Uint8Array): ParseResult | null {
+  const m = SIGNER_FORM.exec(value);
+  if (m === null) return null;
+  const h = m[7]!;
+  const headers = h.split(':');
+  if (headerListProblem(headers, h) !== null) return null;
+  const sig = decodeCanonicalBase64(m[10]!, alloc);
+  if (!sig) return null;
+  const fields = new Map<string, string>();
+  fields.set('v', '1').set('kid', m[1]!).set('tenant', m[2]!).set('agent', m[3]!).set('oversight', m[4]!);
+  if (m[5] !== undefined) fields.set('approval', m[5]);
+  fields.set('ts', m[6]!).set('h', h).set('hh', m[8]!).set('bh', m[9]!).set('sig', m[10]!);
+  return { ok: true, profile: 'v1', fields, sig, headers, ts: Number(m[6]) };
+}
+
 function parseHeader(value: string, alloc: (n: number) => Uint8Array): ParseResult {
   if (value.length > MAX_TAG_LIST_BYTES) return fail('malformed_header', `header longer than ${MAX_TAG_LIST_BYTES} bytes`, new Map());
+  const signed = parseSignerForm(value, alloc);
+  if (signed !== null) return signed;
   const fields = splitFields(value);
   if (!(fields instanceof Map)) return fail(fields.reason, fields.detail, new Map());
   const profile = profileOf(fields);
