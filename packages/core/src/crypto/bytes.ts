@@ -71,6 +71,8 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** HEX's two characters as one number (first << 8 | second): hexEquals compares numbers, not strings. */
+const HEX_CODES = Uint16Array.from(HEX, (h) => (h.charCodeAt(0) << 8) | h.charCodeAt(1));
 
 /** Lowercase hex. */
 export function toHex(bytes: Uint8Array): string {
@@ -87,8 +89,8 @@ export function hexEquals(hex: string, bytes: Uint8Array): boolean {
   if (hex.length !== bytes.length * 2) return false;
   let diff = 0;
   for (let i = 0; i < bytes.length; i++) {
-    const pair = HEX[bytes[i]!]!;
-    diff |= (hex.charCodeAt(2 * i) ^ pair.charCodeAt(0)) | (hex.charCodeAt(2 * i + 1) ^ pair.charCodeAt(1));
+    const pair = HEX_CODES[bytes[i]!]!;
+    diff |= (hex.charCodeAt(2 * i) ^ (pair >> 8)) | (hex.charCodeAt(2 * i + 1) ^ (pair & 0xff));
   }
   return diff === 0;
 }
