@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signIdentity } from '@multimail/core';
 import { decodeCanonicalBase64 } from '../../packages/core/src/crypto/bytes.js';
-import { parseIdentityHeader, valueProblem } from '../../packages/core/src/identity/header.js';
+import { parseIdentityHeader, parseIdentityHeaderToVerify, valueProblem } from '../../packages/core/src/identity/header.js';
+import { serializePayload } from '../../packages/core/src/identity/payload.js';
 import { headerListProblemReference, parseIdentityHeaderReference, valueProblemReference } from './header-reference.js';
 import { MESSAGE, makeKeys } from './helpers.js';
 
@@ -56,10 +57,14 @@ describe('parseIdentityHeader', () => {
     const safe = rarely(fc.stringMatching(/^[A-Za-z0-9._:@/+-]{1,130}$/), fc.constantFrom('', 'a b', 'a;b', 'é', 'x'.repeat(128), 'x'.repeat(129)));
     const hex = rarely(fc.stringMatching(/^[0-9a-f]{64}$/), fc.stringMatching(/^[0-9a-fA-F]{63,65}$/));
     const h = rarely(
-      fc.array(fc.constantFrom('from', 'to', 'subject', 'date', 'message-id', 'x-mm-identity-sig', 'x_y', 'Subject', ''), { minLength: 1, maxLength: 10 }).map((n) => n.join(':')),
-      fc.stringMatching(/^[a-z0-9:-]{1,40}$/),
+      fc.uniqueArray(fc.constantFrom('from', 'to', 'cc', 'subject', 'date', 'message-id', 'in-reply-to'), { minLength: 1 }).map((n) => n.join(':')),
+      fc.oneof(
+        fc.array(fc.constantFrom('from', 'to', 'subject', 'x-mm-identity-sig', 'x_y', 'Subject', ''), { minLength: 1, maxLength: 10 }).map((n) => n.join(':')),
+        fc.stringMatching(/^[a-z0-9:-]{1,40}$/),
+      ),
     );
     const sig = rarely(fc.uint8Array({ minLength: 1, maxLength: 72 }).map((b) => Buffer.from(b).toString('base64')), fc.stringMatching(/^[A-Za-z0-9+/=]{1,100}$/));
+    let signerForm = 0;
     const header = fc.record({
       lead: rarely(fc.constantFrom(' ', ''), fc.constantFrom('  ', '\t')),
       kid: safe, tenant: safe, agent: safe,
@@ -74,10 +79,19 @@ describe('parseIdentityHeader', () => {
         const fields: Array<[string, string]> = [['v', '1'], ['kid', x.kid], ['tenant', x.tenant], ['agent', x.agent], ['oversight', x.oversight]];
         if (x.approval !== null) fields.push(['approval', x.approval]);
         fields.push(['ts', x.ts], ['h', x.h], ['hh', x.hh], ['bh', x.bh], ['sig', x.sig]);
-        same(x.lead + fields.map(([n, v], i) => `${i > 0 ? x.seps[i]! : ''}${n}=${v}`).join(''));
+        const v = x.lead + fields.map(([n, v], i) => `${i > 0 ? x.seps[i]! : ''}${n}=${v}`).join('');
+        same(v);
+        // the payload text read along with such a header is the one serializePayload writes
+        const r = parseIdentityHeaderToVerify(v);
+        if (r.ok && r.payloadText !== undefined) {
+          signerForm++;
+          const payload = Object.fromEntries([...r.fields].filter(([n]) => n !== 'sig'));
+          expect(r.payloadText).toBe(serializePayload({ ...payload, body_hash: r.fields.get('bh')! }));
+        }
       }),
       { numRuns: 3000 },
     );
+    expect(signerForm).toBeGreaterThan(200);
   });
 
   it('h: the same verdict as checking name by name', () => {

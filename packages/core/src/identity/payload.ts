@@ -18,8 +18,6 @@ const SHORT_ESCAPES: Record<number, string> = {
   0x0d: '\\r',
   0x09: '\\t',
 };
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const FIRST_PRINTABLE = 0x20;
 const LAST_PRINTABLE = 0x7e;
 /** Printable ASCII other than `"` and `\`: the common case, written as is. */
@@ -62,47 +60,34 @@ export function serializePayload(payload: Readonly<Record<string, string>>): str
   return '{' + keys.map((k) => `${pythonJsonString(k)}: ${pythonJsonString(payload[k]!)}`).join(', ') + '}';
 }
 
-/** Writes `"t"` at `o` and returns the index after it, or -1 if `t` is not PLAIN. */
-function putPlain(out: Uint8Array, o: number, t: string): number {
-  out[o++] = QUOTE;
-  for (let k = 0; k < t.length; k++) {
-    const c = t.charCodeAt(k);
-    if (c < FIRST_PRINTABLE || c > LAST_PRINTABLE || c === QUOTE || c === BACKSLASH) return -1;
-    out[o++] = c;
-  }
-  out[o++] = QUOTE;
-  return o;
-}
-
 /**
- * payloadBytes of a payload given as distinct `names` without surrogates (every parsed field
- * name is a token, so their default order is Python's) and their `values`. Printable ASCII
- * without `"` and `\\` (what signers write) goes straight into the bytes, with no object, key
- * sort, string building or encoding; anything else takes serializePayload.
+ * payloadBytes of a payload given as distinct `names` and their `values`, where every name is a
+ * token (a parsed field name, [A-Za-z][A-Za-z0-9_]*, or body_hash), so that the default sort is
+ * Python's and no name needs escaping. When every value is printable ASCII without `"` and `\\`
+ * (what signers write), the JSON is the text itself: it is put together as one string and
+ * encoded in one native call, with no object, key sort or escaping; anything else takes
+ * serializePayload.
  */
 export function payloadBytesOf(names: string[], values: string[]): Uint8Array {
   const n = names.length;
+  for (let i = 0; i < n; i++) {
+    if (!PLAIN.test(values[i]!)) return payloadBytes(Object.fromEntries(names.map((k, x) => [k, values[x]!])));
+  }
   const order: number[] = [];
   for (let i = 0; i < n; i++) {
     let j = i;
     for (; j > 0 && names[order[j - 1]!]! > names[i]!; j--) order[j] = order[j - 1]!;
     order[j] = i;
   }
-  let size = 2 + (n > 0 ? 2 * (n - 1) : 0); // {} and ", " between members
-  for (let i = 0; i < n; i++) size += names[i]!.length + values[i]!.length + 6; // "": ""
-  const out = pooledBytes(size); // only verified, never kept
-  let o = 1;
-  out[0] = 0x7b; // {
-  for (let r = 0; r < n && o >= 0; r++) {
-    const i = order[r]!;
-    if (r > 0) (out[o++] = 0x2c), (out[o++] = 0x20); // ", "
-    o = putPlain(out, o, names[i]!);
-    if (o < 0) break;
-    (out[o++] = 0x3a), (out[o++] = 0x20); // ": "
-    o = putPlain(out, o, values[i]!);
-  }
-  if (o < 0) return payloadBytes(Object.fromEntries(names.map((k, x) => [k, values[x]!])));
-  out[o] = 0x7d; // }
+  let text = '{';
+  for (let r = 0; r < n; r++) text += `${r > 0 ? ', "' : '"'}${names[order[r]!]!}": "${values[order[r]!]!}"`;
+  return asciiBytes(`${text}}`);
+}
+
+/** Printable ASCII text as bytes to verify (pooled: never kept). */
+export function asciiBytes(text: string): Uint8Array {
+  const out = pooledBytes(text.length);
+  encoder.encodeInto(text, out);
   return out;
 }
 

@@ -17,7 +17,7 @@ import { bodyHash, bodyHashMatches, headerHashMatches } from './digests.js';
 import { verifyDer, verifyDerNow, type DerVerifyResult } from '../crypto/p256.js';
 import { IDENTITY_HEADER_LNAME, parseIdentityHeaderToVerify, valueProblem, type IdentityFields } from './header.js';
 import type { IdentityKeySet, IdentityPublicKey } from './keys.js';
-import { payloadBytesOf } from './payload.js';
+import { asciiBytes, payloadBytesOf } from './payload.js';
 
 export const SEED_WARNING = 'seed_profile_binds_no_headers';
 /** A `ts` this far past the verification time gets the warning `ts_in_future` (clock skew allowance). */
@@ -76,6 +76,7 @@ function parsedReport(parsed: IdentityFields): Report {
 }
 
 function payloadFor(parsed: IdentityFields, body: () => string): Uint8Array {
+  if (parsed.payloadText !== undefined) return asciiBytes(parsed.payloadText);
   const names: string[] = [];
   const values: string[] = [];
   for (const [name, value] of parsed.fields) if (name !== 'sig') names.push(name), values.push(value);
