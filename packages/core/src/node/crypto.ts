@@ -5,7 +5,7 @@
  * but several times faster, and synchronous: a batch over an archive saves a promise and a
  * thread-pool round trip per signature.
  */
-import { createHash, createPublicKey, hash, KeyObject, sign, verify } from 'node:crypto';
+import { createHash, createPublicKey, createVerify, hash, KeyObject, sign, verify } from 'node:crypto';
 import { setCryptoPlatform, type CryptoPlatform } from '../crypto/platform.js';
 
 /** KeyObject per CryptoKey: converting costs more than verifying. */
@@ -42,7 +42,9 @@ export const nodeCryptoPlatform: CryptoPlatform = {
   },
   verifyP256(publicKey, der, data) {
     try {
-      return verify('sha256', data, keyObject(publicKey), der);
+      // a Verify object, like a hand-written node:crypto check: ~1 µs less per call than the one-shot
+      // verify() between other work (the two are even in a loop of nothing else)
+      return createVerify('sha256').update(data).verify(keyObject(publicKey), der);
     } catch {
       return false;
     }
