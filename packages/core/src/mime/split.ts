@@ -131,7 +131,9 @@ export function readMessage(input: Uint8Array | ArrayBuffer | string): ParsedMes
         end = bytes.length;
         break;
       }
-      const next = bytes[nl + 1];
+      // Read past the end only by comparison: an out-of-bounds read of a typed array throws
+      // V8's optimized code away (a header section that ends the message does it once per run).
+      const next = nl + 1 < bytes.length ? bytes[nl + 1] : -1;
       if (next === SP || next === HTAB) {
         end = nl + 1;
         continue;
