@@ -10,6 +10,7 @@ import type { MessageItem } from '../sources/types.js';
 import { createVerifier, type VerifyConfig, type VerifyOutcomeFn } from '../verify/engine.js';
 import { inProcess } from '../verify/safe-verify.js';
 import { WorkerPool } from '../verify/worker-pool.js';
+import { describeThreadCpu } from '../verify/thread-cpu.js';
 import { runPipeline, IN_FLIGHT_PER_JOB } from '../verify/pipeline.js';
 import { createSink } from '../output/sink.js';
 import { formatter } from '../output/formats.js';
@@ -149,9 +150,15 @@ export async function verifyCommand(args: string[], io: Io): Promise<number> {
     });
   } finally {
     // Tuning aid (and what the tests use to see the workers take part): who verified what.
-    if (pool && process.env.MULTIMAIL_THREAD_STATS) {
-      const busy = pool.busyShares().map((u) => `${(u * 100).toFixed(0)}%`);
-      io.err(`multimail: verified per thread (main first): ${pool.threadStats().join(' ')}; busy: ${busy.join(' ')}\n`);
+    if (process.env.MULTIMAIL_THREAD_STATS) {
+      if (pool) {
+        const busy = pool.busyShares().map((u) => `${(u * 100).toFixed(0)}%`);
+        const cpu = pool.threadCpu();
+        io.err(`multimail: verified per thread (main first): ${pool.threadStats().join(' ')}; busy: ${busy.join(' ')}${cpu ? `; CPU s: ${cpu}` : ''}\n`);
+      } else {
+        const cpu = describeThreadCpu([]);
+        if (cpu) io.err(`multimail: CPU s: ${cpu}\n`);
+      }
     }
     await pool?.close();
     progress?.end();

@@ -16,7 +16,8 @@ import type { MessageSource } from '../sources/types.js';
 import { formatter, type FormatFn } from '../output/formats.js';
 import { errorReport, type VerifyConfig, type VerifyOutcomeFn } from './engine.js';
 import { toOutcome, type Outcome } from './outcome.js';
-import type { WorkerRequestItem, WorkerResponse } from './worker-protocol.js';
+import type { WorkerReady, WorkerRequestItem, WorkerResponse } from './worker-protocol.js';
+import { describeThreadCpu } from './thread-cpu.js';
 
 /** Messages per batch: enough to amortize a postMessage, few enough to keep workers evenly fed. */
 export const BATCH_MAX = 16;
@@ -52,6 +53,8 @@ interface Slot {
   ready: boolean;
   /** Messages this worker has answered, for `threadStats`. */
   verified: number;
+  /** The worker's thread id (from its ready message), for `threadCpu`. */
+  tid: number | null;
 }
 
 export class WorkerPool {
@@ -77,9 +80,10 @@ export class WorkerPool {
     const format = formatter(config.format);
     const slots = Array.from({ length: size }, () => {
       const worker = new Worker(url, { workerData: config, resourceLimits: WORKER_HEAP_LIMITS });
-      const slot: Slot = { worker, pending: new Map(), dead: false, ready: false, verified: 0 };
-      worker.once('message', () => {
+      const slot: Slot = { worker, pending: new Map(), dead: false, ready: false, verified: 0, tid: null };
+      worker.once('message', (ready: WorkerReady) => {
         slot.ready = true;
+        slot.tid = ready.tid;
         wire(slot, format);
       });
       // Before it is ready a worker holds no messages: a failed start only takes it out.
@@ -180,6 +184,11 @@ export class WorkerPool {
   }
 
   private readonly mainStart = performance.eventLoopUtilization();
+
+  /** CPU seconds of the main thread, the workers and Node's other threads (Linux; null elsewhere). Call before close. */
+  threadCpu(): string | null {
+    return describeThreadCpu(this.slots.map((s) => s.tid));
+  }
 
   async close(): Promise<void> {
     for (const s of this.slots) s.dead = true;

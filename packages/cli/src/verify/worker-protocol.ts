@@ -22,6 +22,13 @@ export interface WorkerResponseItem {
   verdict: Verdict;
 }
 
+/** A worker's first message: it has loaded core and its keys. */
+export interface WorkerReady {
+  ready: true;
+  /** Its kernel thread id (Linux), or null. */
+  tid: number | null;
+}
+
 export interface WorkerRequest {
   items: WorkerRequestItem[];
 }

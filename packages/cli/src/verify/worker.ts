@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { formatter } from '../output/formats.js';
 import { createVerifier, type VerifyConfig } from './engine.js';
 import { safeVerify } from './safe-verify.js';
+import { currentThreadId } from './thread-cpu.js';
 import type { WorkerRequest, WorkerResponse, WorkerResponseItem } from './worker-protocol.js';
 
 const port = parentPort;
@@ -40,4 +41,5 @@ port.on('message', (req: WorkerRequest) => {
   queue.push(req);
   if (!running) void drain();
 });
-port.postMessage({ ready: true });
+// the thread id lets MULTIMAIL_THREAD_STATS tell this thread's CPU time from the others'
+port.postMessage({ ready: true, tid: currentThreadId() });
