@@ -42,13 +42,14 @@ export function threadCpuSeconds(): Map<number, number> | null {
 }
 
 /**
- * "main 2.50, workers 2.35, other threads 1.05": the main thread, the verification workers (by
+ * "main 2.50, workers 2.35, other threads 1.05": the calling thread, the verification workers (by
  * their ids) and everything else; null when the times cannot be read.
  */
 export function describeThreadCpu(workerIds: Array<number | null>): string | null {
   const cpu = threadCpuSeconds();
   if (!cpu) return null;
-  const main = cpu.get(process.pid) ?? 0;
+  // the calling thread, which is the process's first thread except when the CLI runs embedded
+  const main = cpu.get(currentThreadId() ?? process.pid) ?? 0;
   let workers = 0;
   for (const id of workerIds) if (id !== null) workers += cpu.get(id) ?? 0;
   let all = 0;
