@@ -8,7 +8,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import nodemailer from 'nodemailer';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../packages/server/src/store/open.js';
 import type { Store } from '../../packages/server/src/store/port.js';
@@ -140,6 +142,44 @@ describe('inbound mail and the mailbox mode', () => {
       expect(pending.map((i) => [i.message_id, i.status])).toEqual([['<mode-after@example.com>', 'pending_inbound_approval']]);
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('store port: query plans', () => {
+  // The lookup every inbound message and every reply makes (its copies and its thread). Planned on
+  // an index that leaves the Message-ID out, it reads the tenant's every message: PostgreSQL did
+  // that before its first statistics, when two indexes led by tenant_id cost it the same.
+  const LOOKUP = 'SELECT message_id_header, thread_id FROM messages WHERE tenant_id = $1 AND message_id_header = $2 ORDER BY rowid';
+
+  it('looks a message up by (tenant, Message-ID) on both columns of messages_msgid, before any statistics', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-plan-'));
+    dirs.push(dir);
+    const url = await testDatabaseUrl(dir);
+    const store = await openStore({ databaseUrl: url, dbFile: join(dir, 'multimail.db') });
+    await store.close();
+    let plan: string;
+    if (url) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        // the plan a long-lived connection keeps for a statement it has run a few times
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        await client.query(`PREPARE lookup(text, text) AS ${LOOKUP}`);
+        plan = (await client.query("EXPLAIN EXECUTE lookup('t', '<m@example.org>')")).rows.map((r) => r['QUERY PLAN']).join('\n');
+      } finally {
+        await client.end();
+      }
+      expect(plan).toMatch(/Index Scan using messages_msgid/);
+      expect(plan).toMatch(/Index Cond: \(\(tenant_id = \$1\) AND \(message_id_header = \$2\)\)/);
+    } else {
+      const db = new Database(join(dir, 'multimail.db'), { readonly: true });
+      try {
+        plan = (db.prepare(`EXPLAIN QUERY PLAN ${LOOKUP.replace(/\$\d/g, '?')}`).all('t', '<m@example.org>') as Array<{ detail: string }>).map((r) => r.detail).join('\n');
+      } finally {
+        db.close();
+      }
+      expect(plan).toMatch(/USING INDEX messages_msgid \(tenant_id=\? AND message_id_header=\?\)/);
     }
   });
 });

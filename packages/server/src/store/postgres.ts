@@ -181,7 +181,8 @@ async function migrate(pool: pg.Pool): Promise<void> {
     if (found > SCHEMA_VERSION) {
       throw new Error(`the database has schema version ${found}; this server knows up to ${SCHEMA_VERSION}: upgrade the server, or restore a database it wrote`);
     }
-    // versions 1 and 2 never ran on PostgreSQL: the schema below is version 3 whole
+    // versions 1 and 2 never ran on PostgreSQL: the schema below is the current version whole,
+    // and brings a version 3 database up (IF NOT EXISTS everywhere; version 4 drops one index)
     if (found < SCHEMA_VERSION) {
       await client.query(postgresSchema());
       await client.query("INSERT INTO meta(key, value) VALUES ('schema_version', $1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(SCHEMA_VERSION)]);
