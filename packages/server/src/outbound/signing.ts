@@ -13,6 +13,7 @@ import type { Ctx } from '../shared/context.js';
 import { ApiError } from '../shared/errors.js';
 import { unseal } from '../security/secrets.js';
 import { domainOf } from '../shared/addresses.js';
+import { cached } from '../shared/cache.js';
 
 /** Header fields the DKIM signatures cover (RFC 6376 §5.4.1 recommendations plus ours). */
 export const DKIM_SIGNED_HEADERS = [
@@ -46,20 +47,10 @@ export interface SignedMessage {
 /** The fields of a message that signing reads. */
 export type SignInput = Pick<MessageRow, 'tenant_id' | 'credential_id' | 'agent_id' | 'oversight_mode' | 'approval_code' | 'envelope_from' | 'from_addr' | 'raw'>;
 
-/**
- * A row signing reads for every message, remembered in ctx.cache: every change to identity or DKIM
- * keys bumps the cache generation (tenancy/), which empties the cache here at once and on other
- * instances within MULTIMAIL_CACHE_POLL_MS, as for the other cached rows (docs/deployment.md).
- */
-async function remembered<T>(ctx: Ctx, key: string, load: () => Promise<T>): Promise<T> {
-  if (ctx.cache.has(key)) return ctx.cache.get(key) as T;
-  const value = await load();
-  ctx.cache.set(key, value);
-  return value;
-}
-
 export async function signOutbound(ctx: Ctx, m: SignInput): Promise<SignedMessage> {
-  const key = await remembered(ctx, `identityKeyOf:${m.credential_id ?? ''}`, () => signingIdentityKeyOf(ctx.db, m.credential_id ?? ''));
+  // cached like the other rows (shared/cache.ts): every change to identity or DKIM keys bumps the
+  // cache generation, which clears it here at once and on other instances within one poll
+  const key = await cached(ctx, `identityKeyOf:${m.credential_id ?? ''}`, () => signingIdentityKeyOf(ctx.db, m.credential_id ?? ''));
   if (!key) throw new ApiError(500, 'no_identity_key', `credential ${m.credential_id} has no identity key`);
   const now = ctx.now();
   // a key retired (credential revoked) before delivery would yield a signature verifiers reject
@@ -73,7 +64,7 @@ export async function signOutbound(ctx: Ctx, m: SignInput): Promise<SignedMessag
   const domainName = domainOf(m.envelope_from ?? m.from_addr ?? '');
   const domain = await hostedDomainRow(ctx, domainName);
   const keys = domain
-    ? await remembered(ctx, `activeDkimKeys:${domain.id}`, () => dkimKeysOf(ctx.db, domain.id, 'active'))
+    ? await cached(ctx, `activeDkimKeys:${domain.id}`, () => dkimKeysOf(ctx.db, domain.id, 'active'))
     : [];
   const used = domain?.dual_sign ? keys : keys.filter((k) => k.algorithm === 'rsa-sha256');
   // the DKIM signatures are independent of each other: made concurrently (WebCrypto runs them

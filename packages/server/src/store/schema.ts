@@ -150,10 +150,10 @@ BEGIN
   -- lock order as everywhere: the inbound (mailbox, Message-ID) first, the audit chain last
   IF lock IS NOT NULL THEN PERFORM pg_advisory_xact_lock(hashtextextended(lock, 0)); END IF;
   PERFORM pg_advisory_xact_lock(hashtextextended('audit:' || tenant, 0));
-  -- Every lookup is by (tenant, Message-ID), which only messages_msgid answers, so the plan cannot
-  -- drift to an index that reads the whole mailbox (before its first ANALYZE the planner has no
-  -- statistics, and a cached generic plan had done so: CPU per message grew with the mailbox).
-  -- OFFSET 0 keeps the mailbox and direction tests out of the index choice.
+  -- Every lookup is by (tenant, Message-ID), which since version 4 only messages_msgid answers:
+  -- before a table's first ANALYZE the planner has no statistics, and an index that reads the
+  -- whole tenant or mailbox can cost it the same. OFFSET 0 keeps the mailbox and direction tests
+  -- out of the index choice, so messages_mailbox is not one of the candidates either.
   FOR r IN SELECT x.id, COALESCE(x.raw_sha256, encode(sha256(x.raw), 'hex')) AS digest FROM (
       SELECT m.id, m.rowid, m.raw_sha256, m.raw, m.mailbox_id, m.direction FROM messages m
       WHERE m.tenant_id = tenant AND m.message_id_header = msgid OFFSET 0) x
